@@ -1,0 +1,13 @@
+"""cnnviz: the router. `streamlit run app.py` opens the dashboard on its home page."""
+
+import streamlit as st
+
+from navigation import PAGES
+
+st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide")
+
+pages = [
+    st.Page(entry.path, title=entry.title, icon=entry.icon, url_path=entry.url_path, default=(i == 0))
+    for i, entry in enumerate(PAGES)
+]
+st.navigation(pages).run()

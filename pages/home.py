@@ -1,0 +1,89 @@
+"""Home: what cnnviz is, where each page leads, and the state of this machine."""
+
+import streamlit as st
+
+import app_cache
+from cnnviz import catalog, data, devices
+from cnnviz.models import CheckpointError
+from navigation import PAGES
+
+st.title("cnnviz: see how convolutional networks work")
+st.markdown(
+    "An interactive explorer of convolutional neural networks for lectures and self-study. "
+    "Every picture is computed live by PyTorch from your own settings and images: slide a kernel "
+    "over a photo, watch receptive fields grow, look inside a trained network, attack it, and "
+    "train your own. Everything works offline, on the CPU or on a GPU when there is one."
+)
+
+st.header("Pages")
+for entry in PAGES:
+    if entry.path == "pages/home.py":
+        continue
+    with st.container(border=True):
+        st.page_link(entry.path, label=entry.title, icon=entry.icon)
+        st.caption(entry.teaches)
+
+st.header("This machine")
+left, right = st.columns(2)
+with left:
+    st.subheader("Computing on")
+    st.markdown(f"**{devices.describe_device()}**")
+
+    st.subheader("Datasets")
+    rows = []
+    for status in data.dataset_status():
+        rows.append(
+            {
+                "Dataset": status.title,
+                "Ready": "yes" if status.available else "no",
+                "Where / how to get it": status.location if status.available else status.how_to_get,
+            }
+        )
+    st.dataframe(rows, hide_index=True, width="stretch")
+    missing = [s for s in data.dataset_status() if not s.available]
+    if missing:
+        st.caption(
+            "Fetch a dataset ahead of an offline lecture with the command shown, for example "
+            f"`{missing[0].how_to_get}`."
+        )
+
+with right:
+    st.subheader("Trained models")
+    models, problems = app_cache.trained_models(app_cache.session_uploads())
+    if models:
+        st.dataframe(
+            [
+                {
+                    "Model": m.path.stem,
+                    "Architecture": m.model_name,
+                    "Dataset": m.dataset,
+                    "Test accuracy": f"{m.test_accuracy:.1%}" if m.test_accuracy is not None else "",
+                    "Parameters": f"{m.num_parameters:,}",
+                    "From": m.source,
+                }
+                for m in models
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.info("No trained model yet. Train one, or upload a checkpoint below.")
+    for problem in problems:
+        st.warning(problem)
+
+    st.subheader("Use your own checkpoint")
+    upload = st.file_uploader(
+        "A cnnviz checkpoint (.pt), e.g. one written by `python -m cnnviz.train ... --out FILE`",
+        type=["pt", "pth"],
+        key="checkpoint_upload",
+    )
+    if upload is not None:
+        try:
+            stored = catalog.store_upload(upload.getvalue())
+        except CheckpointError as err:
+            st.error(str(err))
+        else:
+            if str(stored) not in app_cache.session_uploads():
+                app_cache.remember_upload(stored)
+                st.rerun()  # so the table above lists it at once
+            st.success(f"Loaded {upload.name}: every page's model menu now offers it.")

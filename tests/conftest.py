@@ -1,0 +1,24 @@
+"""Shared test fixtures. Paths are built from __file__ so tests run from any folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "app.py"
+
+# Pages import app-side modules (navigation, app_cache) by their top-level names, as Streamlit
+# does when it runs app.py from the repository root.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+@pytest.fixture
+def app_test():
+    """An AppTest of the whole app, with a timeout that allows for importing torch."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(APP), default_timeout=90)

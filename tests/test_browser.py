@@ -1,0 +1,104 @@
+"""One real browser walks the whole dashboard: every page opens, a real photo and a checkpoint are
+uploaded, and no exception element appears. Screenshots land in test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import navigation
+from browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, DashboardServer, exceptions_on, wait_until_idle
+
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must install Chromium ({CHROMIUM}); .ci/run does it with apt-get")
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cnnviz-home")
+    dashboard = DashboardServer(env={"CNNVIZ_HOME": str(home)})
+    yield dashboard
+    dashboard.stop()
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        yield context.new_page()
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    """A real photo (skimage's cat) as the JPEG a user would upload."""
+    from PIL import Image
+    from skimage import data
+
+    path = tmp_path_factory.mktemp("photos") / "chelsea.jpg"
+    Image.fromarray(data.chelsea()).save(path, quality=90)
+    return path
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    from cnnviz.models import get_model, save_checkpoint
+
+    return save_checkpoint(
+        tmp_path_factory.mktemp("checkpoints") / "my-lenet.pt",
+        get_model("lenet5"),
+        classes=[str(i) for i in range(10)],
+        meta={"dataset": "mnist", "test_accuracy": 0.25},
+    )
+
+
+def _open(page, server, entry):
+    page.goto(f"{server.url}/{entry.url_path}")
+    wait_until_idle(page)
+
+
+def _upload(page, path, index=0):
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').nth(index).set_input_files(str(path))
+    wait_until_idle(page)
+
+
+def _shoot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _home(page, server, checkpoint, photo):
+    page.get_by_text("Datasets").first.wait_for()
+    _upload(page, checkpoint)
+    page.get_by_text("every page's model menu now offers it").wait_for()
+    page.get_by_text("my-lenet").first.wait_for()
+
+
+def _conv_lab(page, server, checkpoint, photo):
+    page.get_by_text("Upload a photo").first.click()
+    wait_until_idle(page)
+    _upload(page, photo)
+    page.locator('[data-testid="stImage"] img, [data-testid="stPlotlyChart"]').first.wait_for()
+
+
+PAGE_ACTIONS = {"home": _home, "convolution": _conv_lab}
+
+
+@pytest.mark.parametrize("entry", navigation.PAGES, ids=[e.url_path for e in navigation.PAGES])
+def test_every_page_renders_without_exception(page, server, entry, checkpoint, photo):
+    _open(page, server, entry)
+    assert exceptions_on(page) == []
+    _shoot(page, entry.url_path)
+    action = PAGE_ACTIONS.get(entry.url_path)
+    if action:
+        action(page, server, checkpoint, photo)
+        assert exceptions_on(page) == []
+        _shoot(page, f"{entry.url_path}-after")

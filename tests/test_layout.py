@@ -1,0 +1,69 @@
+"""The project's fixed layout, and the rule that cnnviz/ never imports streamlit."""
+
+import ast
+import tomllib
+
+from conftest import REPO
+
+
+def _imported_modules(path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+
+
+def test_library_never_imports_streamlit():
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in sorted((REPO / "cnnviz").rglob("*.py"))
+        if any(name.split(".")[0] == "streamlit" for name in _imported_modules(path))
+    ]
+    assert offenders == [], f"cnnviz/ must stay UI-free, but these import streamlit: {offenders}"
+
+
+def test_the_streamlit_check_catches_an_import(tmp_path):
+    # The check above must be able to fail: an indented, aliased import is still found.
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from streamlit import session_state as s\n    return s\n")
+    assert "streamlit" in list(_imported_modules(module))
+
+
+def test_fixed_layout_exists():
+    for name in ["requirements.txt", "app.py", "pages", "cnnviz", "pretrained", "tests", ".streamlit"]:
+        assert (REPO / name).exists(), name
+
+
+def test_requirements_pin_torch_and_every_package():
+    lines = [
+        line.split("#")[0].strip()
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+    ]
+    pins = dict(line.split("==") for line in lines if line)
+    assert pins["torch"] == "2.14.1"
+    assert pins["torchvision"] == "0.29.1"
+    for package in ["streamlit", "plotly", "pillow", "numpy", "altair", "captum"]:
+        assert package in pins, f"{package} is not pinned"
+    assert all("==" in line for line in lines if line), "every requirement is pinned exactly"
+
+
+def test_streamlit_config_is_safe_for_a_lecture_hall():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["browser"]["gatherUsageStats"] is False
+    assert 1 <= config["server"]["maxUploadSize"] <= 200
+    assert config["theme"]["base"] in ("light", "dark")
+
+
+def test_every_navigation_entry_has_a_page_file():
+    import navigation
+
+    paths = [entry.path for entry in navigation.PAGES]
+    assert paths[0] == "pages/home.py"
+    assert len(set(paths)) == len(paths)
+    assert len({entry.url_path for entry in navigation.PAGES}) == len(paths)
+    for entry in navigation.PAGES:
+        assert (REPO / entry.path).is_file(), entry.path
+        assert entry.teaches.strip(), entry.path

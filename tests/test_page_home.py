@@ -1,0 +1,87 @@
+"""The home page through AppTest: pages listed, machine state shown, checkpoints uploaded."""
+
+import io
+import os
+import pickle
+
+import pytest
+
+import navigation
+
+
+@pytest.fixture
+def home(app_test, monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
+    # Fashion-MNIST found through the Debian package even with an empty cache.
+    at = app_test.run()
+    assert not at.exception
+    return at
+
+
+def _text(at):
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption]
+    parts += [e.value for e in at.title] + [e.value for e in at.header] + [e.value for e in at.subheader]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_says_what_cnnviz_is_and_links_every_page(home):
+    assert "cnnviz" in home.title[0].value
+    text = _text(home)
+    for entry in navigation.PAGES[1:]:
+        assert entry.teaches in text
+
+
+def test_home_shows_the_device_and_dataset_state(home):
+    text = _text(home)
+    assert "CPU (" in text or "CUDA GPU" in text or "MPS" in text
+    table = home.dataframe[0].value
+    assert set(table["Dataset"]) >= {"Fashion-MNIST", "MNIST", "CIFAR-10"}
+    mnist = table[table["Dataset"] == "MNIST"].iloc[0]
+    if mnist["Ready"] == "no":
+        assert "python -m cnnviz.data fetch mnist" in mnist["Where / how to get it"]
+
+
+def _checkpoint_bytes(tmp_path):
+    from cnnviz.models import get_model, save_checkpoint
+
+    path = save_checkpoint(
+        tmp_path / "tiny.pt",
+        get_model("lenet5"),
+        classes=[str(i) for i in range(10)],
+        meta={"dataset": "mnist", "test_accuracy": 0.5},
+    )
+    return path.read_bytes()
+
+
+def test_uploading_a_checkpoint_lists_it_for_every_page(home, tmp_path):
+    home.file_uploader(key="checkpoint_upload").upload("tiny.pt", _checkpoint_bytes(tmp_path))
+    home.run()
+    assert not home.exception
+    assert not home.error
+    assert "tiny.pt" in home.success[0].value
+    models = home.dataframe[1].value
+    assert list(models["Architecture"]) == ["lenet5"]
+    assert list(models["From"]) == ["uploaded"]
+    assert list(models["Test accuracy"]) == ["50.0%"]
+    assert len(home.session_state["uploaded_checkpoints"]) == 1
+
+
+class _WouldRunCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_malicious_or_broken_checkpoint_is_refused_with_a_sentence(home, tmp_path):
+    marker = tmp_path / "pwned"
+    buffer = io.BytesIO()
+    pickle.dump({"state_dict": _WouldRunCode(str(marker))}, buffer)
+    for name, payload in [("evil.pt", buffer.getvalue()), ("noise.pt", os.urandom(2048))]:
+        home.file_uploader(key="checkpoint_upload").set_value((name, payload, "application/octet-stream"))
+        home.run()
+        assert not home.exception
+        assert len(home.error) == 1 and home.error[0].value.endswith(".")
+    assert not marker.exists()
+    assert "uploaded_checkpoints" not in home.session_state
