@@ -34,4 +34,36 @@ PAGES: tuple[PageEntry, ...] = (
         "convolution and pooling, with the output-size formula in your own numbers.",
         "convolution",
     ),
+    PageEntry(
+        "pages/receptive_fields.py",
+        "Receptive fields",
+        ":material/center_focus_strong:",
+        "See which part of the image a unit can see, layer by layer, on your own photo; count "
+        "shapes, parameters, memory and multiply-adds from LeNet to ResNet.",
+        "receptive-fields",
+    ),
+    PageEntry(
+        "pages/training.py",
+        "Training",
+        ":material/model_training:",
+        "Train a network live, watch loss, accuracy and the first-layer kernels change, stop it "
+        "at any time, and compare learning rates.",
+        "training",
+    ),
+    PageEntry(
+        "pages/inside.py",
+        "Inside a network",
+        ":material/layers:",
+        "Open a trained network on your own image: every layer's activations, its learned "
+        "kernels, its predictions, what it looked at, and its confusion matrix with the mistakes.",
+        "inside",
+    ),
+    PageEntry(
+        "pages/adversarial.py",
+        "Adversarial lab",
+        ":material/bug_report:",
+        "Flip a confident prediction with an invisible perturbation (FGSM, PGD), and draw "
+        "accuracy against epsilon for a normal and a robust model.",
+        "adversarial",
+    ),
 )
