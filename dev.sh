@@ -60,7 +60,7 @@ setup() {
   fi
 
   # The default dataset: found in the cache, the Debian package, or fetched when online.
-  .venv/bin/python -m cnnviz.data fetch fashion-mnist --quiet \
+  .venv/bin/python -m cnnviz.data fetch fashion-mnist \
     || say "Fashion-MNIST is not ready; the pages say how to get it."
 }
 
