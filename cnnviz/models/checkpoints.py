@@ -1,0 +1,240 @@
+"""Save and load trained models as cnnviz checkpoints, safely.
+
+A checkpoint is one ``torch.save`` file holding a plain dict:
+
+    {"state_dict": {name: tensor},  # the learned weights, on the CPU
+     "config": model.config,        # {"name": "lenet5", ...}: enough to rebuild the network
+     "classes": ["T-shirt/top", ...],
+     "meta": {"dataset": ..., "test_accuracy": ..., ...}}  # JSON values only
+
+Loading uses ``torch.load(..., weights_only=True)``: the unpickler then builds only tensors and
+plain containers, so a file with code in it (a pickled ``__reduce__`` that runs a command, or a
+whole pickled model from ``torch.save(model)``) is refused before anything in it runs. Files
+come from students' uploads, so this is the line of defence, not a nicety.
+
+Keys beyond the four are ignored on load, so that a later cnnviz can add some (an optimizer
+state, say) without older copies refusing the file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import re
+from pathlib import Path
+from typing import Any, BinaryIO, Sequence
+
+import torch
+from torch import nn
+
+from cnnviz.models.registry import get_model, list_models
+from cnnviz.paths import atomic_path
+
+REQUIRED_KEYS = ("state_dict", "config", "classes", "meta")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint could not be written or read; the message says why in one sentence."""
+
+
+def _plain_json(value: Any, where: str) -> Any:
+    """A copy of ``value`` made of plain bool/int/float/str/None/list/dict, or CheckpointError.
+
+    numpy scalars pass isinstance(x, float) but would be pickled as numpy objects, which
+    weights_only loading refuses; converting here keeps every saved checkpoint loadable.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise CheckpointError(f"The keys of {where} must be strings.")
+        return {key: _plain_json(item, f"{where}[{key!r}]") for key, item in value.items()}
+    hint = " (use .tolist() to turn a tensor or array into numbers)" if hasattr(value, "tolist") else ""
+    raise CheckpointError(
+        f"{where} holds a {type(value).__name__}; checkpoints may only hold numbers, strings, "
+        f"booleans, lists and dicts there{hint}."
+    )
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: nn.Module,
+    *,
+    classes: Sequence[str],
+    meta: dict | None = None,
+) -> Path:
+    """Write ``model`` as a cnnviz checkpoint, atomically (a crash leaves the old file or none).
+
+    Args:
+        path: file to write, usually ending in .pt; parent folders are created.
+        model: a model from ``get_model`` (it carries ``config`` and ``num_classes``).
+        classes: one name per output logit, in logit order.
+        meta: JSON values about the run, e.g. {"dataset": "fashion_mnist", "test_accuracy": 0.93,
+            "epochs": 5, "trained_at": "2025-01-31T10:00:00", "history": {"loss": [...]}}.
+
+    Returns:
+        The path written.
+
+    Raises:
+        CheckpointError: not a cnnviz model, classes that do not match the logits, meta that is
+            not JSON values, or the file could not be written.
+    """
+    config = getattr(model, "config", None)
+    if not isinstance(config, dict) or config.get("name") not in list_models():
+        raise CheckpointError("Only models built with cnnviz's get_model can be saved as cnnviz checkpoints.")
+    classes = list(classes)
+    if not all(isinstance(name, str) for name in classes) or len(classes) != model.num_classes:
+        raise CheckpointError(
+            f"A {config['name']} with {model.num_classes} outputs needs {model.num_classes} class names "
+            f"(strings); got {len(classes)}."
+        )
+    payload = {
+        # detach().cpu(): the file must load on a machine without the GPU it was trained on.
+        "state_dict": {key: tensor.detach().cpu() for key, tensor in model.state_dict().items()},
+        "config": _plain_json(config, "config"),
+        "classes": classes,
+        "meta": _plain_json(meta or {}, "meta"),
+    }
+    try:
+        with atomic_path(path) as tmp:
+            torch.save(payload, tmp)
+    except OSError as error:
+        raise CheckpointError(f"The checkpoint could not be written to {path}: {error.strerror or error}.") from error
+    return Path(path)
+
+
+def _read(source: str | Path | bytes | BinaryIO, map_location: str | torch.device) -> Any:
+    """torch.load(weights_only=True) with every failure turned into a CheckpointError."""
+    if isinstance(source, (str, os.PathLike)):
+        if not Path(source).is_file():
+            raise CheckpointError(f"There is no checkpoint file at {source}.")
+        stream: Any = source
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        stream = io.BytesIO(bytes(source))
+    else:
+        stream = source if source.seekable() else io.BytesIO(source.read())
+    try:
+        return torch.load(stream, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if refused is None:
+            raise CheckpointError(
+                "This file is not a cnnviz checkpoint (it could not be read as a PyTorch file)."
+            ) from error
+        culprit = refused.group(1)
+        # A network class (torch's, torchvision's, ours or a script's own) means torch.save(model).
+        whole_model = culprit.startswith(("torch.nn.", "torchvision.", "cnnviz.", "__main__."))
+        reason = (
+            "it is a whole pickled model, as torch.save(model) writes; save it with "
+            "cnnviz's save_checkpoint instead"
+            if whole_model
+            else f"it refers to {culprit}, which could run code on this machine"
+        )
+        raise CheckpointError(
+            f"This checkpoint holds code or objects cnnviz refuses to load for safety ({reason})."
+        ) from error
+    except Exception as error:  # torch raises RuntimeError, EOFError, ValueError... for damaged files
+        raise CheckpointError(
+            "This file is not a cnnviz checkpoint (it could not be read as a PyTorch file)."
+        ) from error
+
+
+def _first_mismatch(expected: dict[str, torch.Tensor], found: dict[str, Any]) -> str | None:
+    """One short clause naming the first weight that does not fit, or None if all fit."""
+    for key, tensor in expected.items():
+        if key not in found:
+            return f"the weight '{key}' is missing"
+        value = found[key]
+        if not isinstance(value, torch.Tensor):
+            return f"'{key}' is not a tensor"
+        if value.shape != tensor.shape:
+            return f"'{key}' has shape {tuple(value.shape)} where the model needs {tuple(tensor.shape)}"
+    for key in found:
+        if key not in expected:
+            return f"it has a weight '{key}' that the model does not have"
+    return None
+
+
+def load_checkpoint(
+    source: str | Path | bytes | BinaryIO,
+    *,
+    map_location: str | torch.device = "cpu",
+) -> nn.Module:
+    """Rebuild a model from a cnnviz checkpoint, without running anything stored in the file.
+
+    Args:
+        source: a file path, the file's bytes, or an open binary file (e.g. an upload).
+        map_location: device for the weights and the returned model.
+
+    Returns:
+        The model in eval mode on ``map_location``, with ``classes`` (list of str) and ``meta``
+        (dict) attributes added. Its ``config`` is the resolved config of the rebuilt network,
+        equal to the file's for files that save_checkpoint wrote.
+
+    Raises:
+        CheckpointError: with one sentence for an unreadable file, a file holding code, an
+            unknown model, bad settings, wrong class names or weights that do not fit.
+    """
+    payload = _read(source, map_location)
+    if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
+        raise CheckpointError(
+            "This file holds bare weights (a state_dict) without the model's settings and class "
+            "names; cnnviz needs a checkpoint written by save_checkpoint."
+        )
+    if not isinstance(payload, dict) or any(key not in payload for key in REQUIRED_KEYS):
+        raise CheckpointError(
+            f"This PyTorch file is not a cnnviz checkpoint: it needs a dict with the keys {', '.join(REQUIRED_KEYS)}."
+        )
+    config, classes, meta, state_dict = (payload[key] for key in ("config", "classes", "meta", "state_dict"))
+    if not isinstance(config, dict) or not isinstance(config.get("name"), str):
+        raise CheckpointError("This checkpoint's config does not name a model.")
+    name = config["name"]
+    if name not in list_models():
+        raise CheckpointError(
+            f"The checkpoint names an unknown model {name!r}; cnnviz knows {', '.join(list_models())}."
+        )
+    if not isinstance(meta, dict):
+        raise CheckpointError("This checkpoint's meta is not a dict.")
+    if not isinstance(state_dict, dict):
+        raise CheckpointError(f"This checkpoint is for {name} but its weights are not a dict of tensors.")
+
+    settings = {key: value for key, value in config.items() if key != "name"}
+    # The weights come from the file, so never fetch ImageNet weights only to overwrite them.
+    if settings.get("weights") is not None:
+        settings["weights"] = None
+    try:
+        model = get_model(name, **settings)
+    except ValueError as error:
+        raise CheckpointError(f"This checkpoint's settings for {name} are invalid: {error}") from error
+
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise CheckpointError("This checkpoint's classes are not a list of names.")
+    if len(classes) != model.num_classes:
+        raise CheckpointError(
+            f"This checkpoint names {len(classes)} classes but its {name} has {model.num_classes} outputs."
+        )
+    mismatch = _first_mismatch(model.state_dict(), state_dict)
+    if mismatch is not None:
+        raise CheckpointError(f"This checkpoint is for {name} but its weights do not fit: {mismatch}.")
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:  # e.g. a dtype that cannot be copied; shapes were checked above
+        raise CheckpointError(f"This checkpoint is for {name} but its weights do not fit: {error}") from error
+
+    # Keep the rebuilt (canonical) config, but say which weights the network started from.
+    if "weights" in config:
+        model.config["weights"] = config["weights"]
+    model.classes = list(classes)
+    model.meta = meta
+    if isinstance(map_location, (str, torch.device)):
+        model.to(map_location)
+    return model.eval()
