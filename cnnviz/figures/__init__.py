@@ -1,0 +1,1 @@
+"""Plotly figure builders for the pages: plain functions that tests can call without a server."""

@@ -1,0 +1,175 @@
+"""The convolution lab through AppTest: every control changes what is shown, and settings that
+cannot work give one sentence, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+@pytest.fixture
+def lab() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("pages/conv_lab.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def latex(at: AppTest) -> str:
+    return "\n".join(element.value for element in at.latex)
+
+
+def code(at: AppTest) -> str:
+    return "\n".join(element.value for element in at.code)
+
+
+def cell_line(at: AppTest) -> str:
+    lines = [element.value for element in at.markdown if element.value.startswith("**output[")]
+    assert len(lines) == 1
+    return lines[0]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def change(at: AppTest, kind: str, key: str, value) -> AppTest:
+    getattr(at, kind)(key=key).set_value(value)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_opens_on_the_classic_worked_example(lab):
+    assert "Convolution lab" in lab.title[0].value
+    assert "= 2 + 1 = 3" in latex(lab)  # 5x5, F=3 -> 3
+    assert "nn.Conv2d(1, 1, kernel_size=3, stride=1, padding=0)" in code(lab)
+    assert metric(lab, "Output") == "1x3x3"
+    assert metric(lab, "Parameters") == "10"  # 1*1*3*3 + 1
+    assert metric(lab, "Multiply-adds") == "81"  # 9 outputs * 9 taps
+    assert cell_line(lab).endswith("= 4 + bias 0 = 4`")
+    assert not lab.error and not lab.warning
+
+
+def test_stepping_walks_the_classic_output_4_3_4(lab):
+    values = []
+    for _ in range(3):
+        values.append(cell_line(lab).rsplit("= ", 1)[1].rstrip("`"))
+        lab.button(key="conv_step").click().run()
+    assert values == ["4", "3", "4"]
+    lab.button(key="conv_last").click().run()
+    assert cell_line(lab).startswith("**output[0, 2, 2]**")
+    lab.button(key="conv_back").click().run()
+    assert cell_line(lab).startswith("**output[0, 2, 1]**") and cell_line(lab).endswith("= 3`")
+    lab.button(key="conv_first").click().run()
+    assert cell_line(lab).startswith("**output[0, 0, 0]**")
+
+
+def test_play_button_toggles_without_errors(lab):
+    lab.button(key="conv_play").click().run()
+    assert not lab.exception
+    assert lab.session_state["conv_playing"] is True
+    lab.button(key="conv_play").click().run()
+    assert lab.session_state["conv_playing"] is False and not lab.exception
+
+
+def test_kernel_preset_and_bias_change_the_arithmetic(lab):
+    change(lab, "selectbox", "conv_kernel_grid_preset", "Box blur")
+    assert "0.111" in cell_line(lab) and cell_line(lab).endswith("= 0.667 + bias 0 = 0.667`")  # 6/9
+    change(lab, "number_input", "conv_bias", 1.0)
+    assert cell_line(lab).endswith("+ bias 1 = 1.67`")
+    change(lab, "toggle", "conv_flip", True)  # box blur is symmetric: flipping changes nothing
+    assert cell_line(lab).endswith("+ bias 1 = 1.67`")
+
+
+def test_same_padding_with_stride_2_is_one_sentence_not_a_traceback(lab):
+    change(lab, "selectbox", "conv_padding", "same")
+    assert "= 4 + 1 = 5" in latex(lab) and not lab.error  # 'same' keeps 5
+    change(lab, "slider", "conv_stride", 2)
+    assert len(lab.error) == 1
+    assert "'same' padding needs stride 1" in lab.error[0].value
+    assert "stride 2" in lab.error[0].value
+    assert not [m for m in lab.markdown if m.value.startswith("**output[")]  # nothing stale shown
+
+
+def test_uneven_stride_is_flagged(lab):
+    change(lab, "slider", "conv_stride", 3)  # (5 - 3) = 2 is not a multiple of 3
+    assert metric(lab, "Output") == "1x1x1"
+    assert any("the last 2 input rows are never visited" in w.value for w in lab.warning)
+
+
+def test_dilation_spreads_the_taps_until_the_kernel_no_longer_fits(lab):
+    change(lab, "slider", "conv_dilation", 2)
+    assert "2 \\cdot (3-1)" in latex(lab) and "= 0 + 1 = 1" in latex(lab)  # span 5 on 5
+    assert "dilation=2" in code(lab)
+    change(lab, "slider", "conv_dilation", 3)
+    assert len(lab.error) == 1 and "spans 7" in lab.error[0].value and "only 5" in lab.error[0].value
+    change(lab, "selectbox", "conv_padding", "1")
+    assert not lab.error and metric(lab, "Output") == "1x1x1"
+
+
+def test_max_and_average_pooling(lab):
+    change(lab, "radio", "conv_operation", "Max pooling")
+    change(lab, "number_input", "conv_kh", 2)
+    change(lab, "number_input", "conv_kw", 2)
+    change(lab, "slider", "conv_stride", 2)
+    assert "nn.MaxPool2d(kernel_size=2, stride=2, padding=0)" in code(lab)
+    assert metric(lab, "Parameters") == "0" and metric(lab, "Output") == "1x2x2"
+    assert cell_line(lab).endswith("max(1, 1, 0, 1) = 1`")
+    assert any("never visited" in w.value for w in lab.warning)  # 5 is odd
+    change(lab, "radio", "conv_operation", "Average pooling")
+    assert "nn.AvgPool2d(kernel_size=2, stride=2, padding=0)" in code(lab)
+    assert cell_line(lab).endswith("/ 4 = 3 / 4 = 0.75`")
+    change(lab, "slider", "conv_dilation", 2)
+    assert len(lab.error) == 1 and "Average pooling has no dilation" in lab.error[0].value
+
+
+def test_transposed_convolution(lab):
+    change(lab, "radio", "conv_operation", "Transposed convolution")
+    change(lab, "slider", "conv_stride", 2)
+    assert "nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, padding=0)" in code(lab)
+    assert "= 8 - 0 + 2 + 0 + 1 = 11" in latex(lab)  # (5-1)*2 - 0 + 1*(3-1) + 0 + 1
+    assert metric(lab, "Output") == "1x11x11"
+    assert any("contributing here" in c.value.lower() for c in lab.caption)
+    change(lab, "number_input", "conv_output_padding", 1)
+    assert "output_padding=1" in code(lab) and metric(lab, "Output") == "1x12x12"
+    change(lab, "number_input", "conv_output_padding", 2)
+    assert len(lab.error) == 1 and "Output padding 2" in lab.error[0].value
+
+
+def test_other_grids(lab):
+    change(lab, "selectbox", "conv_grid_example", "Ramp")
+    change(lab, "select_slider", "conv_grid_size", 7)
+    assert "7 + 2 \\cdot 0" in latex(lab) and metric(lab, "Output") == "1x5x5"
+    # Ramp: cell (0, 0) under the X kernel = 0 + 2 + 2 + 2 + 4 = 10.
+    assert cell_line(lab).endswith("= 10 + bias 0 = 10`")
+
+
+def test_photo_with_groups(lab):
+    change(lab, "radio", "conv_source", "Photo")
+    assert "nn.Conv2d(3, 1, kernel_size=3" in code(lab)
+    assert metric(lab, "Parameters") == "28"  # 1*3*3*3 + 1
+    assert not lab.error
+    change(lab, "radio", "conv_groups", 2)
+    assert len(lab.error) == 1 and "groups=2 must divide the 3 input channels" in lab.error[0].value
+    change(lab, "radio", "conv_groups", 3)
+    assert "groups=3" in code(lab) and metric(lab, "Parameters") == "30"  # depthwise: 3*1*3*3 + 3
+    change(lab, "toggle", "conv_grey", True)
+    assert "nn.Conv2d(1, 1" in code(lab) and not lab.error
+
+
+def test_one_d_and_one_by_one_sections(lab):
+    assert any(c.value.startswith("y[0] = x[0]*w[0] + x[1]*w[1] + x[2]*w[2]") for c in lab.code)
+    change(lab, "slider", "conv1d_dilation", 2)
+    assert any("N_out = floor((12 + 2*0 - 2*(3-1) - 1) / 1) + 1 = floor(7 / 1) + 1 = 7 + 1 = 8" in c.value for c in lab.code)
+    change(lab, "text_input", "conv1d_signal_text_Step", "1, 2, oops")
+    assert any("could not read" in e.value for e in lab.error)
+    assert any("out 0 = 1*R + 1*G + 1*B = 1*9 + 1*2 + 1*0 = 11" in c.value for c in lab.code)
+    change(lab, "slider", "conv1x1_row", 4)
+    assert any("1*9 + 1*2 + 1*8 = 19" in c.value for c in lab.code)
+    assert any("8 parameters" in c.value for c in lab.code)
