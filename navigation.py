@@ -15,6 +15,9 @@ class PageEntry:
     title: str
     icon: str
     teaches: str
+    # Never equal to a file name under pages/: until some session runs st.navigation, Streamlit
+    # still serves pages/ the old way, so a first visit to /training would run
+    # pages/training.py alone, without the router (tests/test_layout.py guards this).
     url_path: str
 
 
@@ -24,7 +27,7 @@ PAGES: tuple[PageEntry, ...] = (
         "Home",
         ":material/home:",
         "What cnnviz is, what this machine computes on, which datasets and trained models are ready.",
-        "home",
+        "overview",
     ),
     PageEntry(
         "pages/conv_lab.py",
@@ -48,7 +51,7 @@ PAGES: tuple[PageEntry, ...] = (
         ":material/model_training:",
         "Train a network live, watch loss, accuracy and the first-layer kernels change, stop it "
         "at any time, and compare learning rates.",
-        "training",
+        "train",
     ),
     PageEntry(
         "pages/inside.py",
@@ -56,7 +59,7 @@ PAGES: tuple[PageEntry, ...] = (
         ":material/layers:",
         "Open a trained network on your own image: every layer's activations, its learned "
         "kernels, its predictions, what it looked at, and its confusion matrix with the mistakes.",
-        "inside",
+        "inside-a-network",
     ),
     PageEntry(
         "pages/adversarial.py",
@@ -64,6 +67,6 @@ PAGES: tuple[PageEntry, ...] = (
         ":material/bug_report:",
         "Flip a confident prediction with an invisible perturbation (FGSM, PGD), and draw "
         "accuracy against epsilon for a normal and a robust model.",
-        "adversarial",
+        "attacks",
     ),
 )

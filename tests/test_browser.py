@@ -61,7 +61,9 @@ def checkpoint(tmp_path_factory):
 
 
 def _open(page, server, entry):
-    page.goto(f"{server.url}/{entry.url_path}")
+    # The first page is the default: it lives at "/".
+    path = "" if entry is navigation.PAGES[0] else entry.url_path
+    page.goto(f"{server.url}/{path}")
     wait_until_idle(page)
 
 
@@ -83,13 +85,13 @@ def _home(page, server, checkpoint, photo):
 
 
 def _conv_lab(page, server, checkpoint, photo):
-    page.get_by_text("Upload a photo").first.click()
+    page.get_by_text("Upload", exact=True).first.click()
     wait_until_idle(page)
     _upload(page, photo)
     page.locator('[data-testid="stImage"] img, [data-testid="stPlotlyChart"]').first.wait_for()
 
 
-PAGE_ACTIONS = {"home": _home, "convolution": _conv_lab}
+PAGE_ACTIONS = {"overview": _home, "convolution": _conv_lab}
 
 
 @pytest.mark.parametrize("entry", navigation.PAGES, ids=[e.url_path for e in navigation.PAGES])

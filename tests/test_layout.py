@@ -67,3 +67,12 @@ def test_every_navigation_entry_has_a_page_file():
     for entry in navigation.PAGES:
         assert (REPO / entry.path).is_file(), entry.path
         assert entry.teaches.strip(), entry.path
+
+
+def test_no_url_path_equals_a_page_file_name():
+    # A fresh server serves pages/ the legacy way until the router has run once; a URL equal to a
+    # file stem would then skip app.py (and its page config) entirely.
+    import navigation
+
+    stems = {path.stem for path in (REPO / "pages").glob("*.py")}
+    assert {entry.url_path for entry in navigation.PAGES}.isdisjoint(stems)
