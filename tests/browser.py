@@ -44,7 +44,7 @@ class DashboardServer:
         self.log = REPO / "test-artifacts" / f"server-{self.port}.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+            sys.executable, str(REPO / "serve.py"),
             "--server.headless", "true",
             "--server.address", "127.0.0.1",
             "--server.port", str(self.port),
@@ -80,11 +80,13 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     """Wait for the app to render and for Streamlit's script run to finish."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
-    # The status widget shows "Running..." while the script runs; give a run time to start.
+    # Give a rerun time to start, then wait until the script is no longer running.
     page.wait_for_timeout(800)
     page.wait_for_function(
-        """() => { const w = document.querySelector('[data-testid="stStatusWidget"]');
-                   return !w || !w.innerText.includes('Running'); }""",
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   const state = app && app.getAttribute('data-test-script-state');
+                   return state === 'notRunning'
+                       && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]'); }""",
         timeout=timeout_ms,
     )
     page.wait_for_timeout(500)
