@@ -128,3 +128,42 @@ def conv_lab_result(source: str, name: str, grey: bool, grid: tuple | None, kern
         result["input_layer"] = conv_figures.photo_layer(values)
         result["output_layer"] = conv_figures.photo_layer(output if output.shape[0] in (1, 3) else output[:1])
     return result
+
+
+# --- Training ---
+
+
+@st.cache_resource(show_spinner=False)
+def run_manager():
+    """The server's one cnnviz.runs.RunManager: background training runs shared by every session.
+
+    Thread-safe by design (each session's script thread calls it); limits and timeouts come from
+    CNNVIZ_MAX_RUNS, CNNVIZ_ORPHAN_SECONDS and CNNVIZ_MAX_RUN_SECONDS.
+    """
+    from cnnviz.runs import RunManager
+
+    return RunManager(owner_alive=_session_connected)
+
+
+def _session_connected(session_id: str) -> bool:
+    """True while this browser session is connected (any page open); safe from any thread."""
+    from streamlit import runtime
+
+    return runtime.exists() and runtime.get_instance().is_active_session(session_id)
+
+
+def training_owner() -> str:
+    """This browser session's id: each session has at most one active run, and a run lives
+    while its session is connected or its page polls (closing the tab frees the machine)."""
+    if "training_owner" not in st.session_state:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        st.session_state["training_owner"] = ctx.session_id if ctx is not None else uuid_hex()
+    return st.session_state["training_owner"]
+
+
+def uuid_hex() -> str:
+    import uuid
+
+    return uuid.uuid4().hex

@@ -1,0 +1,148 @@
+"""cnnviz.runs: background runs in their own processes: queue, per-owner limit, stop, orphans,
+time limit, learning-rate comparison, and checkpoints where the model catalogue finds them."""
+
+import time
+
+import pytest
+
+from cnnviz.runs import RunManager, RunRefused
+from cnnviz.train import EndEvent, StepEvent, TrainConfig, TrainConfigError
+
+TINY = {"channels": [8], "convs_per_block": 1}
+
+
+def _config(**changes):
+    values = dict(dataset="digits", model="small_cnn", model_options=TINY, batch_size=64, epochs=2,
+                  lr=3e-3, device="cpu")
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+LONG = dict(batch_size=8, epochs=50, event_seconds=0.0)  # 180 steps per epoch, an event per step
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the children share two busy cores
+    return tmp_path
+
+
+@pytest.fixture
+def make_manager(home):
+    managers = []
+
+    def make(**kwargs):
+        managers.append(RunManager(**kwargs))
+        return managers[-1]
+
+    yield make
+    for manager in managers:
+        manager.close(timeout=20)
+
+
+def _wait(condition, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def test_runs_queue_one_at_a_time_stop_within_moments_and_land_in_the_model_catalogue(make_manager, home):
+    from cnnviz import catalog
+    from cnnviz.models import load_checkpoint
+
+    manager = make_manager(max_runs=1)
+    first = manager.submit(_config(**LONG), owner="alice")
+    second = manager.submit(_config(seed=1), owner="bob")
+    assert manager.status(second).state == "queued" and manager.status(second).queue_position == 1
+    assert manager.status(first).queue_position is None
+    with pytest.raises(RunRefused, match="You already have a run going"):
+        manager.submit(_config(), owner="alice")
+    assert manager.active_run("alice") == first
+
+    # alice stops her long run after its first steps: it ends within moments and keeps a checkpoint.
+    _wait(lambda: any(isinstance(e, StepEvent) for e in manager.poll(first).members[0].events))
+    asked = time.time()
+    manager.stop(first, "Stopped from the page.")
+    _wait(lambda: not manager.poll(first).active and not manager.poll(second).active)
+    a, b = manager.status(first), manager.status(second)
+    assert a.state == "stopped", a.message
+    assert a.ended_at - asked < 30  # one batch of 8 images, a test-set evaluation and a save
+    total = a.summary.started.total_steps
+    assert 0 < a.summary.end.steps < total
+    assert a.message.startswith("Stopped from the page. Stopped at step") and f"of {total}" in a.message
+    assert a.checkpoint == str(home / "runs" / first / "model.pt")
+    stopped = load_checkpoint(a.checkpoint)
+    assert stopped.meta["status"] == "stopped" and stopped.meta["steps"] == a.summary.end.steps
+
+    # bob waited for the free slot, then trained to the end.
+    assert b.state == "finished", b.message
+    assert b.started_at >= a.ended_at
+    events = b.members[0].events
+    assert isinstance(events[-1], EndEvent) and any(isinstance(e, StepEvent) for e in events)
+    assert b.summary.end.test_accuracy == pytest.approx(load_checkpoint(b.checkpoint).meta["test_accuracy"])
+    assert "test accuracy" in b.message
+    models, problems = catalog.list_trained_models()
+    assert sorted(m.path.parent.name for m in models if m.source == "trained here") == sorted([first, second])
+    assert not problems
+    assert manager.active_run("alice") is None and manager.active_run("bob") is None
+
+
+def test_unwatched_runs_are_stopped_queued_ones_cancelled_and_every_run_meets_the_time_limit(
+        make_manager, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_ORPHAN_SECONDS", "3")
+    # carol's browser is still connected (she reads another page): her run counts as watched,
+    # so it is the time limit, not the orphan rule, that ends it.
+    manager = make_manager(max_runs=2, max_run_seconds=8, owner_alive=lambda owner: owner == "carol")
+    assert manager.orphan_seconds == 3
+    unwatched = manager.submit(_config(**LONG), owner="alice")
+    connected = manager.submit(_config(**LONG), owner="carol")
+    waiting = manager.submit(_config(**LONG), owner="bob")
+    assert manager.status(waiting).queue_position == 1
+    # Nobody polls (status() is not a heartbeat).
+    _wait(lambda: not any(manager.status(r).active for r in (unwatched, connected, waiting)), timeout=120)
+    alice, carol, bob = (manager.status(r) for r in (unwatched, connected, waiting))
+    assert alice.state == "stopped" and alice.message.startswith("Nobody has watched this run for 3 seconds")
+    assert bob.state == "stopped" and "stopped before it started" in bob.message and bob.started_at is None
+    assert carol.state == "stopped" and carol.message.startswith("The run reached the time limit of 8 seconds.")
+    assert carol.ended_at - carol.started_at >= 8
+
+
+def test_a_learning_rate_comparison_overlays_members_and_names_the_diverging_one(make_manager):
+    manager = make_manager(max_runs=1)
+    base = _config(optimizer="sgd", momentum=0.0, batch_norm=False, epochs=1, lr=0.1)
+    run_id = manager.submit_lr_comparison(base, owner="alice", lrs=(1000, 0.05))
+    _wait(lambda: not manager.poll(run_id).active)
+    status = manager.status(run_id)
+    assert status.kind == "lr-comparison" and status.state == "finished", status.message
+    assert [m.label for m in status.members] == ["lr 1000", "lr 0.05"]
+    assert [m.config.lr for m in status.members] == [1000.0, 0.05]
+    diverged, learned = (m.end for m in status.members)
+    assert diverged.status == "diverged" and "learning rate 1000 is too high" in diverged.message
+    assert learned.status == "finished" and learned.checkpoint is None
+    assert status.message.startswith("lr 1000 diverged; lr 0.05 reached")
+
+
+def test_runs_that_cannot_work_are_refused_at_once_with_a_sentence(make_manager, home):
+    manager = make_manager(max_runs=1)
+    with pytest.raises(RunRefused, match=r"CIFAR-10 is not on this machine; run `python -m cnnviz.data fetch cifar10`"):
+        manager.submit(_config(dataset="cifar10", model="cifar_cnn"), owner="alice")
+    with pytest.raises(TrainConfigError, match="input_size"):
+        manager.submit(_config(model="lenet5"), owner="alice")
+    with pytest.raises(TrainConfigError, match="learning rate must be a positive number"):
+        manager.submit(_config(lr=-1.0), owner="alice")
+    assert manager.runs() == [] and manager.active_run("alice") is None
+
+
+def test_a_run_leaves_one_core_to_the_web_server_unless_told_otherwise(monkeypatch):
+    import os
+
+    from cnnviz.runs import training_threads
+
+    monkeypatch.delenv("CNNVIZ_TRAIN_THREADS", raising=False)
+    assert training_threads() == max(1, len(os.sched_getaffinity(0)) - 1)
+    monkeypatch.setenv("CNNVIZ_TRAIN_THREADS", "3")
+    assert training_threads() == 3
