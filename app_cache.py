@@ -59,6 +59,139 @@ def remember_upload(path: Path) -> None:
     st.session_state["uploaded_checkpoints"] = uploads
 
 
+# --- Inside a network ---
+# One model key string per network, so every cache below is keyed on primitives:
+# "checkpoint::<path>::<mtime_ns>" (a re-trained file gets a new key) or "zoo::<registry name>".
+# Captures and attributions hook the model, so they run on a private deep copy: the shared
+# cache_resource model is never hooked in place while another session computes with it.
+
+ZOO_PREFIX = "zoo::"
+CHECKPOINT_PREFIX = "checkpoint::"
+
+
+def inside_checkpoint_key(path: str | Path) -> str:
+    """The model key of a checkpoint file (its modification time included)."""
+    path = Path(path)
+    return f"{CHECKPOINT_PREFIX}{path}::{path.stat().st_mtime_ns}"
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the network...")
+def inside_network(model_key: str):
+    """The network behind a model key, in eval mode, with what the page needs to know about it.
+
+    Returns:
+        dict with "model", "classes" (list of str), "meta" (dict), "dataset" (registry name or
+        ""), "title" and "note" (a sentence to show, or "").
+
+    Raises:
+        cnnviz.models.CheckpointError: a checkpoint that cannot be used (with its sentence).
+    """
+    from cnnviz import devices
+    from cnnviz.models import get_model, imagenet_classes, imagenet_weights_file, load_checkpoint, model_spec
+
+    device = devices.pick_device()
+    if model_key.startswith(ZOO_PREFIX):
+        name = model_key[len(ZOO_PREFIX):]
+        spec = model_spec(name)
+        note, trained = "", False
+        if spec.family == "imagenet":
+            weights_file = imagenet_weights_file(name)
+            if weights_file.exists():
+                model = get_model(name, weights="imagenet")
+                trained = True
+            else:
+                import torch
+
+                torch.manual_seed(0)
+                model = get_model(name)
+                note = (
+                    f"ImageNet weights for {spec.title} are not on this machine, so this {spec.title} is "
+                    "untrained (random weights): its predictions mean nothing, but its layers and kernels "
+                    f"show the architecture. To use the weights offline, copy {weights_file.name} into "
+                    f"{weights_file.parent}."
+                )
+            classes = imagenet_classes()
+        else:
+            import torch
+
+            torch.manual_seed(0)
+            model = get_model(name)
+            classes = [f"class {i}" for i in range(model.num_classes)]
+            note = (
+                f"This {spec.title} is untrained (random weights, seed 0): its predictions mean nothing. "
+                "Train it on the Training page to see what learning changes."
+            )
+        return {"model": model.to(device).eval(), "classes": classes, "meta": {}, "dataset": "",
+                "title": spec.title if trained else f"{spec.title} (untrained)", "note": note}
+    path = model_key[len(CHECKPOINT_PREFIX):].rsplit("::", 1)[0]
+    model = load_checkpoint(path, map_location=device)
+    dataset = str(model.meta.get("dataset", "")).replace("_", "-")
+    # Runs are saved as runs/<run id>/model.pt: the folder names the run.
+    title = Path(path).parent.name if Path(path).name == "model.pt" else Path(path).stem
+    return {"model": model, "classes": list(model.classes), "meta": dict(model.meta), "dataset": dataset,
+            "title": title, "note": ""}
+
+
+def _private_copy(model_key: str):
+    import copy
+
+    return copy.deepcopy(inside_network(model_key)["model"])
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def inside_untrained_twin(model_key: str):
+    """The same architecture freshly initialised (seed 0): what training started from."""
+    from cnnviz import learned_kernels
+
+    return learned_kernels.untrained_twin(inside_network(model_key)["model"], seed=0)
+
+
+def inside_image_hash(tensor) -> str:
+    """A short content hash of an input tensor, the cache key of everything computed on it."""
+    import hashlib
+
+    array = tensor.detach().cpu().contiguous().numpy()
+    return hashlib.sha1(array.tobytes() + str(array.shape).encode()).hexdigest()[:16]
+
+
+@st.cache_data(max_entries=8, show_spinner="Running the image through every layer...")
+def inside_layer_outputs(model_key: str, image_hash: str, _image):
+    """activations.capture_layer_outputs, once per (model, image): changing the chosen layer or
+    channel reruns the page but not the forward pass."""
+    from cnnviz import activations
+
+    return activations.capture_layer_outputs(_private_copy(model_key), _image)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def inside_gradcam_layers(model_key: str, image_hash: str, _image) -> list[str]:
+    from cnnviz import attribution
+
+    return attribution.gradcam_layers(_private_copy(model_key), _image)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing the attribution map...")
+def inside_attribution(model_key: str, image_hash: str, _image, method: str, target: int | None, layer: str | None):
+    """attribution.attribute on a private copy of the network; raises AttributionError."""
+    from cnnviz import attribution
+
+    return attribution.attribute(_private_copy(model_key), _image, method, target=target, layer=layer)
+
+
+@st.cache_data(max_entries=4, show_spinner="Classifying every test image...")
+def inside_test_predictions(model_key: str, dataset: str):
+    """(probabilities (N, K), predictions (N,), targets (N,)) over the test set, once per model.
+
+    Raises:
+        cnnviz.data.DatasetUnavailable: the dataset is not on this machine.
+    """
+    from cnnviz import data, metrics
+
+    test = data.load_dataset(dataset)
+    probabilities, predictions = metrics.predict_dataset(inside_network(model_key)["model"], test.test_images, 1000)
+    return probabilities, predictions, test.test_labels.clone()
+
+
 # --- Convolution lab ---
 # Keyed on primitives: the input's identity (sample name, upload file id, or the grid's numbers),
 # the kernels as tuples, the bias and the frozen ConvSettings (hashed field by field). Stepping

@@ -1,0 +1,384 @@
+"""Figures for "Inside a network": predictions, layer outputs, kernels, attributions, confusion.
+
+Plain functions from arrays to plotly figures, so tests can check them without a server. Figures
+meant to be clicked (channel grid, confusion matrix) carry a layer of transparent markers, one per
+clickable item, whose ``customdata`` says what was clicked: plotly cannot select heatmap cells,
+but it can select scatter points, and Streamlit's ``on_select`` reports those.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+ACTIVATION_COLOURS = "Viridis"
+SIGNED_COLOURS = "RdBu_r"  # blue negative, white zero, red positive
+GREY_COLOURS = "gray"
+CHANNEL_SCALES = ("channel", "layer", "global")
+# Hot overlay: transparent where the map is 0, so the image shows through where nothing was found.
+OVERLAY_COLOURS = [
+    [0.0, "rgba(0, 0, 0, 0)"],
+    [0.25, "rgba(120, 0, 160, 0.35)"],
+    [0.5, "rgba(230, 40, 40, 0.6)"],
+    [0.75, "rgba(255, 150, 0, 0.75)"],
+    [1.0, "rgba(255, 255, 60, 0.85)"],
+]
+_FONT = {"size": 15}  # readable from the back of a lecture hall
+
+
+def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
+    figure.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        title={"text": title} if title else None, font=_FONT,
+    )
+    return figure
+
+
+def _image_axes(figure: go.Figure) -> None:
+    """Pixels square, row 0 at the top, no tick labels: pictures, not plots."""
+    figure.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
+    figure.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed",
+                        scaleanchor="x", constrain="domain")
+
+
+# ---------------------------------------------------------------------------------------------
+# Prediction
+
+
+def probability_bars(
+    probabilities: Sequence[float], classes: Sequence[str], *, true_label: int | None = None, top_k: int | None = None
+) -> go.Figure:
+    """Softmax probabilities as horizontal bars, most likely on top.
+
+    Args:
+        probabilities: (K,) values in [0, 1] that sum to 1.
+        classes: K class names.
+        true_label: the correct class when known; its bar is green (red-outlined text otherwise).
+        top_k: show only the k most likely classes (plus the true one if it is not among them).
+
+    Returns:
+        A plotly bar figure; bar colours: predicted blue, true label green, others grey.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    order = np.argsort(-probabilities, kind="stable")
+    if top_k is not None:
+        shown = list(order[: max(1, top_k)])
+        if true_label is not None and true_label not in shown:
+            shown.append(true_label)
+        order = np.array(shown)
+    predicted = int(np.argmax(probabilities))
+    colours, names = [], []
+    for index in order:
+        if index == true_label:
+            colours.append("#2ca02c")
+            names.append(f"{classes[index]} (true label)")
+        elif index == predicted:
+            colours.append("#1f77b4")
+            names.append(str(classes[index]))
+        else:
+            colours.append("#9e9e9e")
+            names.append(str(classes[index]))
+    values = probabilities[order]
+    figure = go.Figure(go.Bar(
+        x=values, y=names, orientation="h", marker_color=colours,
+        text=[f"{v:.1%}" for v in values], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+    ))
+    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(range=[0, 1.12], tickformat=".0%", title="probability (softmax)")
+    return _layout(figure, height=60 + 32 * len(order))
+
+
+# ---------------------------------------------------------------------------------------------
+# Layer outputs
+
+
+def activation_overview(
+    pictures: Sequence[tuple[str, np.ndarray]], kinds: Sequence[str] | None = None,
+    *, selected: str | None = None, columns: int = 8,
+) -> go.Figure:
+    """One small picture per layer (the mean over its channels), in forward order.
+
+    Args:
+        pictures: [(layer name, (H, W) array)], e.g. from ``activations.overview``; flat layers
+            come as (1, F) strips.
+        kinds: the module class of each layer ("Conv2d", "ReLU", ...), shown in the titles.
+        selected: a layer name to frame in orange.
+        columns: pictures per row.
+
+    Returns:
+        A grid of heatmaps, each with its own colour scale.
+    """
+    count = len(pictures)
+    columns = max(1, min(columns, count))
+    rows = max(1, math.ceil(count / columns))
+    titles = [
+        f"{i + 1}. {kinds[i] if kinds else name}" for i, (name, _) in enumerate(pictures)
+    ]
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
+                           horizontal_spacing=0.02, vertical_spacing=0.12 / rows)
+    for index, (name, picture) in enumerate(pictures):
+        row, col = index // columns + 1, index % columns + 1
+        figure.add_trace(go.Heatmap(
+            z=np.asarray(picture), colorscale=ACTIVATION_COLOURS, showscale=False,
+            hovertemplate=f"{name}<br>row %{{y}}, col %{{x}}<br>mean %{{z:.3f}}<extra></extra>",
+        ), row=row, col=col)
+        if name == selected:
+            figure.update_xaxes(showline=True, linecolor="orange", linewidth=4, mirror=True, row=row, col=col)
+            figure.update_yaxes(showline=True, linecolor="orange", linewidth=4, mirror=True, row=row, col=col)
+    figure.update_annotations(font_size=12)
+    figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    return _layout(figure, height=40 + 150 * rows)
+
+
+def channel_grid(
+    output: np.ndarray,
+    *,
+    scale: str = "channel",
+    global_range: tuple[float, float] | None = None,
+    order: Sequence[int] | None = None,
+    max_channels: int = 64,
+    columns: int | None = None,
+) -> go.Figure:
+    """Every channel of one layer as a tile of one big picture; click a tile to pick it.
+
+    Args:
+        output: (C, H, W) feature maps of one layer.
+        scale: colour scale "channel" (each tile from its own min to max: every pattern visible),
+            "layer" (one range for the layer: strengths comparable) or "global" (``global_range``,
+            the range over every layer: compare layers).
+        global_range: (low, high) for scale="global".
+        order: channel indices in display order (e.g. strongest first); default 0..C-1.
+        max_channels: show at most this many tiles.
+        columns: tiles per row; default about sqrt of the tile count.
+
+    Returns:
+        A heatmap of the tiles (hover shows channel and value) plus transparent markers whose
+        customdata is the channel index, for ``st.plotly_chart(on_select=...)``.
+    """
+    output = np.asarray(output, dtype=np.float32)
+    if output.ndim != 3:
+        raise ValueError(f"channel_grid draws (C, H, W) feature maps, not shape {output.shape}.")
+    if scale not in CHANNEL_SCALES:
+        raise ValueError(f"The colour scale is per {', '.join(CHANNEL_SCALES)}, not {scale!r}.")
+    channels = list(order) if order is not None else list(range(output.shape[0]))
+    channels = channels[:max_channels]
+    count, height, width = len(channels), output.shape[1], output.shape[2]
+    columns = columns or max(1, math.ceil(math.sqrt(count)))
+    rows = math.ceil(count / columns)
+    gap = max(1, round(0.12 * max(height, width)))
+
+    if scale == "layer":
+        low, high = float(output.min()), float(output.max())
+    elif scale == "global":
+        if global_range is None:
+            raise ValueError('scale="global" needs global_range=(low, high) over every layer.')
+        low, high = global_range
+    tiles = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan, dtype=np.float32)
+    raw = np.full_like(tiles, np.nan)
+    channel_of = np.full(tiles.shape, -1, dtype=np.int64)
+    centres_x, centres_y = [], []
+    for slot, channel in enumerate(channels):
+        values = output[channel]
+        if scale == "channel":
+            low, high = float(values.min()), float(values.max())
+        span = high - low if high - low > 0 else 1.0
+        top, left = (slot // columns) * (height + gap), (slot % columns) * (width + gap)
+        tiles[top : top + height, left : left + width] = np.clip((values - low) / span, 0, 1)
+        raw[top : top + height, left : left + width] = values
+        channel_of[top : top + height, left : left + width] = channel
+        centres_x.append(left + (width - 1) / 2)
+        centres_y.append(top + (height - 1) / 2)
+    customdata = np.stack([channel_of, np.nan_to_num(raw)], axis=-1)  # (rows, cols, 2)
+    figure = go.Figure(go.Heatmap(
+        z=tiles, zmin=0, zmax=1, colorscale=ACTIVATION_COLOURS, customdata=customdata,
+        colorbar={"title": {"text": f"per {scale}"}, "tickvals": [0, 1], "ticktext": ["low", "high"]},
+        hovertemplate="channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>",
+        hoverongaps=False,
+    ))
+    figure.add_trace(go.Scatter(
+        x=centres_x, y=centres_y, mode="markers", customdata=[int(c) for c in channels],
+        marker={"size": max(8, min(60, 300 // columns)), "symbol": "square", "color": "rgba(0,0,0,0)"},
+        hovertemplate="channel %{customdata}: click to enlarge<extra></extra>", showlegend=False,
+    ))
+    _image_axes(figure)
+    figure.update_layout(clickmode="event+select", dragmode=False, plot_bgcolor="white")
+    return _layout(figure, height=min(900, 120 + 110 * rows))
+
+
+def channel_detail(values: np.ndarray, *, title: str = "", show_numbers: bool | None = None) -> go.Figure:
+    """One channel large, every value on hover (and written in the cells when it is small).
+
+    Args:
+        values: (H, W) activations.
+        title: figure title.
+        show_numbers: write values in the cells; default when H * W <= 256.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    show_numbers = values.size <= 256 if show_numbers is None else show_numbers
+    figure = go.Figure(go.Heatmap(
+        z=values, colorscale=ACTIVATION_COLOURS,
+        texttemplate="%{z:.2f}" if show_numbers else None,
+        hovertemplate="row %{y}, col %{x}<br>value %{z:.4f}<extra></extra>",
+    ))
+    _image_axes(figure)
+    return _layout(figure, height=480, title=title)
+
+
+def vector_bars(values: np.ndarray, *, labels: Sequence[str] | None = None, title: str = "") -> go.Figure:
+    """A flat layer (Flatten, Linear) as one bar per unit, so every value can be read."""
+    values = np.asarray(values, dtype=np.float32).reshape(-1)
+    x = list(labels) if labels is not None and len(labels) == values.size else list(range(values.size))
+    figure = go.Figure(go.Bar(
+        x=x, y=values, marker_color=np.where(values >= 0, "#1f77b4", "#d62728"),
+        hovertemplate="unit %{x}<br>value %{y:.4f}<extra></extra>",
+    ))
+    figure.update_xaxes(title="unit" if labels is None else "")
+    return _layout(figure, height=320, title=title)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels
+
+
+def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "") -> go.Figure:
+    """A conv layer's kernels as one picture.
+
+    Args:
+        pictures: ``learned_kernels.KernelPictures``. RGB kernels are drawn as colour pictures in
+            one row-wrapped strip; others as a grid, one row per output channel and one column per
+            input channel.
+        max_out, max_in: how many output / input channels to draw at most.
+        title: figure title.
+    """
+    values = pictures.values
+    if pictures.rgb:
+        count, size_h, size_w = min(values.shape[0], max_out), values.shape[1], values.shape[2]
+        columns = min(count, 8)
+        rows = math.ceil(count / columns)
+        canvas = np.ones((rows * (size_h + 1) - 1, columns * (size_w + 1) - 1, 3), dtype=np.float32)
+        for index in range(count):
+            top, left = (index // columns) * (size_h + 1), (index % columns) * (size_w + 1)
+            canvas[top : top + size_h, left : left + size_w] = values[index]
+        figure = go.Figure(go.Image(z=np.round(canvas * 255).astype(np.uint8),
+                                    hovertemplate="x %{x}, y %{y}<extra></extra>"))
+        _image_axes(figure)
+        return _layout(figure, height=min(700, 80 + 70 * rows), title=title)
+
+    outs, ins = min(values.shape[0], max_out), min(values.shape[1], max_in)
+    size_h, size_w = values.shape[2], values.shape[3]
+    # One input channel: wrap the kernels into rows of 8 instead of one tall column.
+    per_row = min(outs, 8) if ins == 1 else ins
+    grid_rows = math.ceil(outs / per_row) if ins == 1 else outs
+    canvas = np.full((grid_rows * (size_h + 1) - 1, per_row * (size_w + 1) - 1), np.nan, dtype=np.float32)
+    labels = np.full(canvas.shape + (2,), -1, dtype=np.int64)
+    for out in range(outs):
+        for inp in range(ins):
+            row, col = (out // per_row, out % per_row) if ins == 1 else (out, inp)
+            top, left = row * (size_h + 1), col * (size_w + 1)
+            canvas[top : top + size_h, left : left + size_w] = values[out, inp]
+            labels[top : top + size_h, left : left + size_w] = (out, inp)
+    low, high = pictures.value_range
+    signed = low < 0
+    figure = go.Figure(go.Heatmap(
+        z=canvas, zmin=low, zmax=high, colorscale=SIGNED_COLOURS if signed else GREY_COLOURS,
+        customdata=labels, hoverongaps=False,
+        hovertemplate="output channel %{customdata[0]}, input channel %{customdata[1]}"
+                      "<br>value %{z:.2f}<extra></extra>",
+        colorbar={"title": {"text": "w / max|w|" if signed else pictures.normalisation.replace("_", " ")}},
+    ))
+    _image_axes(figure)
+    figure.update_layout(plot_bgcolor="white")
+    return _layout(figure, height=int(min(700, max(240, 12 * canvas.shape[0] + 80))), title=title)
+
+
+# ---------------------------------------------------------------------------------------------
+# Attribution
+
+
+def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)  # (H, W) -> (H, W, 3)
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def attribution_overlay(
+    image: np.ndarray, heatmap: np.ndarray, *, opacity: float = 0.7, title: str = "", raw: np.ndarray | None = None
+) -> go.Figure:
+    """An attribution map laid over the picture the model saw.
+
+    Args:
+        image: (H, W) or (H, W, 3) in [0, 1]: the model's input.
+        heatmap: (H, W) in [0, 1]; 0 is transparent, so the image shows where nothing was found.
+        opacity: of the heatmap layer, 0..1.
+        title: figure title.
+        raw: (H, W) raw values for the hover text; default the heatmap.
+    """
+    heatmap = np.asarray(heatmap, dtype=np.float32)
+    figure = go.Figure(go.Image(z=_as_rgb_uint8(image), hoverinfo="skip"))
+    figure.add_trace(go.Heatmap(
+        z=heatmap, zmin=0, zmax=1, colorscale=OVERLAY_COLOURS, opacity=opacity,
+        customdata=np.asarray(raw if raw is not None else heatmap, dtype=np.float32),
+        hovertemplate="row %{y}, col %{x}<br>shown %{z:.2f}, raw %{customdata:.4g}<extra></extra>",
+        colorbar={"title": {"text": "evidence"}, "tickvals": [0, 1], "ticktext": ["none", "most"]},
+    ))
+    _image_axes(figure)
+    return _layout(figure, height=420, title=title)
+
+
+# ---------------------------------------------------------------------------------------------
+# Confusion matrix
+
+
+def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: str = "counts") -> go.Figure:
+    """The confusion matrix as a heatmap: rows the actual class, columns the predicted class.
+
+    Args:
+        matrix: (K, K) counts [actual, predicted].
+        classes: K class names.
+        normalise: "counts" (raw numbers) or "row" (each row divided by its total: the share of
+            each actual class that went to each prediction; the diagonal is the recall).
+
+    Returns:
+        A heatmap with the numbers written in, plus transparent markers whose customdata is the
+        cell's flat index actual * K + predicted (one number survives the trip through the
+        browser's selection event intact), for ``st.plotly_chart(on_select=...)``.
+    """
+    counts = np.asarray(matrix, dtype=np.int64)
+    if normalise not in ("counts", "row"):
+        raise ValueError(f'The confusion matrix shows "counts" or "row" shares, not {normalise!r}.')
+    if normalise == "row":
+        totals = counts.sum(axis=1, keepdims=True)
+        shown = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=np.float64), where=totals > 0)
+        text = np.vectorize(lambda v: f"{v:.0%}" if v > 0 else "")(shown)
+    else:
+        shown = counts.astype(np.float64)
+        text = np.vectorize(lambda v: str(v) if v > 0 else "")(counts)
+    names = list(classes)
+    k = len(names)
+    cell_text = [[f"actual {names[i]}, predicted {names[j]}: {counts[i, j]} images" for j in range(k)] for i in range(k)]
+    figure = go.Figure(go.Heatmap(
+        z=shown, x=list(range(k)), y=list(range(k)), colorscale="Blues", text=text, texttemplate="%{text}",
+        customdata=counts, zmin=0, hovertext=cell_text, hovertemplate="%{hovertext}<extra></extra>",
+        colorbar={"title": {"text": "share of row" if normalise == "row" else "images"}},
+    ))
+    actual, predicted = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    figure.add_trace(go.Scatter(
+        x=predicted.ravel(), y=actual.ravel(), mode="markers",
+        customdata=(actual * k + predicted).ravel().tolist(),  # a list: numpy arrays reach the browser as typed-array dicts
+        marker={"size": max(10, 420 // max(k, 1)), "symbol": "square", "color": "rgba(0,0,0,0)"},
+        hovertext=[line for row in cell_text for line in row],
+        hovertemplate="%{hovertext}<br>click for the images<extra></extra>",
+        showlegend=False,
+    ))
+    ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": names}
+    figure.update_xaxes(title="predicted class", side="top", tickangle=-40, **ticks)
+    figure.update_yaxes(title="actual class", autorange="reversed", **ticks)
+    figure.update_layout(clickmode="event+select", dragmode=False)
+    return _layout(figure, height=180 + 48 * k)

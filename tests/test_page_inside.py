@@ -1,0 +1,147 @@
+"""The "Inside a network" page through AppTest: with no trained model, with a checkpoint, bad input."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import cnnviz.paths
+
+
+def _train_lenet_checkpoint(path):
+    """A LeNet-5 trained for 60 Fashion-MNIST steps (seconds), saved with kernel snapshots."""
+    from cnnviz.data import load_dataset, to_float
+    from cnnviz.models import get_model, save_checkpoint
+
+    torch.manual_seed(0)
+    dataset = load_dataset("fashion-mnist")
+    model = get_model("lenet5")
+    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+    snapshots = [model.features.c1.weight.detach().tolist()]
+    for step in range(60):
+        batch = torch.randint(0, len(dataset.train_labels), (64,))
+        loss = torch.nn.functional.cross_entropy(model(to_float(dataset.train_images[batch])), dataset.train_labels[batch])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if step % 30 == 29:
+            snapshots.append(model.features.c1.weight.detach().tolist())
+    return save_checkpoint(path, model, classes=list(dataset.classes),
+                           meta={"dataset": "fashion-mnist", "test_accuracy": 0.7, "epochs": 2,
+                                 "kernel_snapshots": snapshots})
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return _train_lenet_checkpoint(tmp_path_factory.mktemp("ckpt") / "lenet-test.pt")
+
+
+@pytest.fixture
+def page(app_test, monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path / "home"))
+    empty = tmp_path / "pretrained"
+    empty.mkdir()
+    monkeypatch.setattr(cnnviz.paths, "PRETRAINED_DIR", empty)  # shipped models must not leak in
+    at = app_test.run()  # through app.py, so st.navigation knows every page
+    at.switch_page("pages/inside.py")
+    return at
+
+
+def _texts(at):
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+def _png(array):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_renders_without_trained_models_and_offers_the_zoo(page):
+    at = page.run()
+    assert not at.exception
+    assert "No trained model is available yet" in _texts(at)
+    network = at.selectbox(key="inside_network")
+    assert network.value == "zoo: LeNet-5"
+    assert "untrained" in _texts(at)
+    assert "The network says" in _texts(at)  # a bundled photo went through the untrained net
+    assert len(at.get("plotly_chart")) >= 3  # probabilities, overview strip, channel grid/detail
+
+
+def test_a_checkpoint_shows_predictions_layers_kernels_attribution_and_confusion(page, checkpoint):
+    page.session_state["uploaded_checkpoints"] = [str(checkpoint)]
+    at = page.run()
+    assert not at.exception
+    assert at.selectbox(key="inside_network").value.startswith("lenet-test")
+    assert at.radio(key="inside_source").value == "Test-set image"
+    assert "The network says" in _texts(at)
+    assert "(right)" in _texts(at) or "(wrong: it is" in _texts(at)  # the true label is known
+
+    # Layer outputs: pick the first ReLU, then a channel.
+    layers = at.selectbox(key="inside_layer")
+    relu = next(option for option in layers.options if "ReLU features.act1" in option)
+    at = layers.set_value(relu).run()
+    at = at.number_input(key="inside_channel").set_value(3).run()
+    assert not at.exception
+    assert any("features.act1, channel 3" in str(chart.proto.spec) for chart in at.get("plotly_chart"))
+
+    at = at.radio(key="inside_view").set_value("Kernels").run()
+    assert not at.exception
+    assert at.select_slider(key="inside_kernel_epoch").options == ["before training", "after epoch 1", "after epoch 2"]
+
+    at = at.radio(key="inside_view").set_value("Attribution").run()
+    assert at.radio(key="inside_attr_method").value == "gradcam"
+    assert at.selectbox(key="inside_attr_layer").options == ["features.c3", "features.c1"]
+    at = at.selectbox(key="inside_attr_target").set_value("Bag").run()
+    assert "Grad-CAM for 'Bag' at features.c3" in str(at.get("plotly_chart")[-1].proto.spec)
+    for method in ("saliency", "integrated_gradients", "occlusion"):
+        at = at.radio(key="inside_attr_method").set_value(method).run()
+        assert not at.exception and not at.error
+
+    at = at.radio(key="inside_view").set_value("Confusion matrix").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Class"])[:2] == ["T-shirt/top", "Trouser"]
+    assert int(table["Test images"].sum()) == 10_000
+    explain = [button for button in at.button if button.key and button.key.startswith("inside_explain_")]
+    assert explain, "the biggest-mistake cell should show a gallery"
+    index = int(explain[0].key.rsplit("_", 1)[1])
+    at = explain[0].click().run()
+    assert not at.exception
+    assert at.radio(key="inside_view").value == "Attribution"
+    assert at.number_input(key="inside_test_index").value == index
+
+
+def test_bad_input_gets_a_sentence_and_the_page_keeps_working(page, tmp_path):
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint at all")
+    page.session_state["uploaded_checkpoints"] = [str(broken)]
+    at = page.run()
+    assert not at.exception
+    assert any("broken.pt" in w.value for w in at.warning)
+
+    at = at.radio(key="inside_source").set_value("Upload a photo").run()
+    at.file_uploader(key="inside_upload").upload("holiday.jpg", b"these are my lecture notes, not a photo")
+    at = at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.endswith(".")
+
+    # A 10,000-pixel-wide photo is decoded within limits, shrunk, then fitted to 28 x 28.
+    wide = np.full((400, 10_000, 3), 230, dtype=np.uint8)
+    wide[100:300, 4000:6000] = 20
+    at.file_uploader(key="inside_upload").upload("wide.png", _png(wide))
+    at = at.run()
+    assert not at.exception and not at.error
+    assert "converted to grayscale" in _texts(at).lower()  # a colour photo for a grayscale model
+    assert "The network says" in _texts(at)
+
+
+def test_a_grayscale_photo_for_a_colour_model_is_converted_and_said_so(page):
+    at = page.run()
+    at = at.selectbox(key="inside_network").set_value("zoo: TinyVGG").run()
+    at = at.selectbox(key="inside_sample").set_value("camera").run()
+    assert not at.exception
+    assert "copied grayscale into r, g and b" in _texts(at).lower()
