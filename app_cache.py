@@ -192,6 +192,85 @@ def inside_test_predictions(model_key: str, dataset: str):
     return probabilities, predictions, test.test_labels.clone()
 
 
+# --- Adversarial lab ---
+# Networks are cache_resource, keyed on "<checkpoint path>::<mtime_ns>" so a re-trained file is
+# reloaded; attacks never change them (gradients are taken with respect to the input only, in
+# eval mode). Attacks and sweeps are pure results in cache_data, keyed on that key and the settings.
+
+
+def adversarial_model_key(path: str | Path) -> str:
+    """The cache key of a checkpoint file: its path and modification time."""
+    path = Path(path)
+    return f"{path}::{path.stat().st_mtime_ns}"
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the network...")
+def adversarial_network(model_key: str):
+    """The checkpoint behind a key, in eval mode on the compute device.
+
+    Raises:
+        cnnviz.models.CheckpointError: a file that is not a usable checkpoint (with a sentence).
+    """
+    from cnnviz import devices
+    from cnnviz.models import load_checkpoint
+
+    return load_checkpoint(model_key.rsplit("::", 1)[0], map_location=devices.pick_device())
+
+
+def adversarial_image_hash(tensor) -> str:
+    """A short content hash of an input tensor, the cache key of attacks on it."""
+    import hashlib
+
+    array = tensor.detach().cpu().contiguous().numpy()
+    return hashlib.sha1(array.tobytes() + str(array.shape).encode()).hexdigest()[:16]
+
+
+@st.cache_data(max_entries=32, show_spinner="Attacking...")
+def adversarial_attack(model_key: str, image_hash: str, _image, method: str, eps: float, label: int | None,
+                       target: int | None, steps: int, step_size: float | None, random_start: bool):
+    """adversarial.attack_image, once per (model, image, settings); raises AttackError."""
+    from cnnviz import adversarial
+
+    return adversarial.attack_image(
+        adversarial_network(model_key), _image, method=method, eps=eps, label=label, target=target,
+        steps=steps, step_size=step_size, random_start=random_start,
+    )
+
+
+def adversarial_progress(bar, offset: float, share: float, text: str):
+    """A progress callback for adversarial_sweep: moves ``bar`` from offset to offset + share.
+
+    It updates the bar from a copy of the caller's context. Streamlit records every st call made
+    while a cached function runs, to replay it on a cache hit, and replaying a call on a bar
+    created outside the function fails; in the caller's context nothing is recorded.
+    """
+    import contextvars
+
+    outside = contextvars.copy_context()
+
+    def report(fraction: float) -> None:
+        outside.run(bar.progress, min(1.0, offset + share * fraction), text=text)
+
+    return report
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def adversarial_sweep(model_key: str, dataset: str, num_images: int, epsilons: tuple[float, ...], method: str,
+                      _progress=None):
+    """adversarial.sweep over the first ``num_images`` test images of ``dataset``.
+
+    Raises:
+        cnnviz.data.DatasetUnavailable, cnnviz.adversarial.AttackError: with a sentence.
+    """
+    from cnnviz import adversarial, data
+
+    test = data.load_dataset(dataset)
+    return adversarial.sweep(
+        adversarial_network(model_key), test.test_images[:num_images], test.test_labels[:num_images],
+        epsilons, method, batch_size=500, num_examples=6, progress=_progress,
+    )
+
+
 # --- Convolution lab ---
 # Keyed on primitives: the input's identity (sample name, upload file id, or the grid's numbers),
 # the kernels as tuples, the bias and the frozen ConvSettings (hashed field by field). Stepping
