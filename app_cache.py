@@ -342,6 +342,77 @@ def conv_lab_result(source: str, name: str, grey: bool, grid: tuple | None, kern
     return result
 
 
+# --- Receptive fields ---
+# Fields and counts need shapes only, so zoo networks are built on the "meta" device (no weights,
+# no memory, VGG-16 in milliseconds) and cached per (network, input size). The effective field
+# needs real weights: it reuses the Inside page's cached network (one copy in memory per server)
+# and hooks a private deep copy of it, never the shared model.
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def receptive_shape_model(model_name: str):
+    """A zoo network with shapes but no weights (meta device): for fields and counting only."""
+    import torch
+
+    from cnnviz.models import get_model
+
+    with torch.device("meta"):
+        return get_model(model_name)
+
+
+def _receptive_counting_model(model_key: str):
+    if model_key.startswith(ZOO_PREFIX):
+        return receptive_shape_model(model_key[len(ZOO_PREFIX):])
+    return inside_network(model_key)["model"]
+
+
+@st.cache_data(max_entries=32, show_spinner="Following the network layer by layer...")
+def receptive_field_rows(model_key: str, input_shape: tuple[int, int, int]):
+    """receptive.receptive_fields; raises receptive.ReceptiveFieldError with a sentence."""
+    from cnnviz import receptive
+
+    return receptive.receptive_fields(_receptive_counting_model(model_key), input_shape)
+
+
+@st.cache_data(max_entries=32, show_spinner="Counting parameters, memory and multiply-adds...")
+def receptive_architecture(model_key: str, input_shape: tuple[int, int, int]):
+    """architecture.architecture_table; raises architecture.ArchitectureError with a sentence."""
+    from cnnviz import architecture
+
+    return architecture.architecture_table(_receptive_counting_model(model_key), input_shape)
+
+
+@st.cache_data(max_entries=2, show_spinner="Counting every network in the zoo...")
+def receptive_zoo_comparison() -> list[dict]:
+    """One summary per zoo network at its own input size: the comparison chart's numbers."""
+    from cnnviz.models import list_models, model_spec
+
+    summaries = []
+    for name in list_models():
+        model = receptive_shape_model(name)
+        table = receptive_architecture(ZOO_PREFIX + name, tuple(model.input_shape))
+        rows = receptive_field_rows(ZOO_PREFIX + name, tuple(model.input_shape))
+        finite = [row for row in rows if row.spatial and not row.whole_input]
+        summaries.append({
+            "name": model_spec(name).title,
+            "input": " x ".join(str(v) for v in model.input_shape),
+            "parameters": table.total_parameters,
+            "mult_adds": table.total_mult_adds,
+            "activation_mb": table.total_activation_bytes / 2**20,
+            "size_mb": table.model_size_mb,
+            "final_field": max(finite[-1].size) if finite else 0,
+        })
+    return summaries
+
+
+@st.cache_data(max_entries=64, show_spinner="Back-propagating from the chosen unit...")
+def receptive_effective_field(model_key: str, image_hash: str, _image, layer: str, unit: tuple[int, int]):
+    """effective_field.effective_field on a private copy of the network; raises EffectiveFieldError."""
+    from cnnviz import effective_field
+
+    return effective_field.effective_field(_private_copy(model_key), _image, layer, unit)
+
+
 # --- Training ---
 
 

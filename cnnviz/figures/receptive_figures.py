@@ -1,0 +1,312 @@
+"""Figures for "Receptive fields": the field on the photo, its growth per layer, and comparisons.
+
+Plain functions from numbers to plotly figures, so tests can check them without a server. The
+unit grid is clickable: plotly cannot select heatmap cells, but it can select scatter points, and
+Streamlit's ``on_select`` reports each point's ``customdata`` (here: the unit's row and column).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+FIELD_COLOUR = "#1d4ed8"  # the theoretical field's box (the theme's primary blue)
+PADDING_COLOUR = "rgba(120, 120, 120, 0.45)"  # where the box leaves the image: zeros, not pixels
+UNIT_COLOUR = "#dc2626"
+# Effective field overlay: transparent at 0 so the photo shows where the unit does not look.
+EFFECTIVE_COLOURS = [
+    [0.0, "rgba(0, 0, 0, 0)"],
+    [0.05, "rgba(255, 255, 0, 0.0)"],
+    [0.3, "rgba(255, 200, 0, 0.45)"],
+    [0.6, "rgba(255, 110, 0, 0.65)"],
+    [1.0, "rgba(220, 0, 0, 0.85)"],
+]
+_FONT = {"size": 15}  # readable from the back of a lecture hall
+
+
+def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
+    figure.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 45 if title else 10, "b": 10},
+        title={"text": title} if title else None, font=_FONT,
+    )
+    return figure
+
+
+def _rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, 1|3) floats in [0, 1] -> (H, W, 3) uint8 for go.Image."""
+    pixels = np.asarray(image, dtype=np.float32)
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    if pixels.ndim == 2:
+        pixels = np.repeat(pixels[:, :, None], 3, axis=2)  # (H, W) -> (H, W, 3)
+    return (np.clip(pixels, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+
+
+def field_on_image(
+    image: np.ndarray,
+    box: tuple[int, int, int, int],
+    *,
+    effective: np.ndarray | None = None,
+    title: str = "",
+    whole_input: bool = False,
+    height: int = 520,
+) -> go.Figure:
+    """The photo, the unit's theoretical field as a box, the padding it reaches, its effective field.
+
+    Args:
+        image: (H, W) or (H, W, 3) floats in [0, 1]: exactly what the network sees.
+        box: (top, left, bottom, right) inclusive input pixels of the theoretical field; may reach
+            past the image (negative or >= size), and that part is drawn as padding.
+        effective: optional (H, W) non-negative gradient map; drawn as a heat overlay scaled to its max.
+        title: figure title.
+        whole_input: the unit sees everything (global pooling): the box is the image's outline.
+
+    Returns:
+        A plotly figure whose axes are input pixel coordinates (row 0 at the top).
+    """
+    pixels = _rgb_uint8(image)
+    rows, cols = pixels.shape[:2]
+    top, left, bottom, right = box
+    figure = go.Figure()
+    # Padding first, beneath the photo: only where the box sticks out does the grey show.
+    padded = top < 0 or left < 0 or bottom >= rows or right >= cols
+    if padded and not whole_input:
+        figure.add_shape(
+            type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,
+            fillcolor=PADDING_COLOUR, line={"width": 0}, layer="below",
+        )
+    figure.add_trace(go.Image(z=pixels, name="image", hoverinfo="x+y"))
+    if effective is not None:
+        heat = np.asarray(effective, dtype=np.float32)
+        peak = float(heat.max()) if heat.size else 0.0
+        figure.add_trace(
+            go.Heatmap(
+                z=heat / peak if peak > 0 else heat, zmin=0, zmax=1, colorscale=EFFECTIVE_COLOURS,
+                showscale=True, colorbar={"title": {"text": "effective<br>field"}, "len": 0.6},
+                name="effective field", hovertemplate="row %{y}, col %{x}<br>gradient %{z:.2f} of max<extra></extra>",
+            )
+        )
+    figure.add_shape(
+        type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,
+        line={"color": FIELD_COLOUR, "width": 4}, fillcolor="rgba(0,0,0,0)", layer="above",
+    )
+    if not whole_input:
+        figure.add_trace(
+            go.Scatter(
+                x=[(left + right) / 2], y=[(top + bottom) / 2], mode="markers", name="field centre",
+                marker={"symbol": "cross-thin", "size": 16, "line": {"width": 3, "color": FIELD_COLOUR}},
+                hoverinfo="skip",
+            )
+        )
+    if padded and not whole_input:
+        figure.add_annotation(  # inside the box's top-left corner, clear of the title
+            x=left, y=top, xanchor="left", yanchor="top", showarrow=False, xshift=4, yshift=-4,
+            text="grey: padding (zeros)", font={"color": "#374151", "size": 14},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    x_range = [min(left, 0) - 0.5, max(right, cols - 1) + 0.5]
+    y_range = [max(bottom, rows - 1) + 0.5, min(top, 0) - 0.5]  # reversed: row 0 on top
+    figure.update_xaxes(range=x_range, showgrid=False, zeroline=False, title_text="column (input pixels)")
+    figure.update_yaxes(range=y_range, showgrid=False, zeroline=False, scaleanchor="x", title_text="row")
+    figure.update_layout(showlegend=False)
+    return _layout(figure, height=height, title=title)
+
+
+def unit_grid(grid_shape: tuple[int, int], selected: tuple[int, int], *, height: int = 360, title: str = "") -> go.Figure:
+    """The layer's output grid, one clickable square per unit, the chosen one in red.
+
+    Args:
+        grid_shape: (h, w) of the layer's output.
+        selected: (row, col) of the chosen unit.
+
+    Returns:
+        A scatter figure; each point's customdata is [row, col].
+    """
+    h, w = grid_shape
+    rows, cols = np.mgrid[0:h, 0:w]  # (h, w) each
+    rows, cols = rows.ravel(), cols.ravel()
+    chosen = (rows == selected[0]) & (cols == selected[1])
+    # Marker size in screen pixels: about 80% of one cell of the plot area, so that cells stay apart.
+    side = max(2.0, min(24.0, 0.8 * (height - 110) / max(h, w)))
+    # WebGL for big grids (ResNet's 112 x 112): thousands of SVG markers make the browser crawl.
+    trace_type = go.Scattergl if h * w > 2500 else go.Scatter
+    figure = go.Figure(
+        trace_type(
+            x=cols, y=rows, mode="markers", customdata=np.stack([rows, cols], axis=1),
+            marker={
+                "symbol": "square", "size": side,
+                "color": np.where(chosen, UNIT_COLOUR, "#cbd5e1"),
+                "line": {"width": np.where(chosen, 2, 0), "color": "#111827"},
+            },
+            hovertemplate="unit row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
+            name="units",
+        )
+    )
+    figure.update_xaxes(range=[-0.5, w - 0.5], showgrid=False, zeroline=False, title_text="column")
+    figure.update_yaxes(range=[h - 0.5, -0.5], showgrid=False, zeroline=False, scaleanchor="x", title_text="row")
+    # No drag mode: a click then selects the point under it (with box-select on, clicks are lost).
+    figure.update_layout(clickmode="event+select", dragmode=False)
+    return _layout(figure, height=height, title=title)
+
+
+def field_size_chart(
+    names: Sequence[str],
+    sizes: Sequence[int],
+    strides: Sequence[int],
+    whole: Sequence[bool],
+    *,
+    input_size: int,
+    highlight: str | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """Receptive field size per layer (bars) and effective stride (line), with the input size.
+
+    Args:
+        names: layer names in forward order.
+        sizes: field size per layer (the larger of rows and columns), in input pixels.
+        strides: effective stride per layer.
+        whole: True where a layer sees the whole input (drawn grey: no finite field).
+        input_size: the input's larger side, drawn as a dashed line.
+        highlight: the chosen layer, drawn in red.
+    """
+    colours = [
+        UNIT_COLOUR if name == highlight else ("#9ca3af" if is_whole else FIELD_COLOUR)
+        for name, is_whole in zip(names, whole)
+    ]
+    positions = list(range(len(names)))
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=positions, y=list(sizes), marker_color=colours, name="field size",
+            customdata=np.array(list(names), dtype=object),
+            hovertemplate="%{customdata}<br>field %{y} px<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=positions, y=list(strides), mode="lines+markers", name="effective stride",
+            line={"color": "#f59e0b", "width": 3}, hovertemplate="stride %{y} px<extra></extra>",
+        )
+    )
+    figure.add_hline(
+        y=input_size, line={"dash": "dash", "color": "#111827"},
+        annotation_text=f"input: {input_size} px", annotation_position="top left",
+    )
+    step = max(1, len(names) // 24)  # at most ~24 labels so that they stay readable
+    figure.update_xaxes(
+        tickmode="array", tickvals=positions[::step], ticktext=[_short(n) for n in names][::step],
+        tickangle=-45, title_text="layer (forward order)",
+    )
+    figure.update_yaxes(title_text="input pixels")
+    figure.update_layout(legend={"orientation": "h", "y": 1.12}, bargap=0.15)
+    return _layout(figure, height=height)
+
+
+def _short(name: str, limit: int = 22) -> str:
+    return name if len(name) <= limit else "…" + name[-(limit - 1):]
+
+
+def stack_lesson_chart(lesson: Mapping[str, Mapping], *, height: int = 380) -> go.Figure:
+    """Field after each layer (left) and weights in units of C^2 (right) for each stack.
+
+    Args:
+        lesson: receptive.stacked_versus_single()'s result.
+    """
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("field after each layer (px)", "weights (x C²)"))
+    colours = ["#1d4ed8", "#dc2626", "#059669", "#7c3aed"]
+    for (name, stack), colour in zip(lesson.items(), colours):
+        fields = list(stack["fields"])
+        figure.add_trace(
+            go.Scatter(
+                x=list(range(1, len(fields) + 1)), y=fields, mode="lines+markers+text", name=name,
+                text=[str(f) for f in fields], textposition="top center", line={"color": colour, "width": 3},
+                marker={"size": 11},
+            ),
+            row=1, col=1,
+        )
+        channels_squared = stack["layers"][0].channels ** 2
+        figure.add_trace(
+            go.Bar(
+                x=[name], y=[stack["weights"] / channels_squared], marker_color=colour, showlegend=False,
+                text=[f"{stack['weights'] // channels_squared} C²"], textposition="outside",
+            ),
+            row=1, col=2,
+        )
+    figure.update_xaxes(title_text="layers stacked", dtick=1, row=1, col=1)
+    figure.update_xaxes(showticklabels=False, row=1, col=2)
+    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(rangemode="tozero", row=1, col=2)
+    figure.update_layout(legend={"orientation": "h", "y": -0.15})
+    _layout(figure, height=height)
+    figure.update_layout(margin={"t": 60})  # room for the subplot titles
+    return figure
+
+
+COMPARISON_MEASURES = (
+    ("parameters", "parameters (millions)", 1e6),
+    ("mult_adds", "multiply-adds (billions)", 1e9),
+    ("activation_mb", "activation memory (MB, fp32)", 1.0),
+    ("final_field", "final receptive field (px)", 1.0),
+)
+
+
+def comparison_chart(summaries: Sequence[Mapping], *, height: int = 520) -> go.Figure:
+    """Networks side by side: parameters, multiply-adds, activation memory, final receptive field.
+
+    Args:
+        summaries: one mapping per network with "name" and the keys of COMPARISON_MEASURES
+            (parameters and mult_adds as plain counts, activation_mb in MB, final_field in px).
+    """
+    figure = make_subplots(rows=2, cols=2, subplot_titles=[title for _, title, _ in COMPARISON_MEASURES],
+                           vertical_spacing=0.2)
+    names = [summary["name"] for summary in summaries]
+    for index, (key, _, scale) in enumerate(COMPARISON_MEASURES):
+        values = [summary[key] / scale for summary in summaries]
+        figure.add_trace(
+            go.Bar(
+                x=names, y=values, marker_color=FIELD_COLOUR, showlegend=False,
+                text=[f"{v:.3g}" for v in values], textposition="outside", cliponaxis=False,
+            ),
+            row=index // 2 + 1, col=index % 2 + 1,
+        )
+    figure.update_yaxes(rangemode="tozero")
+    _layout(figure, height=height)
+    figure.update_layout(margin={"t": 60})  # room for the subplot titles
+    return figure
+
+
+GROWTH_COLOURS = ("#facc15", "#f97316", "#dc2626", "#a21caf", "#1d4ed8", "#0f172a")
+
+
+def field_growth_on_image(
+    image: np.ndarray, boxes: Sequence[tuple[str, tuple[int, int, int, int]]], *, height: int = 520, title: str = ""
+) -> go.Figure:
+    """Several layers' fields on one photo, nested: how far the centre unit sees, stage by stage.
+
+    Args:
+        image: (H, W) or (H, W, 3) floats in [0, 1].
+        boxes: (label, (top, left, bottom, right)) per layer, shallow first; at most six are drawn.
+        title: figure title.
+
+    Returns:
+        A figure with one coloured box per layer and a legend naming each (e.g. "layer1: 43 px").
+    """
+    pixels = _rgb_uint8(image)
+    rows, cols = pixels.shape[:2]
+    figure = go.Figure(go.Image(z=pixels, hoverinfo="skip"))
+    extent = [0, 0, rows - 1, cols - 1]
+    for (label, (top, left, bottom, right)), colour in zip(boxes, GROWTH_COLOURS):
+        figure.add_shape(
+            type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,
+            line={"color": colour, "width": 4}, fillcolor="rgba(0,0,0,0)", layer="above",
+        )
+        # An invisible line trace per box gives it a legend entry in the same colour.
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=label, line={"color": colour, "width": 4}))
+        extent = [min(extent[0], top), min(extent[1], left), max(extent[2], bottom), max(extent[3], right)]
+    figure.update_xaxes(range=[extent[1] - 0.5, extent[3] + 0.5], showgrid=False, zeroline=False)
+    figure.update_yaxes(range=[extent[2] + 0.5, extent[0] - 0.5], showgrid=False, zeroline=False, scaleanchor="x")
+    figure.update_layout(legend={"orientation": "v", "x": 1.02, "y": 1}, showlegend=True)
+    return _layout(figure, height=height, title=title)

@@ -1,0 +1,468 @@
+"""Receptive fields: which part of the image one unit can see, layer by layer, and what networks cost."""
+
+import streamlit as st
+
+import app_cache
+from cnnviz import images
+from cnnviz.architecture import ArchitectureError, architecture_table
+from cnnviz.effective_field import EffectiveFieldError
+from cnnviz.figures import receptive_figures as figs
+from cnnviz.models import CheckpointError, list_models, model_spec
+from cnnviz.receptive import ReceptiveFieldError, StackLayer, STACK_KINDS, build_stack, receptive_fields, stacked_versus_single
+
+DEFAULT_NETWORK = "resnet18"
+SOURCES = ("Bundled photo", "Upload a photo")
+
+st.title("Receptive fields")
+st.markdown(
+    "A unit deep inside a CNN computes from a patch of the input image only: its **receptive field**. "
+    "Each convolution or pooling layer widens that patch by its kernel, measured in the steps of the "
+    "layer before, and each stride makes the following steps longer. Per layer, with kernel $k$, stride "
+    "$s$, padding $p$ and dilation $d$ ($k_{eff} = d(k-1)+1$):"
+)
+st.latex(
+    r"r_{out} = r_{in} + (k_{eff} - 1)\,j_{in} \qquad j_{out} = j_{in}\, s \qquad "
+    r"\text{start}_{out} = \text{start}_{in} - p\, j_{in}"
+)
+st.markdown(
+    "$r$ is the field size, $j$ the jump (effective stride) in input pixels. Unit $i$ sees input rows "
+    "$-P + i\\,j \\;\\dots\\; -P + i\\,j + r - 1$, where $P$ = -start is the effective padding. Where paths "
+    "meet (a residual add, an Inception concatenation) the field is the union of the paths' fields. The "
+    "**effective** field (Luo et al., 2016) is the gradient of the unit with respect to each pixel: "
+    "it is far smaller than the theoretical box."
+)
+st.info(
+    "**Try this first:** keep ResNet-18 and the cat, pick an early layer (net.layer1.0.conv1), then a "
+    "late one (net.layer4.1 (add)), and watch the blue box grow from a patch to more than the whole "
+    "picture. Click any square of the unit grid to move the unit.",
+    icon=":material/lightbulb:",
+)
+
+tab_image, tab_lesson, tab_builder, tab_count = st.tabs(
+    ["Field on your image", "Small kernels, stacked", "Build a stack", "Count the networks"]
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Field on your image
+
+
+def _network_options() -> dict[str, str]:
+    """Menu label -> model key: the zoo first (ResNet-18 the default), then trained checkpoints."""
+    options = {f"zoo: {model_spec(name).title}": app_cache.ZOO_PREFIX + name for name in list_models()}
+    trained, problems = app_cache.trained_models(app_cache.session_uploads())
+    for problem in problems:
+        st.warning(f"Skipped a checkpoint: {problem}")
+    for entry in trained:
+        try:
+            options[f"trained: {entry.label}"] = app_cache.inside_checkpoint_key(entry.path)
+        except OSError:  # deleted since it was listed
+            continue
+    return options
+
+
+def _input_shape(model_key: str) -> tuple[int, int, int]:
+    if model_key.startswith(app_cache.ZOO_PREFIX):
+        model = app_cache.receptive_shape_model(model_key[len(app_cache.ZOO_PREFIX):])
+    else:
+        model = app_cache.inside_network(model_key)["model"]
+    return tuple(int(v) for v in model.input_shape)
+
+
+def _choose_image(channels: int, height: int, width: int):
+    """The prepared picture (images.PreparedImage), or None while waiting for an upload."""
+    source = st.radio("Image", SOURCES, horizontal=True, key="rf_source")
+    if source == "Bundled photo":
+        name = st.selectbox("Photo", images.sample_image_names(), key="rf_photo")
+        picture = app_cache.sample_image(name)
+    else:
+        upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="rf_upload",
+                                  type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"])
+        if upload is None:
+            st.info("Upload a photo to draw fields on it.")
+            return None
+        try:
+            picture = app_cache.uploaded_image(upload.getvalue())
+        except images.ImageError as error:
+            st.error(str(error))
+            return None
+    return images.prepare_for_model(picture, channels=channels, size=(height, width), fit="crop")
+
+
+def _clicked_unit(grid_key: str) -> tuple[int, int] | None:
+    """The unit last clicked on the grid (its customdata: [row, col]), if the click is new."""
+    event = st.session_state.get(grid_key)
+    try:
+        customdata = event["selection"]["points"][0]["customdata"]
+    except (TypeError, KeyError, IndexError):
+        return None
+    # The browser sends an array as a list, or as an object keyed "0", "1".
+    values = [customdata[k] for k in sorted(customdata, key=int)] if isinstance(customdata, dict) else list(customdata)
+    clicked = (int(values[0]), int(values[1]))
+    if st.session_state.get("rf_last_click") == (grid_key, clicked):
+        return None
+    st.session_state["rf_last_click"] = (grid_key, clicked)
+    return clicked
+
+
+def _recurrence_text(row) -> str:
+    """The recurrence with this layer's own numbers substituted (rows axis)."""
+    settings = dict(row.settings)
+    if row.kind in ("add", "concat", "subtract", "multiply", "merge"):
+        return f"**{row.name}** joins paths: its field is the union of theirs, r = {row.text(row.size)} px."
+    if "kernel" not in settings:
+        return f"**{row.name}** ({row.kind}): field {row.text(row.size)} px, stride {row.text(row.stride)} px."
+    kernel, stride = settings["kernel"][0], settings["stride"][0]
+    dilation = settings.get("dilation", (1, 1))[0]
+    k_eff = dilation * (kernel - 1) + 1
+    j_in = row.stride[0] // stride
+    r_in = row.size[0] - (k_eff - 1) * j_in
+    return (
+        f"**{row.name}** ({row.kind}, k = {kernel}, s = {stride}" + (f", d = {dilation}" if dilation != 1 else "")
+        + f"): r = {r_in} + ({k_eff} − 1) × {j_in} = **{row.size[0]}**, j = {j_in} × {stride} = **{row.stride[0]}**"
+        + ("  (rows; columns differ: " + row.text(row.size) + ")" if not row.square else "")
+    )
+
+
+def field_on_image_view() -> None:
+    options = _network_options()
+    labels = list(options)
+    default_label = next(label for label, key in options.items() if key == app_cache.ZOO_PREFIX + DEFAULT_NETWORK)
+    if st.session_state.get("rf_network") not in labels:
+        st.session_state["rf_network"] = default_label
+    left, right = st.columns([1, 1])
+    with left:
+        label = st.selectbox("Network", labels, key="rf_network")
+    model_key = options[label]
+    try:
+        channels, height, width = _input_shape(model_key)
+        rows = app_cache.receptive_field_rows(model_key, (channels, height, width))
+    except (CheckpointError, ReceptiveFieldError, ValueError) as error:
+        st.error(f"This network cannot be opened: {error}")
+        return
+    with right:
+        prepared = _choose_image(channels, height, width)
+    if prepared is None:
+        return
+
+    clickable = [row for row in rows if row.spatial and not row.whole_input]
+    names = [row.name for row in clickable]
+    if st.session_state.get("rf_layer") not in names:
+        st.session_state["rf_layer"] = names[min(len(names) - 1, len(names) // 3)]
+    layer_name = st.selectbox("Layer (forward order)", names, key="rf_layer")
+    row = clickable[names.index(layer_name)]
+    _, grid_h, grid_w = row.output_shape
+
+    # The unit: a grid click (handled before the number inputs exist, so it can set them) or typed.
+    grid_key = f"rf_grid::{model_key}::{layer_name}"
+    if st.session_state.get("rf_unit_layer") != (model_key, layer_name):
+        st.session_state["rf_unit_layer"] = (model_key, layer_name)
+        st.session_state["rf_row"], st.session_state["rf_col"] = grid_h // 2, grid_w // 2
+    clicked = _clicked_unit(grid_key)
+    if clicked is not None:
+        st.session_state["rf_row"], st.session_state["rf_col"] = clicked
+    st.session_state["rf_row"] = min(max(int(st.session_state["rf_row"]), 0), grid_h - 1)
+    st.session_state["rf_col"] = min(max(int(st.session_state["rf_col"]), 0), grid_w - 1)
+
+    grid_column, image_column = st.columns([2, 3])
+    with grid_column:
+        st.markdown(f"**Units of {layer_name}** ({grid_h} × {grid_w} grid, {row.output_shape[0]} channels): click one")
+        st.plotly_chart(
+            figs.unit_grid((grid_h, grid_w), (st.session_state["rf_row"], st.session_state["rf_col"])),
+            on_select="rerun", selection_mode="points", key=grid_key, width="stretch",
+        )
+        row_column, col_column = st.columns(2)
+        unit_row = row_column.number_input("Unit row", 0, grid_h - 1, step=1, key="rf_row")
+        unit_col = col_column.number_input("Unit column", 0, grid_w - 1, step=1, key="rf_col")
+        show_effective = st.toggle("Overlay the effective field (gradient)", value=True, key="rf_effective",
+                                   disabled=row.module is None)
+    unit = (int(unit_row), int(unit_col))
+    box = row.box(*unit)
+
+    effective = None
+    if show_effective and row.module is not None:
+        try:
+            effective = app_cache.receptive_effective_field(
+                model_key, app_cache.inside_image_hash(prepared.tensor), prepared.tensor, row.module, unit
+            )
+        except (EffectiveFieldError, CheckpointError) as error:
+            st.warning(f"No effective field for this layer: {error}")
+    with image_column:
+        title = f"{layer_name}, unit ({unit[0]}, {unit[1]}): field {row.text(row.size)} px"
+        pixels = images.to_array(prepared.image)
+        st.plotly_chart(
+            figs.field_on_image(pixels, box, effective=None if effective is None else effective.gradient, title=title),
+            width="stretch", key="rf_field_figure",
+        )
+        st.caption(prepared.note)
+
+    top, left_px, bottom, right_px = box
+    st.markdown(
+        f"Unit ({unit[0]}, {unit[1]}) of **{layer_name}** sees input rows {top} … {bottom} and columns "
+        f"{left_px} … {right_px}: a field of {row.text(row.size)} px, effective stride {row.text(row.stride)} px, "
+        f"effective padding {row.text(row.padding)} px (rows = −{row.padding[0]} + {unit[0]} × {row.stride[0]} "
+        f"… + {row.size[0]} − 1). "
+        + ("The grey part of the box lies outside the image: padding, zeros." if
+           top < 0 or left_px < 0 or bottom >= height or right_px >= width else "")
+    )
+    st.markdown(_recurrence_text(row))
+    if effective is not None:
+        strongest = effective.mass_pixels(0.9)
+        visible = (min(bottom, height - 1) - max(top, 0) + 1) * (min(right_px, width - 1) - max(left_px, 0) + 1)
+        st.markdown(
+            f"**Effective field:** 90% of the gradient comes from the strongest {strongest:,} pixels, "
+            f"{strongest / visible:.0%} of the {visible:,} pixels of the theoretical field inside the image. "
+            "Pixels near the centre reach the unit along many more paths than pixels at the edge of the box."
+            + (" This network is untrained, so the map shows the architecture, not learned features."
+               if "untrained" in _network_title(model_key) else "")
+        )
+
+    st.subheader("Field size, layer by layer")
+    growth_column, chart_column = st.columns([2, 3])
+    with growth_column:
+        stages = _stage_ends(clickable)
+        st.plotly_chart(
+            figs.field_growth_on_image(
+                pixels,
+                [(f"{r.name}: {r.text(r.size)} px", r.box(r.output_shape[1] // 2, r.output_shape[2] // 2)) for r in stages],
+                title="The centre unit's field at the end of each stage",
+            ),
+            width="stretch", key="rf_growth_figure",
+        )
+    with chart_column:
+        st.plotly_chart(
+            figs.field_size_chart(
+                [r.name for r in rows], [max(r.size) for r in rows], [max(r.stride) for r in rows],
+                [r.whole_input for r in rows], input_size=max(height, width), highlight=layer_name,
+            ),
+            width="stretch", key="rf_size_chart",
+        )
+        st.caption(
+            "Bars: field size per layer in forward order (red: the chosen layer, grey: sees the whole input). "
+            "Dips are shortcut paths, which skip convolutions and see less. Line: effective stride."
+        )
+    st.dataframe(
+        [
+            {
+                "Layer": r.name,
+                "Kind": r.kind,
+                "Output": " × ".join(str(v) for v in r.output_shape),
+                "Field (px)": "whole input" if r.whole_input else r.text(r.size),
+                "Stride (px)": r.text(r.stride),
+                "Padding (px)": "" if r.whole_input else r.text(r.padding),
+            }
+            for r in rows
+        ],
+        hide_index=True, width="stretch", height=300,
+    )
+
+
+def _stage_ends(rows, most: int = 6):
+    """The last layer at each effective stride (the end of each stage), at most ``most`` of them."""
+    ends = {}
+    for row in rows:
+        ends[row.stride] = row  # later rows at the same stride replace earlier ones
+    stages = list(ends.values())
+    if len(stages) > most:  # keep the first, the last, and evenly spaced ones between
+        picks = [round(i * (len(stages) - 1) / (most - 1)) for i in range(most)]
+        stages = [stages[i] for i in picks]
+    return stages
+
+
+def _network_title(model_key: str) -> str:
+    if model_key.startswith(app_cache.ZOO_PREFIX):
+        return "untrained" if app_cache.inside_network(model_key)["note"] else ""
+    return ""
+
+
+with tab_image:
+    field_on_image_view()
+
+
+# ---------------------------------------------------------------------------------------------
+# Small kernels, stacked
+
+with tab_lesson:
+    st.markdown(
+        "Three stacked 3×3 convolutions see a 7×7 patch, exactly like one 7×7 convolution, but with "
+        "27 C² weights instead of 49 C² (C channels in and out), and three non-linearities instead of "
+        "one. That is why VGG and ResNet use 3×3 kernels. Dilation spaces a kernel's taps, so the same "
+        "27 C² weights reach much further."
+    )
+    lesson_channels = st.number_input("Channels C", 1, 512, 64, step=16, key="rf_lesson_channels")
+    lesson = stacked_versus_single(channels=int(lesson_channels), input_size=32)
+    st.plotly_chart(figs.stack_lesson_chart(lesson), width="stretch", key="rf_lesson_chart")
+    st.dataframe(
+        [
+            {
+                "Stack": name,
+                "Layers": " → ".join(layer.describe() for layer in stack["layers"]),
+                "Field after each layer (px)": " → ".join(str(f) for f in stack["fields"]),
+                "Weights": f"{stack['weights']:,}",
+                "Non-linearities": stack["nonlinearities"],
+            }
+            for name, stack in lesson.items()
+        ],
+        hide_index=True, width="stretch",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Build a stack
+
+PRESETS = {
+    "VGG-like: conv, conv, pool, twice": [
+        StackLayer("conv", 3, 1, 1, 1, 16), StackLayer("conv", 3, 1, 1, 1, 16), StackLayer("max pool", 2, 2, 0),
+        StackLayer("conv", 3, 1, 1, 1, 32), StackLayer("conv", 3, 1, 1, 1, 32), StackLayer("max pool", 2, 2, 0),
+    ],
+    "Dilated: 3x3 convs with dilation 1, 2, 4, 8": [StackLayer("conv", 3, 1, d, d, 16) for d in (1, 2, 4, 8)],
+    "Too many poolings (invalid on 32 x 32)": [
+        StackLayer("conv", 5, 1, 0, 1, 8), StackLayer("max pool", 2, 2, 0), StackLayer("conv", 5, 1, 0, 1, 16),
+        StackLayer("max pool", 2, 2, 0), StackLayer("conv", 5, 1, 0, 1, 32), StackLayer("max pool", 2, 2, 0),
+    ],
+}
+BUILDER_COLUMNS = ("kind", "kernel", "stride", "padding", "dilation", "channels", "ceil_mode")
+
+
+def _layers_from_editor(records) -> list[StackLayer]:
+    """Editor rows -> StackLayer; empty cells of a new row take the defaults."""
+    defaults = StackLayer()
+    layers = []
+    for record in records:
+        values = {}
+        for column in BUILDER_COLUMNS:
+            value = record.get(column)
+            if value is None or value != value:  # None or NaN: a cell left empty
+                value = getattr(defaults, column)
+            if column == "ceil_mode":
+                value = bool(value)
+            elif column != "kind":
+                value = int(value) if float(value).is_integer() else float(value)
+            values[column] = value
+        layers.append(StackLayer(**values))
+    return layers
+
+
+def builder_view() -> None:
+    st.markdown(
+        "Stack convolution and pooling layers and watch the shapes, the parameters and the receptive "
+        "field change. Each conv is followed by a ReLU. Edit any cell, add rows at the bottom."
+    )
+    top_left, top_middle, top_right = st.columns([2, 1, 1])
+    preset = top_left.selectbox("Start from", list(PRESETS), key="rf_builder_preset")
+    size = top_middle.number_input("Input size (px)", 1, 512, 32, key="rf_builder_size")
+    in_channels = top_right.selectbox("Input channels", [3, 1], key="rf_builder_channels")
+    edited = st.data_editor(
+        [{column: getattr(layer, column) for column in BUILDER_COLUMNS} for layer in PRESETS[preset]],
+        num_rows="dynamic", key=f"rf_builder_editor::{preset}", width="stretch",
+        column_config={
+            "kind": st.column_config.SelectboxColumn("Kind", options=list(STACK_KINDS), required=True),
+            "kernel": st.column_config.NumberColumn("Kernel", min_value=1, max_value=31, step=1),
+            "stride": st.column_config.NumberColumn("Stride", min_value=1, max_value=8, step=1),
+            "padding": st.column_config.NumberColumn("Padding", min_value=0, max_value=16, step=1),
+            "dilation": st.column_config.NumberColumn("Dilation (conv)", min_value=1, max_value=16, step=1),
+            "channels": st.column_config.NumberColumn("Channels (conv)", min_value=1, max_value=1024, step=1),
+            "ceil_mode": st.column_config.CheckboxColumn("Round up (pool)"),
+        },
+    )
+    layers = _layers_from_editor(edited)
+    try:
+        model = build_stack(layers, int(in_channels), int(size))
+        shape = (int(in_channels), int(size), int(size))
+        fields = receptive_fields(model, shape)
+        table = architecture_table(model, shape)
+    except (ReceptiveFieldError, ArchitectureError) as error:
+        st.error(str(error))
+        return
+    counted = [row for row in table.rows if row.type != "ReLU"]  # one per builder layer, in order
+    st.dataframe(
+        [
+            {
+                "#": number,
+                "Layer": layer.describe(),
+                "Output (C × H × W)": " × ".join(str(v) for v in field.output_shape),
+                "Parameters": f"{count.parameters:,}",
+                "Field (px)": field.text(field.size),
+                "Stride (px)": field.text(field.stride),
+                "Padding (px)": field.text(field.padding),
+            }
+            for number, (layer, field, count) in enumerate(zip(layers, fields, counted), start=1)
+        ],
+        hide_index=True, width="stretch",
+    )
+    st.markdown(
+        f"Total: **{table.total_parameters:,} parameters**, {table.total_mult_adds:,} multiply-adds; the last "
+        f"layer's units each see **{fields[-1].text(fields[-1].size)} px** of the {size} px input."
+    )
+    st.plotly_chart(
+        figs.field_size_chart(
+            [f"{n}. {layer.kind} {layer.kernel}x{layer.kernel}" for n, layer in enumerate(layers, start=1)],
+            [max(f.size) for f in fields], [max(f.stride) for f in fields], [False] * len(fields),
+            input_size=int(size),
+        ),
+        width="stretch", key="rf_builder_chart",
+    )
+
+
+with tab_builder:
+    builder_view()
+
+
+# ---------------------------------------------------------------------------------------------
+# Count the networks
+
+
+def count_view() -> None:
+    zoo = list_models()
+    name = st.selectbox("Network", zoo, index=zoo.index(DEFAULT_NETWORK), key="rf_count_network",
+                        format_func=lambda n: model_spec(n).title)
+    key = app_cache.ZOO_PREFIX + name
+    shape = _input_shape(key)
+    try:
+        table = app_cache.receptive_architecture(key, shape)
+    except ArchitectureError as error:
+        st.error(str(error))
+        return
+    columns = st.columns(4)
+    columns[0].metric("Parameters", f"{table.total_parameters:,}")
+    columns[1].metric("Model size", f"{table.model_size_mb:.2f} MB")
+    columns[2].metric("Multiply-adds", f"{table.total_mult_adds / 1e9:.2f} G")
+    columns[3].metric("Activations (one image)", f"{table.activation_values / 1e6:.2f} M values",
+                      help=f"{table.total_activation_bytes / 2**20:.1f} MB in fp32; roughly double that to train.")
+    st.caption(
+        f"For one {' × '.join(str(v) for v in shape)} image. Multiply-adds: conv C_out·(C_in/groups)·Kh·Kw·H_out·W_out, "
+        "linear in·out, batch norm one per value, pooling and ReLU none. Activation memory counts each layer's "
+        "output once (ReLU and dropout can work in place). Size: parameters and buffers, MB = 2^20 bytes."
+    )
+    if table.unused_parameters:
+        st.caption(f"{table.unused_parameters:,} parameters belong to parts this forward pass does not use.")
+    st.dataframe(
+        table.records(), hide_index=True, width="stretch", height=360,
+        column_config={
+            "Parameters": st.column_config.NumberColumn(format="localized"),
+            "Multiply-adds": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+
+    st.subheader("Every network side by side")
+    summaries = app_cache.receptive_zoo_comparison()
+    st.plotly_chart(figs.comparison_chart(summaries), width="stretch", key="rf_comparison_chart")
+    st.dataframe(
+        [
+            {
+                "Network": s["name"],
+                "Input": s["input"],
+                "Parameters": f"{s['parameters']:,}",
+                "Multiply-adds": f"{s['mult_adds'] / 1e9:.2f} G",
+                "Activation memory": f"{s['activation_mb']:.1f} MB",
+                "Model size": f"{s['size_mb']:.2f} MB",
+                "Final receptive field": f"{s['final_field']} px",
+            }
+            for s in summaries
+        ],
+        hide_index=True, width="stretch",
+    )
+
+
+with tab_count:
+    count_view()

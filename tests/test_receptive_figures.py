@@ -1,0 +1,92 @@
+"""The receptive-field figures: what is drawn where, checked on the figure objects."""
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnnviz.figures.receptive_figures import (
+    comparison_chart,
+    field_on_image,
+    field_size_chart,
+    stack_lesson_chart,
+    unit_grid,
+)
+from cnnviz.receptive import stacked_versus_single
+
+
+def _rects(figure):
+    return [shape for shape in figure.layout.shapes if shape.type == "rect"]
+
+
+def test_the_box_is_drawn_around_the_field_and_padding_only_where_it_leaves_the_image():
+    image = np.random.default_rng(0).random((20, 30, 3))
+    inside = field_on_image(image, (2, 3, 8, 9))
+    assert len(_rects(inside)) == 1  # the box alone: no padding to show
+    box = _rects(inside)[0]
+    assert (box.x0, box.x1, box.y0, box.y1) == (2.5, 9.5, 1.5, 8.5)
+
+    outside = field_on_image(image, (-4, -2, 10, 12))
+    padding, outline = _rects(outside)
+    assert padding.layer == "below" and padding.fillcolor.startswith("rgba")
+    assert (outline.x0, outline.y0) == (-2.5, -4.5)
+    # The axes grow to show the padded part: columns from -2.5, rows from -4.5 (reversed axis).
+    assert outside.layout.xaxis.range[0] == -2.5 and outside.layout.yaxis.range[1] == -4.5
+    assert "padding" in outside.layout.annotations[0].text
+
+
+def test_the_effective_field_is_overlaid_scaled_to_its_maximum():
+    image = np.zeros((10, 10))
+    gradient = np.zeros((10, 10), np.float32)
+    gradient[4, 5], gradient[5, 5] = 0.02, 0.01
+    figure = field_on_image(image, (0, 0, 9, 9), effective=gradient)
+    kinds = [type(trace).__name__ for trace in figure.data]
+    assert kinds[:2] == ["Image", "Heatmap"]
+    heat = np.asarray(figure.data[1].z)
+    assert heat.max() == 1.0 and heat[5, 5] == 0.5
+    assert np.asarray(figure.data[0].z).shape == (10, 10, 3)  # grey copied into R, G, B
+
+
+def test_unit_grid_points_carry_their_row_and_column():
+    figure = unit_grid((3, 4), (1, 2))
+    points = figure.data[0]
+    assert len(points.x) == 12
+    data = np.asarray(points.customdata)
+    chosen = [i for i, colour in enumerate(points.marker.color) if colour != "#cbd5e1"]
+    assert len(chosen) == 1 and tuple(data[chosen[0]]) == (1, 2)
+    assert (points.x[chosen[0]], points.y[chosen[0]]) == (2, 1)
+
+
+def test_field_size_chart_has_one_bar_per_layer_and_marks_the_chosen_one():
+    figure = field_size_chart(["a", "b", "c"], [3, 5, 32], [1, 2, 4], [False, False, True], input_size=32, highlight="b")
+    bars = figure.data[0]
+    assert list(bars.y) == [3, 5, 32]
+    assert bars.marker.color[1] != bars.marker.color[0] and bars.marker.color[2] == "#9ca3af"
+    assert list(figure.data[1].y) == [1, 2, 4]
+
+
+def test_stack_lesson_chart_shows_fields_and_27_versus_49_c_squared():
+    figure = stack_lesson_chart(stacked_versus_single(channels=4, input_size=16))
+    lines = [trace for trace in figure.data if isinstance(trace, go.Scatter)]
+    bars = [trace for trace in figure.data if isinstance(trace, go.Bar)]
+    assert [list(line.y) for line in lines] == [[3, 5, 7], [7], [3, 7, 15]]
+    assert [bar.text[0] for bar in bars] == ["27 C²", "49 C²", "27 C²"]
+
+
+def test_comparison_chart_has_four_panels_in_readable_units():
+    summaries = [
+        {"name": "vgg16", "parameters": 138_357_544, "mult_adds": 15.47e9, "activation_mb": 58.3, "final_field": 212},
+        {"name": "resnet18", "parameters": 11_689_512, "mult_adds": 1.82e9, "activation_mb": 9.2, "final_field": 435},
+    ]
+    figure = comparison_chart(summaries)
+    assert len(figure.data) == 4
+    assert figure.data[0].y[0] == 138.357544 and figure.data[3].y[1] == 435
+
+
+def test_field_growth_draws_one_box_and_one_legend_entry_per_layer():
+    from cnnviz.figures.receptive_figures import field_growth_on_image
+
+    boxes = [("conv1: 3 px", (4, 4, 6, 6)), ("conv2: 5 px", (3, 3, 7, 7)), ("conv9: 21 px", (-5, -5, 15, 15))]
+    figure = field_growth_on_image(np.zeros((11, 11, 3)), boxes)
+    assert [(s.x0, s.y1) for s in _rects(figure)] == [(3.5, 6.5), (2.5, 7.5), (-5.5, 15.5)]
+    assert [trace.name for trace in figure.data[1:]] == [label for label, _ in boxes]
+    # The view widens to the largest box, padding included.
+    assert figure.layout.xaxis.range == (-5.5, 15.5)
