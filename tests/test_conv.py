@@ -12,8 +12,15 @@ from torch import nn
 from cnnviz import conv, kernels
 from cnnviz.conv import ConvSettings, ConvSettingsError
 
-torch.set_grad_enabled(False)
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
+
+
+@pytest.fixture(autouse=True)
+def _no_grad():
+    # Per test, not at import: a module-level set_grad_enabled(False) would leak into every test
+    # collected after this file.
+    with torch.no_grad():
+        yield
 
 
 def module_from_line(settings: ConvSettings) -> nn.Module:
