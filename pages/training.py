@@ -163,9 +163,15 @@ def training_form() -> None:
         noise = aug[4].checkbox("Noise")
         salt = aug[5].checkbox("Salt & pepper")
         jitter = aug[6].checkbox("Colour jitter")
-        col1, col2 = st.columns(2)
-        seed = col1.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
-        device = col2.selectbox("Device", devices)
+        col1, col2, col3, col4 = st.columns(4)
+        adversarial = col1.selectbox(
+            "Adversarial training", ("none", "fgsm", "pgd"),
+            format_func={"none": "off", "fgsm": "FGSM examples", "pgd": "PGD examples (slower)"}.get,
+            help="Half of every batch is replaced by attacked images, so the model learns to resist "
+                 "the attack. Compare it with a normal model on the Adversarial lab page.")
+        adversarial_eps = col2.select_slider("Attack epsilon", (0.05, 0.1, 0.15, 0.2, 0.3), value=0.1)
+        seed = col3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
+        device = col4.selectbox("Device", devices)
         start = st.form_submit_button("Start", type="primary")
     if start:
         config = TrainConfig(
@@ -177,6 +183,7 @@ def training_form() -> None:
             augment=Augmentation(flip=flip, crop_padding=2 if crop else 0, rotation=15.0 if rotation else 0.0,
                                  translate=0.1 if translate else 0.0, gaussian_noise=0.05 if noise else 0.0,
                                  salt_pepper=0.02 if salt else 0.0, color_jitter=0.3 if jitter else 0.0),
+            adversarial=adversarial, adversarial_eps=float(adversarial_eps),
             seed=int(seed), device=device,
         )
         _submit(RUN_KEY, lambda: manager.submit(config, owner=owner))

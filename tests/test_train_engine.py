@@ -250,3 +250,46 @@ def test_a_bad_setting_or_a_missing_dataset_fails_with_a_sentence(tmp_path, monk
     assert end.status == "failed" and "CIFAR-10 is not on this machine" in end.message
     end = fit(_config(device="cuda:7")) if not torch.cuda.is_available() else None
     assert end is None or (end.status == "failed" and "CUDA" in end.message)
+
+
+def test_adversarial_training_trains_on_attacked_halves_and_resists_the_attack(tmp_path, monkeypatch):
+    from cnnviz import adversarial, data
+    from cnnviz.models import load_checkpoint
+
+    seen = []
+    real = engine._Run._half_adversarial
+
+    def spy(self, x, y):
+        mixed = real(self, x, y)
+        seen.append((x.clone(), mixed.clone()))
+        return mixed
+
+    monkeypatch.setattr(engine._Run, "_half_adversarial", spy)
+    config = _config(adversarial="fgsm", adversarial_eps=0.15, epochs=6)
+    robust_end = fit(config, checkpoint_path=tmp_path / "robust.pt")
+    monkeypatch.undo()
+    plain_end = fit(_config(epochs=6), checkpoint_path=tmp_path / "plain.pt")
+    assert robust_end.status == plain_end.status == "finished"
+
+    clean, mixed = seen[0]
+    half = len(clean) // 2
+    assert torch.equal(mixed[:half], clean[:half])
+    change = (mixed[half:] - clean[half:]).abs()
+    assert change.max() <= 0.15 + 1e-6 and change.max() > 0.1
+    assert load_checkpoint(tmp_path / "robust.pt").meta["config"]["adversarial"] == "fgsm"
+
+    digits = data.load_dataset("digits")
+    accuracy = {}
+    for name in ("robust", "plain"):
+        model = load_checkpoint(tmp_path / f"{name}.pt")
+        result = adversarial.sweep(model, digits.test_images, digits.test_labels, epsilons=[0.15],
+                                   method="fgsm", device="cpu")
+        accuracy[name] = float(result.accuracy[0])
+    assert accuracy["robust"] > accuracy["plain"] + 0.1, accuracy
+
+
+def test_adversarial_settings_are_checked():
+    with pytest.raises(ValueError, match="Adversarial training must be one of"):
+        _config(adversarial="deepfool").check()
+    with pytest.raises(ValueError, match="adversarial epsilon"):
+        _config(adversarial="pgd", adversarial_eps=0).check()

@@ -19,7 +19,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cnnviz.train.config import OPTIMIZERS, SCHEDULES, Augmentation, TrainConfig
+from cnnviz.train.config import ADVERSARIAL, OPTIMIZERS, SCHEDULES, Augmentation, TrainConfig
 
 EXIT_CODES = {"finished": 0, "diverged": 1, "failed": 1, "stopped": 130}
 
@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     augment.add_argument("--gaussian-noise", type=float, default=0.0, help="noise standard deviation in [0, 1] pixels")
     augment.add_argument("--salt-pepper", type=float, default=0.0, help="fraction of pixels set black or white")
     augment.add_argument("--color-jitter", type=float, default=0.0, help="brightness/contrast/saturation strength")
+    robust = parser.add_argument_group("adversarial training")
+    robust.add_argument("--adversarial", choices=ADVERSARIAL, default=defaults.adversarial,
+                        help="replace half of every batch by FGSM or PGD examples")
+    robust.add_argument("--adversarial-eps", type=float, default=defaults.adversarial_eps,
+                        help="the attack's budget in [0, 1] pixel units")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda, cuda:1, mps")
     parser.add_argument("--out", type=Path, default=None,
@@ -84,6 +89,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             rotation=args.rotation, translate=args.translate, gaussian_noise=args.gaussian_noise,
             salt_pepper=args.salt_pepper, color_jitter=args.color_jitter,
         ),
+        adversarial=args.adversarial, adversarial_eps=args.adversarial_eps,
         seed=args.seed, device=args.device,
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "one-cycle")
+ADVERSARIAL = ("none", "fgsm", "pgd")
 
 
 class TrainConfigError(ValueError):
@@ -85,6 +86,10 @@ class TrainConfig:
         batch_norm: batch norm on / off for models that allow it; None keeps the model's default.
         label_smoothing: cross-entropy label smoothing in [0, 1).
         augment: random changes to the training images.
+        adversarial: "none", or "fgsm" / "pgd": adversarial training (Goodfellow et al. 2015,
+            Madry et al. 2018), where the second half of every batch is replaced by attacked
+            versions of itself, so the model learns from clean and adversarial images alike.
+        adversarial_eps: the attack's L-infinity budget in [0, 1] pixel units, e.g. 0.1.
         seed: seeds the weights, the batch order and the augmentation.
         device: "auto" (CUDA, then MPS, then CPU) or a device string such as "cpu" or "cuda:0".
         event_seconds: the least time between two step events (progress updates).
@@ -104,6 +109,8 @@ class TrainConfig:
     batch_norm: bool | None = None
     label_smoothing: float = 0.0
     augment: Augmentation = field(default_factory=Augmentation)
+    adversarial: str = "none"
+    adversarial_eps: float = 0.1
     seed: int = 0
     device: str = "auto"
     event_seconds: float = 0.25
@@ -134,6 +141,12 @@ class TrainConfig:
             raise TrainConfigError(f"The seed must be a whole number, not {self.seed!r}.")
         if not isinstance(self.model_options, dict):
             raise TrainConfigError("The model options must be a mapping of setting names to values.")
+        if self.adversarial not in ADVERSARIAL:
+            raise TrainConfigError(
+                f"Adversarial training must be one of {', '.join(ADVERSARIAL)}, not {self.adversarial!r}.")
+        if not _is_number(self.adversarial_eps) or not 0 < self.adversarial_eps <= 1:
+            raise TrainConfigError(
+                f"The adversarial epsilon must be a number above 0 and at most 1, not {self.adversarial_eps!r}.")
         self.augment.check()
         return self
 

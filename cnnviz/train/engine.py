@@ -420,6 +420,19 @@ class _Run:
             kernels=self.initial_kernels, lr=config.lr,
         ))
 
+    def _half_adversarial(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The batch with its second half replaced by attacked copies (adversarial training)."""
+        from cnnviz.adversarial import adversarial_examples_batch
+
+        half = len(x) // 2
+        # The random start of PGD draws from the run's generator only where it lives on the CPU.
+        generator = self.generator if self.generator.device.type == "cpu" else None
+        attacked = adversarial_examples_batch(
+            self.model, x[half:], y[half:], self.config.adversarial, self.config.adversarial_eps,
+            generator=generator,
+        )
+        return torch.cat([x[:half], attacked])  # (B, C, H, W)
+
     # -- the loop ---------------------------------------------------------------------------
 
     def train(self) -> EndEvent:
@@ -445,6 +458,8 @@ class _Run:
                 y = self.train_y[batch]
                 if augment is not None:
                     x = augment_batch(x, augment, self.generator)
+                if config.adversarial != "none":
+                    x = self._half_adversarial(x, y)
                 x = _device_layout(x, device)  # after augmenting, which returns standard layout
                 with _autocast(device):
                     logits = model(x)
