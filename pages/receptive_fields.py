@@ -155,7 +155,10 @@ def field_on_image_view() -> None:
 
     # The unit: a grid click (handled before the number inputs exist, so it can set them) or typed.
     grid_key = f"rf_grid::{model_key}::{layer_name}"
-    if st.session_state.get("rf_unit_layer") != (model_key, layer_name):
+    # Streamlit drops a widget's state on a run that does not draw it (e.g. while an upload is
+    # awaited), so the unit is re-seeded whenever its inputs are missing, not only on a new layer.
+    unit_missing = "rf_row" not in st.session_state or "rf_col" not in st.session_state
+    if unit_missing or st.session_state.get("rf_unit_layer") != (model_key, layer_name):
         st.session_state["rf_unit_layer"] = (model_key, layer_name)
         st.session_state["rf_row"], st.session_state["rf_col"] = grid_h // 2, grid_w // 2
     clicked = _clicked_unit(grid_key)

@@ -85,3 +85,21 @@ def test_count_tab_shows_the_table_and_the_comparison(page):
     comparison = page.dataframe[-1].value
     assert len(comparison) == 9
     assert comparison.set_index("Network").loc["VGG-16", "Final receptive field"] == "212 px"
+
+
+def test_choosing_upload_then_uploading_a_photo_keeps_the_unit(page):
+    # Regression: the run that waits for the upload draws no unit inputs, so Streamlit dropped
+    # their state and the next run (with the photo) failed on a missing key.
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    page.radio(key="rf_source").set_value("Upload a photo").run()
+    _ok(page)
+    photo = io.BytesIO()
+    Image.fromarray(data.chelsea()).save(photo, format="JPEG")
+    page.file_uploader[0].upload("cat.jpg", photo.getvalue(), "image/jpeg")
+    page.run()
+    _ok(page)
+    assert "sees input rows" in _text(page)
