@@ -91,7 +91,76 @@ def _conv_lab(page, server, checkpoint, photo):
     page.locator('[data-testid="stImage"] img, [data-testid="stPlotlyChart"]').first.wait_for()
 
 
-PAGE_ACTIONS = {"overview": _home, "convolution": _conv_lab}
+def _sidebar(page, title):
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    wait_until_idle(page)
+    assert exceptions_on(page) == []
+
+
+def _training(page, server, checkpoint, photo):
+    # Start a run (the form's defaults: LeNet-5 on Fashion-MNIST), watch it move, visit another
+    # page in the same session while it trains, come back, and stop it.
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("images/s").first.wait_for(timeout=120_000)
+    _shoot(page, "train-running")
+    _sidebar(page, "Home")
+    page.get_by_text("Datasets").first.wait_for()
+    _sidebar(page, "Training")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped").first.wait_for(timeout=60_000)
+    page.get_by_text("every page that uses a trained network can pick it now").wait_for()
+    _shoot(page, "train-stopped")
+    # The seed's learning-rate lesson: 1, 0.1 and 0.01, the diverging one named.
+    page.get_by_role("tab", name="Compare learning rates").click()
+    page.get_by_role("button", name="Compare").click()
+    page.get_by_text("diverged").first.wait_for(timeout=240_000)
+    wait_until_idle(page)
+    _shoot(page, "train-lr-comparison")
+
+
+def _choose(page, label, option_text):
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    page.get_by_role("option").filter(has_text=option_text).first.click()
+    wait_until_idle(page)
+
+
+def _inside(page, server, checkpoint, photo):
+    # The run stopped on the Training page is a model here; then a real photo goes in.
+    _choose(page, "Network", "trained here")
+    page.get_by_text("Prediction").first.wait_for()
+    page.get_by_text("Upload a photo", exact=True).click()
+    wait_until_idle(page)
+    _upload(page, photo)
+    page.get_by_text("What the model sees").first.wait_for()
+    for view in ("Kernels", "Attribution", "Confusion matrix"):
+        page.get_by_text(view, exact=True).first.click()
+        wait_until_idle(page)
+        assert exceptions_on(page) == []
+        _shoot(page, f"inside-{view.lower().replace(' ', '-')}")
+
+
+def _attacks(page, server, checkpoint, photo):
+    page.get_by_text("Your own photo", exact=True).click()
+    wait_until_idle(page)
+    _upload(page, photo)
+    page.get_by_text("Prediction after").first.wait_for()
+
+
+def _receptive_fields(page, server, checkpoint, photo):
+    page.get_by_text("Upload a photo", exact=True).first.click()
+    wait_until_idle(page)
+    _upload(page, photo)
+    page.get_by_text("Field size, layer by layer").first.wait_for()
+
+
+PAGE_ACTIONS = {
+    "overview": _home,
+    "convolution": _conv_lab,
+    "receptive-fields": _receptive_fields,
+    "train": _training,
+    "inside-a-network": _inside,
+    "attacks": _attacks,
+}
 
 
 @pytest.mark.parametrize("entry", navigation.PAGES, ids=[e.url_path for e in navigation.PAGES])

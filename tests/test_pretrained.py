@@ -12,7 +12,8 @@ from cnnviz.paths import PRETRAINED_DIR
 from cnnviz.train import evaluate
 
 # Issue 5: LeNet-5 >= 90% and a stronger small CNN >= 92.5% on Fashion-MNIST.
-BARS = {"lenet5-fashion-mnist": 0.90, "small-cnn-fashion-mnist": 0.925}
+# The adversarially trained LeNet trades some clean accuracy for robustness.
+BARS = {"lenet5-fashion-mnist": 0.90, "small-cnn-fashion-mnist": 0.925, "lenet5-fgsm-fashion-mnist": 0.85}
 
 
 @pytest.mark.parametrize("name", sorted(BARS))
@@ -37,3 +38,16 @@ def test_shipped_model_meets_its_bar_on_the_test_set(name):
     result = evaluate(model, dataset.test_images, dataset.test_labels, num_classes=len(dataset.classes))
     assert result.accuracy >= BARS[name]
     assert result.accuracy == pytest.approx(model.meta["test_accuracy"], abs=2e-3)
+
+
+def test_the_robust_lenet_resists_fgsm_far_better_than_the_plain_one():
+    from cnnviz.adversarial import sweep
+
+    dataset = data.load_dataset("fashion-mnist")
+    images, labels = dataset.test_images[:2000], dataset.test_labels[:2000]
+    accuracy = {
+        name: float(sweep(load_checkpoint(PRETRAINED_DIR / f"{name}.pt"), images, labels,
+                          epsilons=[0.1], method="fgsm", device="cpu").accuracy[0])
+        for name in ("lenet5-fashion-mnist", "lenet5-fgsm-fashion-mnist")
+    }
+    assert accuracy["lenet5-fgsm-fashion-mnist"] > accuracy["lenet5-fashion-mnist"] + 0.3, accuracy
