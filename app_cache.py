@@ -59,6 +59,29 @@ def remember_upload(path: Path) -> None:
     st.session_state["uploaded_checkpoints"] = uploads
 
 
+# --- Trained networks and inputs, shared by every page ---
+# One cache_resource entry per checkpoint file, whichever page asks: the Inside page and the
+# Adversarial lab used to load their own copies of the same network.
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the network...")
+def checkpoint_network(path: str, mtime_ns: int):
+    """The checkpoint at ``path`` in eval mode on the compute device; a re-written file (new
+    mtime) is a new entry. Raises cnnviz.models.CheckpointError with a sentence."""
+    from cnnviz import devices
+    from cnnviz.models import load_checkpoint
+
+    return load_checkpoint(path, map_location=devices.pick_device())
+
+
+def image_hash(tensor) -> str:
+    """A short content hash of an input tensor, the cache key of everything computed on it."""
+    import hashlib
+
+    array = tensor.detach().cpu().contiguous().numpy()
+    return hashlib.sha1(array.tobytes() + str(array.shape).encode()).hexdigest()[:16]
+
+
 # --- Inside a network ---
 # One model key string per network, so every cache below is keyed on primitives:
 # "checkpoint::<path>::<mtime_ns>" (a re-trained file gets a new key) or "zoo::<registry name>".
@@ -87,7 +110,7 @@ def inside_network(model_key: str):
         cnnviz.models.CheckpointError: a checkpoint that cannot be used (with its sentence).
     """
     from cnnviz import devices
-    from cnnviz.models import get_model, imagenet_classes, imagenet_weights_file, load_checkpoint, model_spec
+    from cnnviz.models import get_model, imagenet_classes, imagenet_weights_file, model_spec
 
     device = devices.pick_device()
     if model_key.startswith(ZOO_PREFIX):
@@ -123,8 +146,8 @@ def inside_network(model_key: str):
             )
         return {"model": model.to(device).eval(), "classes": classes, "meta": {}, "dataset": "",
                 "title": spec.title if trained else f"{spec.title} (untrained)", "note": note}
-    path = model_key[len(CHECKPOINT_PREFIX):].rsplit("::", 1)[0]
-    model = load_checkpoint(path, map_location=device)
+    path, mtime_ns = model_key[len(CHECKPOINT_PREFIX):].rsplit("::", 1)
+    model = checkpoint_network(path, int(mtime_ns))
     dataset = str(model.meta.get("dataset", "")).replace("_", "-")
     # Runs are saved as runs/<run id>/model.pt: the folder names the run.
     title = Path(path).parent.name if Path(path).name == "model.pt" else Path(path).stem
@@ -146,12 +169,7 @@ def inside_untrained_twin(model_key: str):
     return learned_kernels.untrained_twin(inside_network(model_key)["model"], seed=0)
 
 
-def inside_image_hash(tensor) -> str:
-    """A short content hash of an input tensor, the cache key of everything computed on it."""
-    import hashlib
-
-    array = tensor.detach().cpu().contiguous().numpy()
-    return hashlib.sha1(array.tobytes() + str(array.shape).encode()).hexdigest()[:16]
+inside_image_hash = image_hash
 
 
 @st.cache_data(max_entries=8, show_spinner="Running the image through every layer...")
@@ -204,25 +222,13 @@ def adversarial_model_key(path: str | Path) -> str:
     return f"{path}::{path.stat().st_mtime_ns}"
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the network...")
 def adversarial_network(model_key: str):
-    """The checkpoint behind a key, in eval mode on the compute device.
-
-    Raises:
-        cnnviz.models.CheckpointError: a file that is not a usable checkpoint (with a sentence).
-    """
-    from cnnviz import devices
-    from cnnviz.models import load_checkpoint
-
-    return load_checkpoint(model_key.rsplit("::", 1)[0], map_location=devices.pick_device())
+    """The checkpoint behind a key (shared cache); raises cnnviz.models.CheckpointError."""
+    path, mtime_ns = model_key.rsplit("::", 1)
+    return checkpoint_network(path, int(mtime_ns))
 
 
-def adversarial_image_hash(tensor) -> str:
-    """A short content hash of an input tensor, the cache key of attacks on it."""
-    import hashlib
-
-    array = tensor.detach().cpu().contiguous().numpy()
-    return hashlib.sha1(array.tobytes() + str(array.shape).encode()).hexdigest()[:16]
+adversarial_image_hash = image_hash
 
 
 @st.cache_data(max_entries=32, show_spinner="Attacking...")

@@ -14,7 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-_FONT = {"size": 15}  # readable from the back of a lecture hall
+from cnnviz.figures.style import FONT as _FONT
+
 BEFORE_COLOUR = "#1f77b4"
 AFTER_COLOUR = "#d62728"
 FOOLED_COLOUR = "#d62728"

@@ -29,6 +29,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnviz.figures.style import FONT as _FONT
+
 SIGNED_COLOURS = "RdBu_r"  # blue negative, white zero, red positive
 PLAIN_COLOURS = "gray"  # photos and photo-sized maps: they should look like photos
 GRID_COLOURS = [[0.0, "#f8fafc"], [1.0, "#6fa8f5"]]  # numeric grids: light, so dark numbers read
@@ -40,7 +42,6 @@ INPUT_EDGE_COLOUR = "#1d4ed8"  # dashed outline of the original input inside the
 MAX_CLICK_TARGETS = 48  # per side on photo outputs: finer only slows building and the browser
 MAX_DISPLAY_SIDE = 1024  # pictures larger than this are drawn subsampled
 _PADDING_RGB = (207, 214, 223)  # PADDING_COLOUR as numbers, for pictures
-_FONT = {"size": 15}
 
 
 def format_number(value: float) -> str:

@@ -15,6 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from cnnviz.figures.style import FONT as _FONT, layout as _layout
+
 ACTIVATION_COLOURS = "Viridis"
 SIGNED_COLOURS = "RdBu_r"  # blue negative, white zero, red positive
 GREY_COLOURS = "gray"
@@ -27,15 +29,6 @@ OVERLAY_COLOURS = [
     [0.75, "rgba(255, 150, 0, 0.75)"],
     [1.0, "rgba(255, 255, 60, 0.85)"],
 ]
-_FONT = {"size": 15}  # readable from the back of a lecture hall
-
-
-def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
-    figure.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        title={"text": title} if title else None, font=_FONT,
-    )
-    return figure
 
 
 def _image_axes(figure: go.Figure) -> None:

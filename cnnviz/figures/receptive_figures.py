@@ -13,6 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from cnnviz.figures.style import FONT as _FONT, layout as _layout
+
 FIELD_COLOUR = "#1d4ed8"  # the theoretical field's box (the theme's primary blue)
 PADDING_COLOUR = "rgba(120, 120, 120, 0.45)"  # where the box leaves the image: zeros, not pixels
 UNIT_COLOUR = "#dc2626"
@@ -24,15 +26,6 @@ EFFECTIVE_COLOURS = [
     [0.6, "rgba(255, 110, 0, 0.65)"],
     [1.0, "rgba(220, 0, 0, 0.85)"],
 ]
-_FONT = {"size": 15}  # readable from the back of a lecture hall
-
-
-def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
-    figure.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 45 if title else 10, "b": 10},
-        title={"text": title} if title else None, font=_FONT,
-    )
-    return figure
 
 
 def _rgb_uint8(image: np.ndarray) -> np.ndarray:

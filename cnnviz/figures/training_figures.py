@@ -13,10 +13,11 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnviz.figures.style import FONT as _FONT
+
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#d62728"
 MEMBER_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-_FONT = {"size": 15}  # readable from the back of a lecture hall
 
 
 def _layout(figure: go.Figure, *, height: int, title: str, x_title: str = "", y_title: str = "") -> go.Figure:
