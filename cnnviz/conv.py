@@ -59,6 +59,13 @@ def _padding_text(before: int, after: int) -> str:
     return f"2*{before}" if before == after else f"({before}+{after})"
 
 
+def _require_at_least(*checks: tuple[int, str, int]) -> None:
+    """Raise ConvSettingsError for the first (value, label, least) whose value is below least."""
+    for value, label, least in checks:
+        if value < least:
+            raise ConvSettingsError(f"The {label} must be at least {least}; got {value}.")
+
+
 def output_size(
     size: int,
     kernel_size: int,
@@ -88,14 +95,8 @@ def output_size(
     >>> output_size(227, 11, stride=4)
     55
     """
-    for value, label, least in (
-        (size, "input size", 1),
-        (kernel_size, "kernel size", 1),
-        (stride, "stride", 1),
-        (dilation, "dilation", 1),
-    ):
-        if value < least:
-            raise ConvSettingsError(f"The {label} must be at least {least}; got {value}.")
+    _require_at_least((size, "input size", 1), (kernel_size, "kernel size", 1), (stride, "stride", 1),
+                      (dilation, "dilation", 1))
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -150,16 +151,8 @@ def transposed_output_size(
     >>> transposed_output_size(55, 11, stride=4)
     227
     """
-    for value, label, least in (
-        (size, "input size", 1),
-        (kernel_size, "kernel size", 1),
-        (stride, "stride", 1),
-        (dilation, "dilation", 1),
-        (padding, "padding", 0),
-        (output_padding, "output padding", 0),
-    ):
-        if value < least:
-            raise ConvSettingsError(f"The {label} must be at least {least}; got {value}.")
+    _require_at_least((size, "input size", 1), (kernel_size, "kernel size", 1), (stride, "stride", 1),
+                      (dilation, "dilation", 1), (padding, "padding", 0), (output_padding, "output padding", 0))
     if output_padding >= stride and output_padding >= dilation:
         raise ConvSettingsError(
             f"Output padding {output_padding} must be smaller than the stride ({stride}) or the "

@@ -36,6 +36,8 @@ MAX_PIXELS = 40_000_000
 # stereo camera that carries extra frames; everything else (EPS, ICO, PSD, ...) is refused,
 # because every extra decoder is extra attack surface for a file from the internet.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO")
+# File name endings of those formats, for upload widgets: every page offers the same list.
+UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff", "mpo")
 # The plugins Image.open may try. MPO has no opener of its own: Pillow's JPEG opener returns an
 # MPO image when the file carries the extra frames.
 _OPENERS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")

@@ -115,7 +115,7 @@ def _input_image():
         original = app_cache.sample_image(name)
     else:
         upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="inside_upload",
-                                  type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"])
+                                  type=list(images.UPLOAD_EXTENSIONS))
         if upload is None:
             st.info("Upload a photo to see what the network makes of it.")
             return None, None, None

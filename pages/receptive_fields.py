@@ -77,7 +77,7 @@ def _choose_image(channels: int, height: int, width: int):
         picture = app_cache.sample_image(name)
     else:
         upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="rf_upload",
-                                  type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"])
+                                  type=list(images.UPLOAD_EXTENSIONS))
         if upload is None:
             st.info("Upload a photo to draw fields on it.")
             return None

@@ -22,3 +22,15 @@ def app_test():
     from streamlit.testing.v1 import AppTest
 
     return AppTest.from_file(str(APP), default_timeout=90)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Compute on one thread: where several processes share the cores (CI, lecture laptops),
+    OpenMP threads waiting on each other are many times slower than one thread."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -38,14 +38,7 @@ def tiny():
     return model, images, labels
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Compute on one thread: where several processes share the cores (CI, lecture laptops),
-    OpenMP threads waiting on each other are many times slower than one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

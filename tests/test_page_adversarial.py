@@ -15,16 +15,7 @@ PAGE = "pages/adversarial.py"
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Compute on one thread: where several processes share the cores (CI, lecture laptops),
-    OpenMP threads waiting on each other are many times slower than one thread."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

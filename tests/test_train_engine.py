@@ -24,13 +24,7 @@ from cnnviz.train import engine
 TINY = {"channels": [8], "convs_per_block": 1}  # one conv block: a fraction of a second per epoch
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # The test machine is shared: one thread per process avoids oversubscribing its cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # the test machine is shared
 
 
 def _config(**changes):
