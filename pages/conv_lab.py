@@ -313,23 +313,22 @@ with tab_2d:
 
     st.subheader("Arithmetic", divider="gray")
     if settings is not None:
-        formula_col, code_col = st.columns([1.4, 1])
-        with formula_col:
-            for line in settings.formula_lines(in_height, in_width, latex=True):
-                st.latex(line)
-        with code_col:
-            st.code(settings.torch_line(), language="python")
-            metrics = st.columns(3)
-            if error_text is None:
-                c_out, out_h, out_w = settings.output_shape(in_height, in_width)
-                metrics[0].metric("Output", f"{c_out}x{out_h}x{out_w}", help="channels x height x width")
-                if settings.is_pool:
-                    metrics[1].metric("Parameters", "0", help="Pooling learns nothing.")
-                    metrics[2].metric("Values read", f"{conv.window_reads(settings, in_height, in_width):,}")
-                else:
-                    metrics[1].metric("Parameters", f"{conv.parameter_count(settings):,}",
-                                      help="C_out * C_in/groups * F_h * F_w + C_out (bias)")
-                    metrics[2].metric("Multiply-adds", f"{conv.multiply_adds(settings, in_height, in_width):,}")
+        # Full width, one thing per row: with photo-sized numbers the formulas and the metrics
+        # were cut off in side-by-side columns, unreadable on a projector.
+        for line in settings.formula_lines(in_height, in_width, latex=True):
+            st.latex(line)
+        st.code(settings.torch_line(), language="python", wrap_lines=True)
+        metrics = st.columns(3)
+        if error_text is None:
+            c_out, out_h, out_w = settings.output_shape(in_height, in_width)
+            metrics[0].metric("Output", f"{c_out}x{out_h}x{out_w}", help="channels x height x width")
+            if settings.is_pool:
+                metrics[1].metric("Parameters", "0", help="Pooling learns nothing.")
+                metrics[2].metric("Values read", f"{conv.window_reads(settings, in_height, in_width):,}")
+            else:
+                metrics[1].metric("Parameters", f"{conv.parameter_count(settings):,}",
+                                  help="C_out * C_in/groups * F_h * F_w + C_out (bias)")
+                metrics[2].metric("Multiply-adds", f"{conv.multiply_adds(settings, in_height, in_width):,}")
     if error_text is not None:
         st.error(error_text, icon=":material/block:")
     for warning in warnings:
