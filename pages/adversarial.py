@@ -8,6 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 import app_cache
+import presentation
+import shared_links
 from cnnviz import adversarial, data, images
 from cnnviz.figures import adversarial_figures as figs
 from cnnviz.models import CheckpointError
@@ -106,7 +108,7 @@ def epsilon_words(eps: float) -> str:
 # One image
 
 st.header("Attack one image")
-model_path = st.selectbox("Model", list(labels), format_func=labels.get, key="adv_model")
+model_path = st.selectbox("Model", list(labels), format_func=labels.get, key="adv_model", bind=shared_links.BIND)
 model = load(model_path)
 if model is not None:
     classes = list(model.classes)
@@ -120,19 +122,19 @@ if model is not None:
 
     picture_col, attack_col = st.columns([1, 1], gap="large")
     with picture_col:
-        source = st.radio("Image", SOURCES, horizontal=True, key="adv_source")
+        source = st.radio("Image", SOURCES, horizontal=True, key="adv_source", bind=shared_links.BIND)
         image, label, note = None, None, ""
         if source == "A test image" and test_set is None:
             st.warning(f"The test set is not available: {test_problem}")
         elif source == "A test image":
-            wanted = st.selectbox("Class", range(len(classes)), format_func=lambda k: classes[k], key="adv_class")
+            wanted = st.selectbox("Class", range(len(classes)), format_func=lambda k: classes[k], key="adv_class", bind=shared_links.BIND)
             positions = (test_set.test_labels == wanted).nonzero().flatten()  # test-set indices of that class
             if len(positions) == 0:
                 st.warning(f"The test set has no {classes[wanted]}; pick another class.")
             else:
                 # One widget per class: classes of different sizes must not share a bounded value.
                 which = st.number_input(f"Which {classes[wanted]} (0 to {len(positions) - 1})", 0,
-                                        len(positions) - 1, 0, key=f"adv_which_{wanted}")
+                                        len(positions) - 1, 0, key=f"adv_which_{wanted}", bind=shared_links.BIND)
                 index = int(positions[int(which)])
                 image = data.to_float(test_set.test_images[index : index + 1])  # (1, C, H, W)
                 label = wanted
@@ -147,7 +149,7 @@ if model is not None:
             photo = None
             try:
                 if source == "A bundled photo":
-                    name = st.selectbox("Photo", images.sample_image_names(), key="adv_sample")
+                    name = st.selectbox("Photo", images.sample_image_names(), key="adv_sample", bind=shared_links.BIND)
                     photo = app_cache.sample_image(name)
                 else:
                     upload = st.file_uploader("A photo (PNG, JPEG, ...)", type=list(images.UPLOAD_EXTENSIONS),
@@ -170,23 +172,23 @@ if model is not None:
             st.caption(note)
 
     with attack_col:
-        method = METHOD_NAMES[st.radio("Attack", list(METHOD_NAMES), horizontal=True, key="adv_method")]
+        method = METHOD_NAMES[st.radio("Attack", list(METHOD_NAMES), horizontal=True, key="adv_method", bind=shared_links.BIND)]
         eps_steps = st.slider("ε, the largest change of any pixel, in 1/255 steps", 0, 80, 26,
-                              format="%d/255", key="adv_eps")
+                              format="%d/255", key="adv_eps", bind=shared_links.BIND)
         eps = eps_steps / 255
         st.caption(f"ε = {eps_steps}/255 = {eps:.4f} in [0, 1] pixel units.")
         steps, step_fraction, random_start = 10, 0.25, True
         if method == "pgd":
-            steps = st.slider("PGD steps", 1, 50, 10, key="adv_steps")
+            steps = st.slider("PGD steps", 1, 50, 10, key="adv_steps", bind=shared_links.BIND)
             step_fraction = st.select_slider("Step size α", [0.05, 0.1, 0.25, 0.5, 1.0], 0.25,
-                                             format_func=lambda f: f"{f:g} x ε", key="adv_alpha")
-            random_start = st.checkbox("Start from a random point within ε", True, key="adv_random_start")
+                                             format_func=lambda f: f"{f:g} x ε", key="adv_alpha", bind=shared_links.BIND)
+            random_start = st.checkbox("Start from a random point within ε", True, key="adv_random_start", bind=shared_links.BIND)
             st.caption(f"α = {step_fraction:g} x ε = {epsilon_words(step_fraction * eps)} per step.")
-        targeted = st.toggle("Targeted: pull the prediction towards a class", key="adv_targeted")
+        targeted = st.toggle("Targeted: pull the prediction towards a class", key="adv_targeted", bind=shared_links.BIND)
         target = None
         if targeted:
             target = st.selectbox("Target class", range(len(classes)), index=min(1, len(classes) - 1),
-                                  format_func=lambda k: classes[k], key="adv_target")
+                                  format_func=lambda k: classes[k], key="adv_target", bind=shared_links.BIND)
 
     if image is not None:
         try:
@@ -210,7 +212,7 @@ if model is not None:
             cols[2].metric("L∞ size of the change", f"{result.linf:.4f}", f"{result.linf * 255:.1f}/255", **quiet)
             cols[3].metric("L2 size of the change", f"{result.l2:.3f}", f"over {result.original.size:,} values",
                            **quiet)
-            st.plotly_chart(
+            presentation.plot(
                 figs.attack_figure(
                     result.original, result.adversarial, eps,
                     original_caption=f"{classes[before]}, {p_before:.0%}",
@@ -225,7 +227,7 @@ if model is not None:
                 "see faint noise; at 8/255 or less you will hardly see anything, and PGD still "
                 "fools the network often."
             )
-            st.plotly_chart(
+            presentation.plot(
                 figs.probability_change_figure(
                     result.probabilities_before, result.probabilities_after, classes,
                     label=result.label if label is not None else None, target=target,
@@ -256,17 +258,17 @@ st.markdown(
 paths = list(labels)
 left, right = st.columns(2)
 with left:
-    first = st.selectbox("First model", paths, format_func=labels.get, key="adv_sweep_a")
+    first = st.selectbox("First model", paths, format_func=labels.get, key="adv_sweep_a", bind=shared_links.BIND)
     second_options = ["none"] + [p for p in paths if p != first]
     second = st.selectbox("Second model", second_options, index=min(1, len(second_options) - 1),
-                          format_func=lambda p: "(none)" if p == "none" else labels[p], key="adv_sweep_b")
-    chosen_methods = st.multiselect("Attacks", list(METHOD_NAMES), ["FGSM"], key="adv_sweep_methods")
-    eps_set = st.radio("ε values", list(EPSILON_SETS), key="adv_sweep_eps")
+                          format_func=lambda p: "(none)" if p == "none" else labels[p], key="adv_sweep_b", bind=shared_links.BIND)
+    chosen_methods = st.multiselect("Attacks", list(METHOD_NAMES), ["FGSM"], key="adv_sweep_methods", bind=shared_links.BIND)
+    eps_set = st.radio("ε values", list(EPSILON_SETS), key="adv_sweep_eps", bind=shared_links.BIND)
 with right:
-    fgsm_images = st.number_input("Test images for FGSM", 100, 10_000, 10_000, step=100, key="adv_sweep_fgsm_n")
+    fgsm_images = st.number_input("Test images for FGSM", 100, 10_000, 10_000, step=100, key="adv_sweep_fgsm_n", bind=shared_links.BIND)
     pgd_images = st.number_input("Test images for PGD (10 steps each: about 10 times slower)", 100, 10_000, 1_000,
-                                 step=100, key="adv_sweep_pgd_n")
-    show_reference = st.checkbox("Show the tutorial's curve (MNIST LeNet, FGSM)", True, key="adv_sweep_reference")
+                                 step=100, key="adv_sweep_pgd_n", bind=shared_links.BIND)
+    show_reference = st.checkbox("Show the tutorial's curve (MNIST LeNet, FGSM)", True, key="adv_sweep_reference", bind=shared_links.BIND)
     st.caption("PGD here uses 10 steps of α = 2.5ε/10 from a random start (Madry et al.).")
     run = st.button("Run the sweep", type="primary", icon=":material/play_arrow:", key="adv_sweep_run")
 
@@ -323,7 +325,7 @@ elif settings:
             figs.AccuracyCurve(names[path], sweep.method, sweep.epsilons, sweep.accuracy, sweep.num_images)
             for path, sweep in results
         ]
-        st.plotly_chart(
+        presentation.plot(
             figs.accuracy_curves_figure(curves, adversarial.TUTORIAL_FGSM_CURVE if show_reference else None),
             width="stretch", key="adv_curves",
         )
@@ -351,7 +353,7 @@ elif settings:
         tabs = st.tabs([f"{names[path]}: {sweep.method.upper()}" for path, sweep in results])
         for tab, (path, sweep) in zip(tabs, results):
             with tab:
-                st.plotly_chart(
+                presentation.plot(
                     figs.sweep_examples_figure(
                         sweep.epsilons, sweep.example_images, sweep.example_predictions,
                         sweep.example_confidences, sweep.example_labels, by_path[path].classes,

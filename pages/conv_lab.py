@@ -1,6 +1,6 @@
 """Convolution lab: slide a kernel over a photo or a small grid and watch the arithmetic.
 
-A thin view: widgets -> app_cache (cached cnnviz calls) -> cnnviz.figures -> st.plotly_chart.
+A thin view: widgets -> app_cache (cached cnnviz calls) -> cnnviz.figures -> presentation.plot.
 Stepping the window runs only the player fragment, which draws the highlight on pictures that
 were computed once.
 """
@@ -14,6 +14,8 @@ import pandas as pd
 import streamlit as st
 
 import app_cache
+import presentation
+import shared_links
 from cnnviz import conv, images, kernels
 from cnnviz.figures import conv_figures
 
@@ -50,11 +52,11 @@ st.info(
 
 def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
     """Input widgets -> (source, name, grey, grid rows, upload bytes)."""
-    choice = st.radio("Input", ["Numeric grid", "Photo", "Upload"], horizontal=True, key="conv_source")
+    choice = st.radio("Input", ["Numeric grid", "Photo", "Upload"], horizontal=True, key="conv_source", bind=shared_links.BIND)
     if choice == "Numeric grid":
         left, right = st.columns(2)
-        example = left.selectbox("Example", kernels.GRID_EXAMPLES, key="conv_grid_example")
-        size = right.select_slider("Size", [5, 6, 7, 8, 9], value=5, key="conv_grid_size",
+        example = left.selectbox("Example", kernels.GRID_EXAMPLES, key="conv_grid_example", bind=shared_links.BIND)
+        size = right.select_slider("Size", [5, 6, 7, 8, 9], value=5, key="conv_grid_size", bind=shared_links.BIND,
                                    disabled=example == "Classic 5x5 example")
         start = kernels.example_grid(example, size)
         st.caption("Edit any cell; the output follows.")
@@ -66,9 +68,9 @@ def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
             st.error(str(error))
             grid = start
         return "grid", "", True, tuple(map(tuple, grid.tolist())), None
-    grey = st.toggle("One grey channel instead of RGB", key="conv_grey")
+    grey = st.toggle("One grey channel instead of RGB", key="conv_grey", bind=shared_links.BIND)
     if choice == "Photo":
-        name = st.selectbox("Photo", images.sample_image_names(), index=1, key="conv_photo")
+        name = st.selectbox("Photo", images.sample_image_names(), index=1, key="conv_photo", bind=shared_links.BIND)
         return "photo", name, grey, None, None
     upload = st.file_uploader("A photo (JPEG, PNG, WebP, ...)", type=list(images.UPLOAD_EXTENSIONS),
                               key="conv_upload")
@@ -81,7 +83,7 @@ def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
 def kernel_editor(label: str, key: str, height: int, width: int, default_preset: str) -> np.ndarray | None:
     """Preset menu + editable grid for one kernel; None (after an st.error) when it cannot be built."""
     names = kernels.preset_names()
-    name = st.selectbox(label, names, index=names.index(default_preset), key=f"{key}_preset")
+    name = st.selectbox(label, names, index=names.index(default_preset), key=f"{key}_preset", bind=shared_links.BIND)
     st.caption(kernels.preset(name).teaches)
     try:
         start = kernels.make_kernel(name, height, width)
@@ -100,13 +102,13 @@ def kernel_editor(label: str, key: str, height: int, width: int, default_preset:
 def choose_kernels(operation: str, channels: int, source: str) -> tuple[tuple[int, int], tuple | None, float, bool]:
     """Kernel widgets -> (kernel size, per-channel kernels as tuples or None, bias, flipped)."""
     left, right = st.columns(2)
-    height = left.number_input("Kernel height F_h", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kh")
-    width = right.number_input("Kernel width F_w", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kw")
+    height = left.number_input("Kernel height F_h", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kh", bind=shared_links.BIND)
+    width = right.number_input("Kernel width F_w", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kw", bind=shared_links.BIND)
     if operation in ("max_pool", "avg_pool"):
         st.caption("Pooling has no weights: it takes the max or the mean of each window, per channel.")
         return (height, width), None, 0.0, False
     default = "Classic X (worked example)" if source == "grid" else "Sobel x"
-    per_channel = channels == 3 and st.toggle("A different kernel per colour channel", key="conv_per_channel")
+    per_channel = channels == 3 and st.toggle("A different kernel per colour channel", key="conv_per_channel", bind=shared_links.BIND)
     if per_channel:
         grids = []
         for tab, channel in zip(st.tabs(list(CHANNEL_NAMES)), CHANNEL_NAMES):
@@ -115,8 +117,8 @@ def choose_kernels(operation: str, channels: int, source: str) -> tuple[tuple[in
     else:
         one = kernel_editor("Kernel", f"conv_kernel_{source}", height, width, default)
         grids = [one] * channels
-    bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias")
-    flipped = st.toggle("True convolution (flip the kernel)", key="conv_flip",
+    bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias", bind=shared_links.BIND)
+    flipped = st.toggle("True convolution (flip the kernel)", key="conv_flip", bind=shared_links.BIND,
                         help="Deep-learning layers compute cross-correlation: no flip. Textbook convolution "
                              "y[n] = sum_m x[n-m] w[m] flips the kernel; symmetric kernels do not notice.")
     if any(grid is None for grid in grids):
@@ -128,19 +130,19 @@ def choose_kernels(operation: str, channels: int, source: str) -> tuple[tuple[in
 
 def choose_settings(operation: str, channels: int) -> dict:
     """Stride, padding, mode, dilation, groups, output padding -> ConvSettings keyword arguments."""
-    stride = st.slider("Stride S", 1, 5, 1, key="conv_stride")
+    stride = st.slider("Stride S", 1, 5, 1, key="conv_stride", bind=shared_links.BIND)
     left, right = st.columns(2)
-    padding_choice = left.selectbox("Padding P", PADDINGS, key="conv_padding")
-    mode = right.selectbox("Padding mode", conv.PADDING_MODES, key="conv_padding_mode",
+    padding_choice = left.selectbox("Padding P", PADDINGS, key="conv_padding", bind=shared_links.BIND)
+    mode = right.selectbox("Padding mode", conv.PADDING_MODES, key="conv_padding_mode", bind=shared_links.BIND,
                            disabled=operation != "conv")
-    dilation = st.slider("Dilation D", 1, 4, 1, key="conv_dilation")
+    dilation = st.slider("Dilation D", 1, 4, 1, key="conv_dilation", bind=shared_links.BIND)
     groups = 1
     if operation in ("conv", "transposed") and channels == 3:
-        groups = st.radio("Groups", [1, 2, 3], horizontal=True, key="conv_groups",
+        groups = st.radio("Groups", [1, 2, 3], horizontal=True, key="conv_groups", bind=shared_links.BIND,
                           format_func=lambda g: {1: "1: all channels -> 1 map", 2: "2", 3: "3: depthwise"}[g])
     output_padding = 0
     if operation == "transposed":
-        output_padding = st.number_input("Output padding", 0, 4, 0, key="conv_output_padding")
+        output_padding = st.number_input("Output padding", 0, 4, 0, key="conv_output_padding", bind=shared_links.BIND)
     padding = padding_choice if padding_choice in ("same", "valid") else int(padding_choice)
     return dict(stride=stride, padding=padding, padding_mode=mode if operation == "conv" else "zeros",
                 dilation=dilation, groups=groups, output_padding=output_padding,
@@ -218,7 +220,7 @@ def player(lab: Lab, started_playing: bool, started_speed: str) -> None:
                       key="conv_step")
     buttons[4].button("Last", icon=":material/last_page:", on_click=_go_to, args=(total - 1,), width="stretch",
                       key="conv_last")
-    buttons[5].select_slider("Speed", list(SPEEDS), value="normal", key="conv_speed", label_visibility="collapsed")
+    buttons[5].select_slider("Speed", list(SPEEDS), value="normal", key="conv_speed", bind=shared_links.BIND, label_visibility="collapsed")
     if total > 1:
         # No key on purpose: the slider is rebuilt at each new position (its identity includes
         # its value), so a stale value in the browser can never pull the position back while
@@ -230,7 +232,7 @@ def player(lab: Lab, started_playing: bool, started_speed: str) -> None:
     row, col = divmod(position, out_w)
     channel = 0
     if c_out > 1:
-        channel = st.radio("Output channel", list(range(c_out)), horizontal=True, key="conv_channel",
+        channel = st.radio("Output channel", list(range(c_out)), horizontal=True, key="conv_channel", bind=shared_links.BIND,
                            format_func=lambda c: CHANNEL_NAMES[c] if c_out == 3 else str(c))
 
     cell = conv.explain_cell(result["x"], result["weight"], result["bias"], settings, channel, row, col)
@@ -251,21 +253,21 @@ def player(lab: Lab, started_playing: bool, started_speed: str) -> None:
                                               input_box=input_box, window=window, argmax=argmax)
         else:
             figure = conv_figures.photo_figure(result["input_layer"], title=grid_title, input_box=input_box, window=window)
-        st.plotly_chart(figure, key="conv_input_chart", config={"displayModeBar": False})
+        presentation.plot(figure, key="conv_input_chart")
     with right:
         out_title = f"Output {c_out}x{out_h}x{out_w} (click a cell to jump to its window)"
         if lab.is_grid:
             figure = conv_figures.grid_figure(output[channel], title=out_title, cell=(row, col), clickable=True)
         else:
             figure = conv_figures.photo_figure(result["output_layer"], title=out_title, cell=(row, col), clickable=True)
-        st.plotly_chart(figure, key="conv_output_chart", selection_mode="points",
-                        on_select=lambda: _jump_to_click("conv_output_chart", out_w), config={"displayModeBar": False})
+        presentation.plot(figure, key="conv_output_chart", selection_mode="points",
+                        on_select=lambda: _jump_to_click("conv_output_chart", out_w))
 
     names = [CHANNEL_NAMES[c] for c in cell.in_channels] if settings.in_channels == 3 else None
     patch = conv_figures.window_figure(cell.window, cell.kernel, cell.products, kinds=cell.kinds,
                                        channel_names=names, argmax=cell.argmax,
                                        title=f"Output row {row}, column {col}: the window, zoomed")
-    st.plotly_chart(patch, key="conv_patch_chart", config={"displayModeBar": False})
+    presentation.plot(patch, key="conv_patch_chart")
     st.markdown(f"**output[{channel}, {row}, {col}]** = `{cell.sum_text()}`")
     if settings.is_transposed:
         taps = cell.contributions()
@@ -297,7 +299,7 @@ with tab_2d:
     channels, in_height, in_width = x.shape
     with col_settings:
         st.subheader("Settings", divider="gray")
-        operation = OPERATIONS[st.radio("Operation", list(OPERATIONS), key="conv_operation")]
+        operation = OPERATIONS[st.radio("Operation", list(OPERATIONS), key="conv_operation", bind=shared_links.BIND)]
         settings_kwargs = choose_settings(operation, channels)
     with col_kernel:
         st.subheader("Kernel", divider="gray")
@@ -350,7 +352,7 @@ with tab_1d:
         "$y[n] = \\sum_m x[n-m]\\, w[m]$."
     )
     left, middle, right = st.columns([1.3, 1.3, 1])
-    signal_name = left.selectbox("Signal", list(kernels.SIGNAL_EXAMPLES), key="conv1d_signal")
+    signal_name = left.selectbox("Signal", list(kernels.SIGNAL_EXAMPLES), key="conv1d_signal", bind=shared_links.BIND)
     signal_text = left.text_input(
         "Signal values x", ", ".join(conv_figures.format_number(v) for v in kernels.SIGNAL_EXAMPLES[signal_name]),
         key=f"conv1d_signal_text_{signal_name}")
@@ -358,9 +360,9 @@ with tab_1d:
     kernel_text = middle.text_input(
         "Kernel values w", ", ".join(conv_figures.format_number(v) for v in kernels.KERNELS_1D[kernel_name]),
         key=f"conv1d_kernel_text_{kernel_name}")
-    stride_1d = right.slider("Stride", 1, 3, 1, key="conv1d_stride")
-    padding_1d = right.slider("Zero padding", 0, 3, 0, key="conv1d_padding")
-    dilation_1d = right.slider("Dilation", 1, 3, 1, key="conv1d_dilation")
+    stride_1d = right.slider("Stride", 1, 3, 1, key="conv1d_stride", bind=shared_links.BIND)
+    padding_1d = right.slider("Zero padding", 0, 3, 0, key="conv1d_padding", bind=shared_links.BIND)
+    dilation_1d = right.slider("Dilation", 1, 3, 1, key="conv1d_dilation", bind=shared_links.BIND)
     try:
         signal = kernels.numbers_from_text(signal_text, "signal")
         kernel_1d = kernels.numbers_from_text(kernel_text, "kernel", longest=9)
@@ -369,11 +371,11 @@ with tab_1d:
         st.error(str(error), icon=":material/block:")
     else:
         n_out = len(output_1d)
-        position_1d = st.slider("Output position n", 0, n_out - 1, 0, key="conv1d_position") if n_out > 1 else 0
-        st.plotly_chart(
+        position_1d = st.slider("Output position n", 0, n_out - 1, 0, key="conv1d_position", bind=shared_links.BIND) if n_out > 1 else 0
+        presentation.plot(
             conv_figures.signal_figure(np.pad(signal, padding_1d), kernel_1d, output_1d, position=position_1d,
                                        stride=stride_1d, dilation=dilation_1d, padding=padding_1d),
-            key="conv1d_chart", config={"displayModeBar": False})
+            key="conv1d_chart")
         st.code(conv.conv1d_sum_text(signal, kernel_1d, position_1d, stride_1d, padding_1d, dilation_1d), language=None)
         st.code(conv.output_size_formula(len(signal), len(kernel_1d), stride_1d, padding_1d, dilation_1d, "N"), language=None)
         if len(kernel_1d) <= len(signal):
@@ -398,8 +400,8 @@ with tab_1x1:
         weight_table = st.data_editor(
             pd.DataFrame([[1.0, 1.0, 1.0], [1.0, 0.0, -1.0]], columns=list(CHANNEL_NAMES), index=["out 0", "out 1"]),
             key="conv1x1_weights")
-        pixel_row = st.slider("Pixel row", 0, patch.shape[1] - 1, 0, key="conv1x1_row")
-        pixel_col = st.slider("Pixel column", 0, patch.shape[2] - 1, 0, key="conv1x1_col")
+        pixel_row = st.slider("Pixel row", 0, patch.shape[1] - 1, 0, key="conv1x1_row", bind=shared_links.BIND)
+        pixel_col = st.slider("Pixel column", 0, patch.shape[2] - 1, 0, key="conv1x1_col", bind=shared_links.BIND)
     try:
         weights_1x1 = kernels.grid_from_table(weight_table.to_numpy(), "weight table")
         output_1x1 = conv.pointwise(patch, weights_1x1)
@@ -407,8 +409,8 @@ with tab_1x1:
         right.error(str(error), icon=":material/block:")
     else:
         with right:
-            st.plotly_chart(conv_figures.pointwise_figure(patch, weights_1x1, output_1x1, pixel=(pixel_row, pixel_col)),
-                            key="conv1x1_chart", config={"displayModeBar": False})
+            presentation.plot(conv_figures.pointwise_figure(patch, weights_1x1, output_1x1, pixel=(pixel_row, pixel_col)),
+                            key="conv1x1_chart")
             st.code("\n".join(conv.pointwise_sum_text(patch, weights_1x1, pixel_row, pixel_col)), language=None)
             pointwise_layer = conv.ConvSettings(kernel_size=1, in_channels=3, out_channels=weights_1x1.shape[0])
             st.code(f"{pointwise_layer.torch_line()}  # {conv.parameter_count(pointwise_layer)} parameters, "

@@ -7,6 +7,8 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 import app_cache
+import presentation
+import shared_links
 from cnnviz import activations, attribution, data, images, learned_kernels, metrics
 from cnnviz.figures import inside_figures as figs
 from cnnviz.models import CheckpointError, list_models, model_spec
@@ -50,7 +52,7 @@ def _choose_network() -> str | None:
             pass
     for name in list_models():
         options[f"zoo: {model_spec(name).title}"] = app_cache.ZOO_PREFIX + name
-    label = st.selectbox("Network", list(options), key="inside_network")
+    label = st.selectbox("Network", list(options), key="inside_network", bind=shared_links.BIND)
     return options[label]
 
 
@@ -89,15 +91,15 @@ def _input_image():
     sources = SOURCES if dataset is not None else SOURCES[1:]
     if st.session_state.get("inside_source") not in sources:
         st.session_state["inside_source"] = sources[0]
-    source = st.radio("Image", sources, horizontal=True, key="inside_source")
+    source = st.radio("Image", sources, horizontal=True, key="inside_source", bind=shared_links.BIND)
     invert_default = "auto" if dataset is not None and dataset.info.white_on_black else "no"
     if source == "Test-set image":
         left, right = st.columns([2, 1])
         with left:
-            class_filter = st.selectbox("Class to pick from", ["any class", *dataset.classes], key="inside_test_class")
+            class_filter = st.selectbox("Class to pick from", ["any class", *dataset.classes], key="inside_test_class", bind=shared_links.BIND)
             last = len(dataset.test_labels) - 1
             st.session_state["inside_test_index"] = min(int(st.session_state.get("inside_test_index", 0)), last)
-            index = st.number_input("Test image number", 0, last, key="inside_test_index")
+            index = st.number_input("Test image number", 0, last, key="inside_test_index", bind=shared_links.BIND)
         with right:
             st.write("")
             st.button("Random image of that class", on_click=_pick_random, args=(class_filter,), icon=":material/casino:")
@@ -110,7 +112,7 @@ def _input_image():
             return original, prepared, label
         return original, images.prepare_for_model(original, channels=channels, size=(height, width)), label
     if source == "Bundled photo":
-        name = st.selectbox("Photo", images.sample_image_names(), key="inside_sample",
+        name = st.selectbox("Photo", images.sample_image_names(), key="inside_sample", bind=shared_links.BIND,
                             format_func=lambda n: f"{n}: {images.SAMPLE_IMAGES[n]}")
         original = app_cache.sample_image(name)
     else:
@@ -126,7 +128,7 @@ def _input_image():
             return None, None, None
     invert = st.radio(
         "Swap black and white", ["auto", "yes", "no"], horizontal=True,
-        index=["auto", "yes", "no"].index(invert_default), key="inside_invert",
+        index=["auto", "yes", "no"].index(invert_default), key="inside_invert", bind=shared_links.BIND,
         help="Fashion-MNIST and MNIST show light objects on black; a photo of a dark object on "
              "white paper must be inverted to look like them. 'auto' inverts when the border is bright.",
     )
@@ -172,13 +174,13 @@ with right:
     if true_label is not None:
         verdict += " (right)" if predicted == true_label else f" (wrong: it is **{classes[true_label]}**)"
     st.markdown(f"The network says {verdict}.")
-    top_k = st.slider("Classes shown (top-k)", 1, len(classes), min(10, len(classes)), key="inside_top_k")
-    st.plotly_chart(figs.probability_bars(probabilities, classes, true_label=true_label, top_k=top_k),
+    top_k = st.slider("Classes shown (top-k)", 1, len(classes), min(10, len(classes)), key="inside_top_k", bind=shared_links.BIND)
+    presentation.plot(figs.probability_bars(probabilities, classes, true_label=true_label, top_k=top_k),
                     key="inside_probabilities")
     st.caption("Softmax turns the last layer's scores (logits) into probabilities; the prediction is the largest.")
 
 st.divider()
-view = st.radio("Look at", VIEWS, horizontal=True, key="inside_view")
+view = st.radio("Look at", VIEWS, horizontal=True, key="inside_view", bind=shared_links.BIND)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,25 +196,25 @@ def _layer_outputs_view() -> None:
     )
     kinds = [layer.kind for layer in layers]
     labels = [f"{i + 1}. {layer.kind} {layer.name} ({layer.shape_text})" for i, layer in enumerate(layers)]
-    chosen_label = st.selectbox("Layer", labels, index=min(1, len(labels) - 1), key="inside_layer")
+    chosen_label = st.selectbox("Layer", labels, index=min(1, len(labels) - 1), key="inside_layer", bind=shared_links.BIND)
     chosen = layers[labels.index(chosen_label)]
-    st.plotly_chart(figs.activation_overview(activations.overview(captured), kinds, selected=chosen.name),
+    presentation.plot(figs.activation_overview(activations.overview(captured), kinds, selected=chosen.name),
                     key="inside_overview")
     if not chosen.is_spatial:
         names = classes if chosen.output.numel() == len(classes) else None
-        st.plotly_chart(figs.vector_bars(chosen.output.numpy(), labels=names,
+        presentation.plot(figs.vector_bars(chosen.output.numpy(), labels=names,
                                          title=f"{chosen.name}: {chosen.output.numel()} values"),
                         key="inside_vector")
         return
     output = chosen.output.numpy()
     a, b = st.columns(2)
-    scale = a.radio("Colour scale", figs.CHANNEL_SCALES, horizontal=True, key="inside_scale",
+    scale = a.radio("Colour scale", figs.CHANNEL_SCALES, horizontal=True, key="inside_scale", bind=shared_links.BIND,
                     format_func=lambda s: {"channel": "per channel", "layer": "per layer", "global": "global"}[s])
-    order_by = b.radio("Order channels by", ["index", "activation"], horizontal=True, key="inside_order",
+    order_by = b.radio("Order channels by", ["index", "activation"], horizontal=True, key="inside_order", bind=shared_links.BIND,
                        format_func=lambda s: {"index": "number", "activation": "mean activation"}[s])
     order = activations.channel_order(chosen.output, order_by)
     grid = figs.channel_grid(output, scale=scale, global_range=activations.value_range(captured), order=order)
-    event = st.plotly_chart(grid, on_select="rerun", selection_mode="points", key=f"inside_grid_{chosen.name}")
+    event = presentation.plot(grid, on_select="rerun", selection_mode="points", key=f"inside_grid_{chosen.name}")
     if output.shape[0] > 64:
         st.caption(f"The first 64 of {output.shape[0]} channels in this order.")
     clicked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("curve_number") == 1]
@@ -222,9 +224,9 @@ def _layer_outputs_view() -> None:
     st.session_state["inside_last_click"] = click_key
     if st.session_state.get("inside_channel", 0) >= output.shape[0]:
         st.session_state["inside_channel"] = 0
-    channel = st.number_input("Channel (or click one above)", 0, output.shape[0] - 1, key="inside_channel")
+    channel = st.number_input("Channel (or click one above)", 0, output.shape[0] - 1, key="inside_channel", bind=shared_links.BIND)
     values = output[int(channel)]
-    st.plotly_chart(figs.channel_detail(values, title=f"{chosen.name}, channel {channel}: "
+    presentation.plot(figs.channel_detail(values, title=f"{chosen.name}, channel {channel}: "
                                         f"min {values.min():.3f}, max {values.max():.3f}"),
                     key="inside_channel_detail")
 
@@ -236,9 +238,9 @@ def _kernels_view() -> None:
         return
     names = [name for name, _ in convs]
     a, b = st.columns(2)
-    layer_name = a.selectbox("Convolution layer", names, key="inside_kernel_layer")
+    layer_name = a.selectbox("Convolution layer", names, key="inside_kernel_layer", bind=shared_links.BIND)
     normalisation = b.radio(
-        "Normalise", learned_kernels.NORMALISATIONS, horizontal=True, key="inside_kernel_norm",
+        "Normalise", learned_kernels.NORMALISATIONS, horizontal=True, key="inside_kernel_norm", bind=shared_links.BIND,
         format_func=lambda s: {"per_kernel": "per kernel", "per_layer": "per layer", "symmetric": "symmetric around 0"}[s],
     )
     weight = dict(convs)[layer_name].weight
@@ -253,18 +255,18 @@ def _kernels_view() -> None:
     twin = dict(learned_kernels.conv_layers(app_cache.inside_untrained_twin(model_key)))[layer_name]
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figs.kernel_grid(learned_kernels.kernel_pictures(weight, normalisation),
+        presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(weight, normalisation),
                                          title=f"{network['title']}"), key="inside_kernels_trained")
     with right:
-        st.plotly_chart(figs.kernel_grid(learned_kernels.kernel_pictures(twin.weight, normalisation),
+        presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(twin.weight, normalisation),
                                          title="The same layer, untrained (seed 0)"), key="inside_kernels_untrained")
     snapshots = learned_kernels.kernel_snapshots(network["meta"])
     if snapshots and layer_name == names[0]:
         labels = [label for label, _ in snapshots]
         chosen = st.select_slider("The first layer's kernels during training", labels, value=labels[-1],
-                                  key="inside_kernel_epoch")
+                                  key="inside_kernel_epoch", bind=shared_links.BIND)
         weights = dict(snapshots)[chosen]
-        st.plotly_chart(figs.kernel_grid(learned_kernels.kernel_pictures(weights, normalisation), title=chosen),
+        presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(weights, normalisation), title=chosen),
                         key="inside_kernels_epoch")
     elif layer_name == names[0]:
         st.caption("Networks trained on the Training page keep their first-layer kernels after each epoch; "
@@ -273,10 +275,10 @@ def _kernels_view() -> None:
 
 def _attribution_view() -> None:
     a, b, c = st.columns(3)
-    method = a.radio("Method", attribution.METHODS, key="inside_attr_method",
+    method = a.radio("Method", attribution.METHODS, key="inside_attr_method", bind=shared_links.BIND,
                      format_func=lambda m: attribution.METHOD_TITLES[m])
     targets = ["the predicted class", *classes]
-    target_label = b.selectbox("Explain the class", targets, key="inside_attr_target")
+    target_label = b.selectbox("Explain the class", targets, key="inside_attr_target", bind=shared_links.BIND)
     target = None if target_label == targets[0] else classes.index(target_label)
     layer = None
     if method == "gradcam":
@@ -284,10 +286,10 @@ def _attribution_view() -> None:
         if not layers:
             st.info("Grad-CAM needs a convolution layer whose output is larger than 1 x 1.")
             return
-        layer = c.selectbox("Grad-CAM layer", layers, key="inside_attr_layer",
+        layer = c.selectbox("Grad-CAM layer", layers, key="inside_attr_layer", bind=shared_links.BIND,
                             help="The last convolution is the usual choice: deep enough to know the class, "
                                  "still with a map of where.")
-    opacity = c.slider("Overlay opacity", 0.0, 1.0, 0.7, key="inside_attr_opacity")
+    opacity = c.slider("Overlay opacity", 0.0, 1.0, 0.7, key="inside_attr_opacity", bind=shared_links.BIND)
     try:
         result = app_cache.inside_attribution(model_key, image_hash, prepared.tensor, method, target, layer)
     except attribution.AttributionError as error:
@@ -296,7 +298,7 @@ def _attribution_view() -> None:
     picture = images.to_array(prepared.image)  # exactly the model's input, (H, W) or (H, W, 3)
     title = f"{attribution.METHOD_TITLES[method]} for '{classes[result.target]}'" + (
         f" at {result.layer}" if result.layer else "")
-    st.plotly_chart(figs.attribution_overlay(picture, result.heatmap, opacity=opacity, raw=result.raw, title=title),
+    presentation.plot(figs.attribution_overlay(picture, result.heatmap, opacity=opacity, raw=result.raw, title=title),
                     key="inside_attribution_overlay")
     explanations = {
         "gradcam": "Grad-CAM weights each channel of the chosen layer by how much the class score "
@@ -335,9 +337,9 @@ def _confusion_view() -> None:
         "Row = the actual class, column = what the model predicted; the diagonal is right. "
         "Click a cell to see its images."
     )
-    normalise = st.radio("Show", ["counts", "row"], horizontal=True, key="inside_confusion_norm",
+    normalise = st.radio("Show", ["counts", "row"], horizontal=True, key="inside_confusion_norm", bind=shared_links.BIND,
                          format_func=lambda s: {"counts": "counts", "row": "share of each row"}[s])
-    event = st.plotly_chart(figs.confusion_heatmap(matrix.numpy(), classes, normalise=normalise),
+    event = presentation.plot(figs.confusion_heatmap(matrix.numpy(), classes, normalise=normalise),
                             on_select="rerun", selection_mode="points", key="inside_confusion")
     clicked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("curve_number") == 1]
     if clicked and st.session_state.get("inside_last_cell") != clicked[0]:
@@ -362,8 +364,8 @@ def _confusion_view() -> None:
         st.session_state["inside_cell_actual"] = classes[actual]
         st.session_state["inside_cell_predicted"] = classes[predicted_class]
     a, b = st.columns(2)
-    actual_name = a.selectbox("Actual class", classes, key="inside_cell_actual")
-    predicted_name = b.selectbox("Predicted class", classes, key="inside_cell_predicted")
+    actual_name = a.selectbox("Actual class", classes, key="inside_cell_actual", bind=shared_links.BIND)
+    predicted_name = b.selectbox("Predicted class", classes, key="inside_cell_predicted", bind=shared_links.BIND)
     actual, predicted_class = classes.index(actual_name), classes.index(predicted_name)
     indices = metrics.mistakes(probabilities_all, targets, actual, predicted_class)
     st.markdown(f"**{len(indices)}** test images of *{actual_name}* predicted as *{predicted_name}*, most confident first.")

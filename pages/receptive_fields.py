@@ -3,6 +3,8 @@
 import streamlit as st
 
 import app_cache
+import presentation
+import shared_links
 from cnnviz import images
 from cnnviz.architecture import ArchitectureError, architecture_table
 from cnnviz.effective_field import EffectiveFieldError
@@ -71,9 +73,9 @@ def _input_shape(model_key: str) -> tuple[int, int, int]:
 
 def _choose_image(channels: int, height: int, width: int):
     """The prepared picture (images.PreparedImage), or None while waiting for an upload."""
-    source = st.radio("Image", SOURCES, horizontal=True, key="rf_source")
+    source = st.radio("Image", SOURCES, horizontal=True, key="rf_source", bind=shared_links.BIND)
     if source == "Bundled photo":
-        name = st.selectbox("Photo", images.sample_image_names(), key="rf_photo")
+        name = st.selectbox("Photo", images.sample_image_names(), key="rf_photo", bind=shared_links.BIND)
         picture = app_cache.sample_image(name)
     else:
         upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="rf_upload",
@@ -132,7 +134,7 @@ def field_on_image_view() -> None:
         st.session_state["rf_network"] = default_label
     left, right = st.columns([1, 1])
     with left:
-        label = st.selectbox("Network", labels, key="rf_network")
+        label = st.selectbox("Network", labels, key="rf_network", bind=shared_links.BIND)
     model_key = options[label]
     try:
         channels, height, width = _input_shape(model_key)
@@ -149,7 +151,7 @@ def field_on_image_view() -> None:
     names = [row.name for row in clickable]
     if st.session_state.get("rf_layer") not in names:
         st.session_state["rf_layer"] = names[min(len(names) - 1, len(names) // 3)]
-    layer_name = st.selectbox("Layer (forward order)", names, key="rf_layer")
+    layer_name = st.selectbox("Layer (forward order)", names, key="rf_layer", bind=shared_links.BIND)
     row = clickable[names.index(layer_name)]
     _, grid_h, grid_w = row.output_shape
 
@@ -170,14 +172,14 @@ def field_on_image_view() -> None:
     grid_column, image_column = st.columns([2, 3])
     with grid_column:
         st.markdown(f"**Units of {layer_name}** ({grid_h} × {grid_w} grid, {row.output_shape[0]} channels): click one")
-        st.plotly_chart(
+        presentation.plot(
             figs.unit_grid((grid_h, grid_w), (st.session_state["rf_row"], st.session_state["rf_col"])),
             on_select="rerun", selection_mode="points", key=grid_key, width="stretch",
         )
         row_column, col_column = st.columns(2)
-        unit_row = row_column.number_input("Unit row", 0, grid_h - 1, step=1, key="rf_row")
-        unit_col = col_column.number_input("Unit column", 0, grid_w - 1, step=1, key="rf_col")
-        show_effective = st.toggle("Overlay the effective field (gradient)", value=True, key="rf_effective",
+        unit_row = row_column.number_input("Unit row", 0, grid_h - 1, step=1, key="rf_row", bind=shared_links.BIND)
+        unit_col = col_column.number_input("Unit column", 0, grid_w - 1, step=1, key="rf_col", bind=shared_links.BIND)
+        show_effective = st.toggle("Overlay the effective field (gradient)", value=True, key="rf_effective", bind=shared_links.BIND,
                                    disabled=row.module is None)
     unit = (int(unit_row), int(unit_col))
     box = row.box(*unit)
@@ -193,7 +195,7 @@ def field_on_image_view() -> None:
     with image_column:
         title = f"{layer_name}, unit ({unit[0]}, {unit[1]}): field {row.text(row.size)} px"
         pixels = images.to_array(prepared.image)
-        st.plotly_chart(
+        presentation.plot(
             figs.field_on_image(pixels, box, effective=None if effective is None else effective.gradient, title=title),
             width="stretch", key="rf_field_figure",
         )
@@ -224,7 +226,7 @@ def field_on_image_view() -> None:
     growth_column, chart_column = st.columns([2, 3])
     with growth_column:
         stages = _stage_ends(clickable)
-        st.plotly_chart(
+        presentation.plot(
             figs.field_growth_on_image(
                 pixels,
                 [(f"{r.name}: {r.text(r.size)} px", r.box(r.output_shape[1] // 2, r.output_shape[2] // 2)) for r in stages],
@@ -233,7 +235,7 @@ def field_on_image_view() -> None:
             width="stretch", key="rf_growth_figure",
         )
     with chart_column:
-        st.plotly_chart(
+        presentation.plot(
             figs.field_size_chart(
                 [r.name for r in rows], [max(r.size) for r in rows], [max(r.stride) for r in rows],
                 [r.whole_input for r in rows], input_size=max(height, width), highlight=layer_name,
@@ -292,9 +294,9 @@ with tab_lesson:
         "one. That is why VGG and ResNet use 3×3 kernels. Dilation spaces a kernel's taps, so the same "
         "27 C² weights reach much further."
     )
-    lesson_channels = st.number_input("Channels C", 1, 512, 64, step=16, key="rf_lesson_channels")
+    lesson_channels = st.number_input("Channels C", 1, 512, 64, step=16, key="rf_lesson_channels", bind=shared_links.BIND)
     lesson = stacked_versus_single(channels=int(lesson_channels), input_size=32)
-    st.plotly_chart(figs.stack_lesson_chart(lesson), width="stretch", key="rf_lesson_chart")
+    presentation.plot(figs.stack_lesson_chart(lesson), width="stretch", key="rf_lesson_chart")
     st.dataframe(
         [
             {
@@ -352,9 +354,9 @@ def builder_view() -> None:
         "field change. Each conv is followed by a ReLU. Edit any cell, add rows at the bottom."
     )
     top_left, top_middle, top_right = st.columns([2, 1, 1])
-    preset = top_left.selectbox("Start from", list(PRESETS), key="rf_builder_preset")
-    size = top_middle.number_input("Input size (px)", 1, 512, 32, key="rf_builder_size")
-    in_channels = top_right.selectbox("Input channels", [3, 1], key="rf_builder_channels")
+    preset = top_left.selectbox("Start from", list(PRESETS), key="rf_builder_preset", bind=shared_links.BIND)
+    size = top_middle.number_input("Input size (px)", 1, 512, 32, key="rf_builder_size", bind=shared_links.BIND)
+    in_channels = top_right.selectbox("Input channels", [3, 1], key="rf_builder_channels", bind=shared_links.BIND)
     edited = st.data_editor(
         [{column: getattr(layer, column) for column in BUILDER_COLUMNS} for layer in PRESETS[preset]],
         num_rows="dynamic", key=f"rf_builder_editor::{preset}", width="stretch",
@@ -397,7 +399,7 @@ def builder_view() -> None:
         f"Total: **{table.total_parameters:,} parameters**, {table.total_mult_adds:,} multiply-adds; the last "
         f"layer's units each see **{fields[-1].text(fields[-1].size)} px** of the {size} px input."
     )
-    st.plotly_chart(
+    presentation.plot(
         figs.field_size_chart(
             [f"{n}. {layer.kind} {layer.kernel}x{layer.kernel}" for n, layer in enumerate(layers, start=1)],
             [max(f.size) for f in fields], [max(f.stride) for f in fields], [False] * len(fields),
@@ -417,7 +419,7 @@ with tab_builder:
 
 def count_view() -> None:
     zoo = list_models()
-    name = st.selectbox("Network", zoo, index=zoo.index(DEFAULT_NETWORK), key="rf_count_network",
+    name = st.selectbox("Network", zoo, index=zoo.index(DEFAULT_NETWORK), key="rf_count_network", bind=shared_links.BIND,
                         format_func=lambda n: model_spec(n).title)
     key = app_cache.ZOO_PREFIX + name
     shape = _input_shape(key)
@@ -449,7 +451,7 @@ def count_view() -> None:
 
     st.subheader("Every network side by side")
     summaries = app_cache.receptive_zoo_comparison()
-    st.plotly_chart(figs.comparison_chart(summaries), width="stretch", key="rf_comparison_chart")
+    presentation.plot(figs.comparison_chart(summaries), width="stretch", key="rf_comparison_chart")
     st.dataframe(
         [
             {

@@ -8,6 +8,8 @@ import streamlit as st
 import torch
 
 import app_cache
+import presentation
+import shared_links
 from cnnviz import data
 from cnnviz.figures import training_figures as figures
 from cnnviz.models import model_spec
@@ -127,51 +129,56 @@ def single_run_view() -> None:
     cols[3].metric("Elapsed", _clock(summary.elapsed))
     curves = summary.curves()
     left, right = st.columns(2)
-    left.plotly_chart(figures.loss_figure(curves), key="loss_chart")
-    right.plotly_chart(figures.accuracy_figure(curves), key="accuracy_chart")
+    with left:
+        presentation.plot(figures.loss_figure(curves), key="loss_chart")
+    with right:
+        presentation.plot(figures.accuracy_figure(curves), key="accuracy_chart")
     left, right = st.columns(2)
     if summary.kernels:
         when = f"after epoch {last.epoch}" if last else "before training"
-        left.plotly_chart(figures.kernel_figure(summary.kernels, title=f"First-layer kernels, {when}"),
-                          key="kernel_chart")
+        with left:
+            presentation.plot(figures.kernel_figure(summary.kernels, title=f"First-layer kernels, {when}"),
+                              key="kernel_chart")
     if summary.confusion is not None:
-        right.plotly_chart(figures.confusion_figure(summary.confusion, started.classes), key="confusion_chart")
+        with right:
+            presentation.plot(figures.confusion_figure(summary.confusion, started.classes), key="confusion_chart")
 
 
 def training_form() -> None:
     with st.form("training_form"):
         col1, col2, col3 = st.columns(3)
         dataset = col1.selectbox("Dataset", data.DATASET_NAMES, format_func=_dataset_label,
-                                 index=data.DATASET_NAMES.index(data.DEFAULT_DATASET))
-        model = col1.selectbox("Model", MODELS, format_func=_model_label)
+                                 index=data.DATASET_NAMES.index(data.DEFAULT_DATASET), key="train_dataset", bind=shared_links.BIND)
+        model = col1.selectbox("Model", MODELS, format_func=_model_label, key="train_model", bind=shared_links.BIND)
         optimizer = col1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index("adam"),
-                                   format_func={"sgd": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}.get)
-        lr = col2.select_slider("Learning rate", LEARNING_RATES, value=0.003)
-        schedule = col2.selectbox("Schedule", SCHEDULES, index=SCHEDULES.index("one-cycle"))
-        batch_size = col2.select_slider("Batch size", BATCH_SIZES, value=128)
-        epochs = col2.number_input("Epochs", min_value=1, max_value=50, value=3)
-        weight_decay = col3.select_slider("Weight decay (L2)", WEIGHT_DECAYS, value=0.0)
-        dropout = col3.selectbox("Dropout", (DEFAULT, 0.0, 0.1, 0.2, 0.3, 0.5))
-        batch_norm = col3.selectbox("Batch norm", (DEFAULT, "on", "off"))
-        label_smoothing = col3.slider("Label smoothing", 0.0, 0.3, 0.0, step=0.05)
+                                   format_func={"sgd": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}.get, key="train_optimizer", bind=shared_links.BIND)
+        lr = col2.select_slider("Learning rate", LEARNING_RATES, value=0.003, key="train_lr", bind=shared_links.BIND)
+        schedule = col2.selectbox("Schedule", SCHEDULES, index=SCHEDULES.index("one-cycle"), key="train_schedule", bind=shared_links.BIND)
+        batch_size = col2.select_slider("Batch size", BATCH_SIZES, value=128, key="train_batch", bind=shared_links.BIND)
+        epochs = col2.number_input("Epochs", min_value=1, max_value=50, value=3, key="train_epochs", bind=shared_links.BIND)
+        weight_decay = col3.select_slider("Weight decay (L2)", WEIGHT_DECAYS, value=0.0, key="train_weight_decay", bind=shared_links.BIND)
+        dropout = col3.selectbox("Dropout", (DEFAULT, 0.0, 0.1, 0.2, 0.3, 0.5), key="train_dropout", bind=shared_links.BIND)
+        batch_norm = col3.selectbox("Batch norm", (DEFAULT, "on", "off"), key="train_batch_norm", bind=shared_links.BIND)
+        label_smoothing = col3.slider("Label smoothing", 0.0, 0.3, 0.0, step=0.05, key="train_label_smoothing", bind=shared_links.BIND)
         st.markdown("**Augmentation** (training images only)")
         aug = st.columns(7)
-        flip = aug[0].checkbox("Flip")
-        crop = aug[1].checkbox("Crop (pad 2)")
-        rotation = aug[2].checkbox("Rotate 15 deg")
-        translate = aug[3].checkbox("Shift 10%")
-        noise = aug[4].checkbox("Noise")
-        salt = aug[5].checkbox("Salt & pepper")
-        jitter = aug[6].checkbox("Colour jitter")
+        flip = aug[0].checkbox("Flip", key="train_flip", bind=shared_links.BIND)
+        crop = aug[1].checkbox("Crop (pad 2)", key="train_crop", bind=shared_links.BIND)
+        rotation = aug[2].checkbox("Rotate 15 deg", key="train_rotate", bind=shared_links.BIND)
+        translate = aug[3].checkbox("Shift 10%", key="train_shift", bind=shared_links.BIND)
+        noise = aug[4].checkbox("Noise", key="train_noise", bind=shared_links.BIND)
+        salt = aug[5].checkbox("Salt & pepper", key="train_salt_pepper", bind=shared_links.BIND)
+        jitter = aug[6].checkbox("Colour jitter", key="train_jitter", bind=shared_links.BIND)
         col1, col2, col3, col4 = st.columns(4)
         adversarial = col1.selectbox(
             "Adversarial training", ("none", "fgsm", "pgd"),
             format_func={"none": "off", "fgsm": "FGSM examples", "pgd": "PGD examples (slower)"}.get,
             help="Half of every batch is replaced by attacked images, so the model learns to resist "
-                 "the attack. Compare it with a normal model on the Adversarial lab page.")
-        adversarial_eps = col2.select_slider("Attack epsilon", (0.05, 0.1, 0.15, 0.2, 0.3), value=0.1)
-        seed = col3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
-        device = col4.selectbox("Device", devices)
+                 "the attack. Compare it with a normal model on the Adversarial lab page.",
+            key="train_adversarial", bind=shared_links.BIND)
+        adversarial_eps = col2.select_slider("Attack epsilon", (0.05, 0.1, 0.15, 0.2, 0.3), value=0.1, key="train_attack_eps", bind=shared_links.BIND)
+        seed = col3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="train_seed", bind=shared_links.BIND)
+        device = col4.selectbox("Device", devices, key="train_device", bind=shared_links.BIND)
         start = st.form_submit_button("Start", type="primary")
     if start:
         config = TrainConfig(
@@ -223,7 +230,7 @@ def lr_view() -> None:
             "What happened": end.message if end else "",
         })
     if lines:
-        st.plotly_chart(figures.lr_comparison_figure(lines), key="lr_chart")
+        presentation.plot(figures.lr_comparison_figure(lines), key="lr_chart")
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
@@ -231,13 +238,13 @@ def lr_form() -> None:
     with st.form("lr_form"):
         col1, col2, col3 = st.columns(3)
         dataset = col1.selectbox("Dataset", data.DATASET_NAMES, format_func=_dataset_label,
-                                 index=data.DATASET_NAMES.index(data.DEFAULT_DATASET), key="lr_dataset")
-        model = col1.selectbox("Model", MODELS, format_func=_model_label, key="lr_model")
-        lrs = col2.multiselect("Learning rates", LEARNING_RATES, default=list(DEFAULT_LRS), max_selections=6)
-        batch_size = col2.select_slider("Batch size", BATCH_SIZES, value=64, key="lr_batch")
-        epochs = col3.number_input("Epochs", min_value=1, max_value=10, value=1, key="lr_epochs")
+                                 index=data.DATASET_NAMES.index(data.DEFAULT_DATASET), key="lr_dataset", bind=shared_links.BIND)
+        model = col1.selectbox("Model", MODELS, format_func=_model_label, key="lr_model", bind=shared_links.BIND)
+        lrs = col2.multiselect("Learning rates", LEARNING_RATES, default=list(DEFAULT_LRS), max_selections=6, key="lr_rates", bind=shared_links.BIND)
+        batch_size = col2.select_slider("Batch size", BATCH_SIZES, value=64, key="lr_batch", bind=shared_links.BIND)
+        epochs = col3.number_input("Epochs", min_value=1, max_value=10, value=1, key="lr_epochs", bind=shared_links.BIND)
         momentum = col3.select_slider("SGD momentum", (0.0, 0.5, 0.9), value=0.0,
-                                      help="0 is plain SGD, as in the original LeNet lesson.")
+                                      help="0 is plain SGD, as in the original LeNet lesson.", key="lr_momentum", bind=shared_links.BIND)
         start = st.form_submit_button("Compare", type="primary")
     if start:
         if not lrs:

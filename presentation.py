@@ -1,0 +1,77 @@
+"""Presentation mode and the one way pages show a figure.
+
+One switch in the sidebar (kept in the link as ``?present=true``, so a lecturer can bookmark it)
+turns the dashboard into its projector form: larger text and figures, Streamlit's toolbar and the
+help icons hidden, and each page's secondary controls folded into a "More settings" expander.
+Every figure goes through ``plot`` so that it gets the projector scale and a PNG download button.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import AbstractContextManager
+
+import streamlit as st
+
+import shared_links
+from cnnviz.figures import style
+
+KEY = "present"
+
+# Larger root font (the whole UI is sized in rem), full width, no toolbar or help icons; the
+# sidebar toggle stays reachable. Colours come from the theme, so light and dark both work.
+_PROJECTOR_CSS = """
+<style>
+html { font-size: 22px; }
+.block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important;
+  padding-left: 2.5rem; padding-right: 2.5rem; padding-top: 2rem; }
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stTooltipIcon"],
+[data-testid="stTooltipHoverTarget"] svg { display: none !important; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.45; }
+.katex { font-size: 1.3em !important; }
+</style>
+"""
+
+
+def switch() -> bool:
+    """The sidebar toggle (call once per run, from the router); True while presentation mode is on."""
+    on = st.sidebar.toggle(
+        "Presentation mode", key=KEY, bind=shared_links.BIND,
+        help="For a projector: larger text and figures, fewer controls. The link keeps it (?present=true).",
+    )
+    if on:
+        st.html(_PROJECTOR_CSS)
+    return on
+
+
+def is_on() -> bool:
+    return bool(st.session_state.get(KEY, False))
+
+
+def secondary(label: str = "More settings") -> AbstractContextManager:
+    """Where a page puts the controls a lecturer rarely touches: folded away in presentation mode."""
+    return st.expander(label, expanded=False, icon=":material/tune:") if is_on() else st.container()
+
+
+def _file_name(figure, key: str | None) -> str:
+    title = figure.layout.title.text if figure.layout.title and figure.layout.title.text else ""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", re.sub(r"<[^>]+>", " ", title or key or "figure")).strip("-").lower()
+    return f"cnnviz-{stem[:60] or 'figure'}"
+
+
+def plot(figure, *, key: str | None = None, **kwargs):
+    """st.plotly_chart with a PNG download button (the camera icon) and the projector scale when on.
+
+    Returns what st.plotly_chart returns (the selection event when on_select is set).
+    """
+    config = {
+        "displaylogo": False,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {"format": "png", "scale": 2, "filename": _file_name(figure, key)},
+    }
+    config.update(kwargs.pop("config", {}) or {})
+    config.pop("displayModeBar", None)  # every figure can be downloaded
+    kwargs.setdefault("width", "stretch")
+    if is_on():
+        figure = style.for_projector(figure)
+    return st.plotly_chart(figure, key=key, config=config, **kwargs)

@@ -1,0 +1,146 @@
+"""Shareable links: a page opened from a URL shows exactly the settings the URL names, and a link
+with bad or stale parameters falls back to the defaults with a note (shared_links, page_frame)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from navigation import PAGES
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+# AppTest's switch_page runs a page file on its own, without the router. This harness registers
+# the pages as app.py does (so st.page_link works) and wraps the one page in the same
+# page_frame.run the router uses, so the link check and the presentation switch are the real ones.
+HARNESS = """
+import os, runpy, sys
+sys.path.insert(0, {repo!r})
+import streamlit as st
+import page_frame
+from navigation import PAGES
+st.navigation([st.Page(os.path.join({repo!r}, e.path), title=e.title, url_path=e.url_path, default=(i == 0))
+               for i, e in enumerate(PAGES)], position="hidden")
+page_frame.run(lambda: runpy.run_path({page!r}, run_name="__main__"))
+"""
+
+
+def open_link(page: str, query: dict[str, str] | None = None):
+    """Run `page` from a link with `query` in its URL; the home page runs through app.py itself
+    (it is the router's default page, and its st.page_link calls need the router's own paths)."""
+    from streamlit.testing.v1 import AppTest
+
+    if page == PAGES[0].path:
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    else:
+        at = AppTest.from_string(HARNESS.format(repo=str(REPO), page=str(REPO / page)), default_timeout=120)
+    at.query_params = dict(query or {})
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def link_notes(at) -> list[str]:
+    return [w.value for w in at.warning if w.value.startswith("This link asked for settings")]
+
+
+def chart_spec(at, key: str) -> dict:
+    charts = [c for c in at.get("plotly_chart") if key in c.proto.id]
+    assert len(charts) == 1, f"expected one chart {key}"
+    return json.loads(charts[0].proto.spec)
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_a_lecturers_conv_lab_link_opens_exactly_its_settings():
+    # "Sobel x, stride 2, dilation 2 on the cat"
+    at = open_link("pages/conv_lab.py", {
+        "conv_source": "Photo", "conv_photo": "cat", "conv_kernel_photo_preset": "Sobel x",
+        "conv_stride": "2", "conv_dilation": "2",
+    })
+    assert link_notes(at) == []
+    state = at.session_state
+    assert (state["conv_source"], state["conv_photo"], state["conv_kernel_photo_preset"]) == ("Photo", "cat", "Sobel x")
+    assert (state["conv_stride"], state["conv_dilation"]) == (2, 2)
+    # The output follows the formula with those numbers, floor((W + 2P - D(F-1) - 1)/S) + 1 with
+    # P=0, D=2, F=3, S=2, on the cat as the lab shows it (at most 512 px a side).
+    from cnnviz import images
+
+    width, height = images.shrink_to(images.load_sample_image("cat"), 512).size
+    expected = [(n - 2 * (3 - 1) - 1) // 2 + 1 for n in (height, width)]
+    assert metric(at, "Output") == f"1x{expected[0]}x{expected[1]}"  # groups 1: one map
+
+
+def test_an_adversarial_link_names_the_attack_the_epsilon_and_the_test_image():
+    # "FGSM eps 0.1 on image 42" -- the 42nd sneaker of the shipped LeNet-5's test set.
+    at = open_link("pages/adversarial.py", {
+        "adv_source": "A test image", "adv_class": "Sneaker", "adv_which_7": "42",
+        "adv_method": "FGSM", "adv_eps": "26",
+    })
+    assert link_notes(at) == []
+    assert at.session_state["adv_class"] == 7 and at.session_state["adv_which_7"] == 42
+    assert at.session_state["adv_eps"] == 26
+    from cnnviz import data
+
+    labels = data.load_dataset("fashion-mnist").test_labels
+    index = int((labels == 7).nonzero().flatten()[42])
+    assert any(f"Test image {index} of" in c.value for c in at.caption) or \
+        any(f"Test image {index} of" in m.value for m in at.markdown)
+
+
+def test_bad_and_stale_parameters_fall_back_to_defaults_with_one_note():
+    at = open_link("pages/conv_lab.py", {
+        "conv_stride": "9",            # outside the slider's 1..5
+        "conv_padding": "banana",      # not one of the options
+        "conv_dilation": "2",          # fine: kept
+        "colour": "blue",              # no such setting (a stale link)
+    })
+    notes = link_notes(at)
+    assert len(notes) == 1
+    for words in ("conv_stride=9", "conv_padding=banana", "colour=blue"):
+        assert words in notes[0]
+    assert "conv_dilation" not in notes[0]
+    state = at.session_state
+    assert (state["conv_stride"], state["conv_padding"], state["conv_dilation"]) == (1, "0", 2)
+    # The URL now says what is shown: the bad parameters are gone, the good one stays.
+    assert "colour" not in at.query_params and "conv_stride" not in at.query_params
+    assert at.query_params["conv_dilation"] in ("2", ["2"])
+    # ... and the page still renders its output.
+    assert metric(at, "Output").startswith("1x")
+
+
+def test_a_clean_link_or_no_link_shows_no_note():
+    assert link_notes(open_link("pages/conv_lab.py")) == []
+    assert link_notes(open_link("pages/conv_lab.py", {"conv_stride": "1"})) == []  # the default, written out
+
+
+@pytest.mark.parametrize("entry", PAGES, ids=lambda e: e.url_path)
+def test_every_page_renders_in_presentation_mode_with_projector_sized_figures(entry):
+    from cnnviz.figures import style
+
+    at = open_link(entry.path, {"present": "true"})
+    assert at.session_state["present"] is True
+    assert link_notes(at) == []
+    big = round(style.FONT["size"] * style.PROJECTOR_SCALE)
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        assert spec["layout"]["font"]["size"] >= big, chart.proto.id
+        config = json.loads(chart.proto.config)
+        assert config["modeBarButtons"] == [["toImage"]]  # the PNG download
+
+
+def test_figures_outside_presentation_mode_keep_their_size_and_offer_a_png():
+    from cnnviz.figures import style
+
+    at = open_link("pages/conv_lab.py")
+    spec = chart_spec(at, "conv_output_chart")
+    assert spec["layout"]["font"]["size"] == style.FONT["size"]
+    config = json.loads(next(c for c in at.get("plotly_chart") if "conv_output_chart" in c.proto.id).proto.config)
+    assert config["toImageButtonOptions"]["format"] == "png"
+    assert config["toImageButtonOptions"]["filename"].startswith("cnnviz-")
