@@ -28,7 +28,6 @@ html { font-size: 22px; }
 [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stTooltipIcon"],
 [data-testid="stTooltipHoverTarget"] svg { display: none !important; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.45; }
-.katex { font-size: 1.3em !important; }
 </style>
 """
 

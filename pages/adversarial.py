@@ -179,11 +179,14 @@ if model is not None:
         st.caption(f"ε = {eps_steps}/255 = {eps:.4f} in [0, 1] pixel units.")
         steps, step_fraction, random_start = 10, 0.25, True
         if method == "pgd":
-            steps = st.slider("PGD steps", 1, 50, 10, key="adv_steps", bind=shared_links.BIND)
-            step_fraction = st.select_slider("Step size α", [0.05, 0.1, 0.25, 0.5, 1.0], 0.25,
-                                             format_func=lambda f: f"{f:g} x ε", key="adv_alpha", bind=shared_links.BIND)
-            random_start = st.checkbox("Start from a random point within ε", True, key="adv_random_start", bind=shared_links.BIND)
-            st.caption(f"α = {step_fraction:g} x ε = {epsilon_words(step_fraction * eps)} per step.")
+            with presentation.secondary("PGD settings"):
+                steps = st.slider("PGD steps", 1, 50, 10, key="adv_steps", bind=shared_links.BIND)
+                step_fraction = st.select_slider("Step size α", [0.05, 0.1, 0.25, 0.5, 1.0], 0.25,
+                                                 format_func=lambda f: f"{f:g} x ε", key="adv_alpha",
+                                                 bind=shared_links.BIND)
+                random_start = st.checkbox("Start from a random point within ε", True, key="adv_random_start",
+                                           bind=shared_links.BIND)
+                st.caption(f"α = {step_fraction:g} x ε = {epsilon_words(step_fraction * eps)} per step.")
         targeted = st.toggle("Targeted: pull the prediction towards a class", key="adv_targeted", bind=shared_links.BIND)
         target = None
         if targeted:

@@ -117,15 +117,22 @@ def choose_kernels(operation: str, channels: int, source: str) -> tuple[tuple[in
     else:
         one = kernel_editor("Kernel", f"conv_kernel_{source}", height, width, default)
         grids = [one] * channels
-    bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias", bind=shared_links.BIND)
-    flipped = st.toggle("True convolution (flip the kernel)", key="conv_flip", bind=shared_links.BIND,
-                        help="Deep-learning layers compute cross-correlation: no flip. Textbook convolution "
-                             "y[n] = sum_m x[n-m] w[m] flips the kernel; symmetric kernels do not notice.")
+    with presentation.secondary("Bias and flip"):
+        bias, flipped = _bias_and_flip()
     if any(grid is None for grid in grids):
         return (height, width), None, bias, flipped
     if flipped:
         grids = [grid[::-1, ::-1] for grid in grids]
     return (height, width), tuple(tuple(map(tuple, grid.tolist())) for grid in grids), bias, flipped
+
+
+def _bias_and_flip() -> tuple[float, bool]:
+    """The bias and the flip toggle: secondary, so folded away in presentation mode."""
+    bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias", bind=shared_links.BIND)
+    flipped = st.toggle("True convolution (flip the kernel)", key="conv_flip", bind=shared_links.BIND,
+                        help="Deep-learning layers compute cross-correlation: no flip. Textbook convolution "
+                             "y[n] = sum_m x[n-m] w[m] flips the kernel; symmetric kernels do not notice.")
+    return bias, flipped
 
 
 def choose_settings(operation: str, channels: int) -> dict:

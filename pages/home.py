@@ -14,6 +14,12 @@ st.markdown(
     "over a photo, watch receptive fields grow, look inside a trained network, attack it, and "
     "train your own. Everything works offline, on the CPU or on a GPU when there is one."
 )
+st.info(
+    "**Try this first:** open the Convolution lab and press *Step* on the classic 5x5 example. "
+    "Every page keeps its settings in its address, so a link you copy opens exactly the same view "
+    "for your students; *Presentation mode* in the sidebar enlarges everything for a projector.",
+    icon=":material/lightbulb:",
+)
 
 st.header("Pages")
 for entry in PAGES:

@@ -18,9 +18,20 @@ SOURCES = ("Test-set image", "Bundled photo", "Upload a photo")
 GALLERY_SIZE = 24
 
 st.title("Inside a network")
-st.caption(
-    "Open a trained network on your own image: every layer's activations, its learned kernels, its "
-    "predictions, what it looked at, and its confusion matrix with the mistakes."
+st.markdown(
+    "A trained network is a stack of layers, each turning the previous layer's feature maps into new "
+    "ones: a convolution layer computes $a^{(l)} = \\mathrm{ReLU}(W^{(l)} * a^{(l-1)} + b^{(l)})$, and "
+    "the last layer's logits $z$ become probabilities with the softmax, $p_k = e^{z_k} / \\sum_j e^{z_j}$; "
+    "the prediction is the class with the largest $p_k$. Open a network on your own image: every "
+    "layer's activations, its learned kernels, its predictions, what it looked at (Grad-CAM weighs "
+    "the last feature maps by the gradient of the class score), and its confusion matrix."
+)
+st.info(
+    "**Try this first:** keep the shipped LeNet-5 and a test image, step through the layers from "
+    "the first convolution to the logits (early maps are edges, late ones are blobs), then open "
+    "*Attribution* with Grad-CAM, and finally the *Confusion matrix*: click the largest off-diagonal "
+    "cell to see which shirts it calls T-shirts.",
+    icon=":material/lightbulb:",
 )
 
 

@@ -31,6 +31,12 @@ st.markdown(
     "learning rate. Watch the training and test curves side by side: when the test curve stops "
     "following the training curve, the network is memorising (overfitting)."
 )
+st.info(
+    "**Try this first:** press Start with the defaults (LeNet-5 on Fashion-MNIST, 3 epochs, about a "
+    "minute on a laptop) and watch the first-layer kernels turn from noise into edge detectors. Then "
+    "open *Compare learning rates* and run 1, 0.1 and 0.01: the first one diverges.",
+    icon=":material/lightbulb:",
+)
 
 manager = app_cache.run_manager()
 owner = app_cache.training_owner()
@@ -59,6 +65,9 @@ def _submit(key: str, start) -> None:
         st.session_state[key] = start()
     except (RunRefused, TrainConfigError) as error:
         st.error(str(error))
+        return
+    if presentation.is_on():
+        st.rerun()  # the live view is drawn above the form: draw it again with the new run
 
 
 def _end_banner(state: str, message: str) -> None:
@@ -275,8 +284,14 @@ def _live(view, key: str) -> None:
 
 train_tab, lr_tab = st.tabs(["Train a network", "Compare learning rates"])
 with train_tab:
-    training_form()
-    _live(single_run_view, RUN_KEY)
+    if presentation.is_on():
+        # On a projector the live curves come first; the settings fold away below them.
+        _live(single_run_view, RUN_KEY)
+        with presentation.secondary("Training settings"):
+            training_form()
+    else:
+        training_form()
+        _live(single_run_view, RUN_KEY)
 with lr_tab:
     st.markdown(
         "Same network, same data, different learning rates $\\eta$. Too high and the steps overshoot: "

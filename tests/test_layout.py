@@ -3,6 +3,8 @@
 import ast
 import tomllib
 
+import pytest
+
 from conftest import REPO
 
 
@@ -54,7 +56,30 @@ def test_streamlit_config_is_safe_for_a_lecture_hall():
     assert config["server"]["enableXsrfProtection"] is True
     assert config["browser"]["gatherUsageStats"] is False
     assert 1 <= config["server"]["maxUploadSize"] <= 200
-    assert config["theme"]["base"] in ("light", "dark")
+    # No remote theme file, fonts or telemetry: a lecture hall may have no internet.
+    assert "base" not in config["theme"] or not str(config["theme"]["base"]).startswith("http")
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of "#rrggbb"."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_both_themes_are_readable_on_a_projector(theme):
+    # Projectors wash out contrast: text gets WCAG's AAA level (7:1) on both backgrounds, and the
+    # accent colour (buttons, sliders, links) at least the AA level for text (4.5:1).
+    colours = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())["theme"][theme]
+    for background in ("backgroundColor", "secondaryBackgroundColor"):
+        assert _contrast(colours["textColor"], colours[background]) >= 7, background
+    assert _contrast(colours["primaryColor"], colours["backgroundColor"]) >= 4.5
 
 
 def test_every_navigation_entry_has_a_page_file():

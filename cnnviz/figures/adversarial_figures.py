@@ -142,7 +142,7 @@ def probability_change_figure(
         barmode="group", height=max(320, 44 * len(classes)), font=_FONT,
         margin={"l": 10, "r": 30, "t": 30, "b": 10},
         legend={"orientation": "h", "y": 1.06, "x": 0},
-        xaxis={"title": "probability (%)", "range": [0, 118]},
+        xaxis={"title": "probability (%)", "range": [0, 125]},
         yaxis={"autorange": "reversed"},
     )
     return figure

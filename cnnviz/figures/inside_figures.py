@@ -82,7 +82,7 @@ def probability_bars(
         hovertemplate="%{y}: %{x:.2%}<extra></extra>",
     ))
     figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(range=[0, 1.12], tickformat=".0%", title="probability (softmax)")
+    figure.update_xaxes(range=[0, 1.25], tickformat=".0%", title="probability (softmax)")  # room for "100.0%"
     return _layout(figure, height=60 + 32 * len(order))
 
 
