@@ -36,7 +36,9 @@ MAX_PIXELS = 40_000_000
 # stereo camera that carries extra frames; everything else (EPS, ICO, PSD, ...) is refused,
 # because every extra decoder is extra attack surface for a file from the internet.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO")
-# File name endings of those formats, for upload widgets: every page offers the same list.
+# File name endings of those formats. The upload widgets do not filter on them: a name proves
+# nothing, and Streamlit refuses a filtered-out name with an exception rather than a sentence;
+# decode_image checks the bytes instead and names what a refused file is.
 UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff", "mpo")
 # The plugins Image.open may try. MPO has no opener of its own: Pillow's JPEG opener returns an
 # MPO image when the file carries the extra frames.
@@ -118,8 +120,16 @@ def decode_image(
             with Image.open(io.BytesIO(data), formats=_OPENERS) as opened:
                 _check_header(opened, max_pixels)
                 opened.load()  # first frame or page only: the one Image.open positioned us on
-                image = _apply_exif_orientation(opened)
-        return _to_rgb_or_l(image)
+                turn = _exif_transpose_method(opened)
+                # Convert first, then turn: each step makes one new picture and the decoded one
+                # is freed on leaving this block, so a 40-megapixel upload never has more than
+                # two full-size copies alive at once.
+                image = _to_rgb_or_l(opened)
+                if turn is not None:
+                    image = image.transpose(turn)
+                elif image is opened:
+                    image = opened.copy()  # detach from the file, which closes with this block
+        return image
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -149,20 +159,38 @@ def _check_header(image: Image.Image, max_pixels: int) -> None:
         )
 
 
-def _apply_exif_orientation(image: Image.Image) -> Image.Image:
-    """Rotate/flip as the camera's EXIF orientation tag says; always returns a detached copy.
+# EXIF orientation (tag 0x0112) -> the transpose that shows the photo upright; 1 means as stored.
+_EXIF_ORIENTATION = 0x0112
+_TRANSPOSE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
-    A malformed EXIF block is not worth refusing a photo for: the pixels are still fine, so the
-    photo is then used as stored.
+
+def _exif_transpose_method(image: Image.Image) -> Image.Transpose | None:
+    """How to rotate/flip the picture as the camera's EXIF orientation tag says, or None.
+
+    The same table as ``ImageOps.exif_transpose``, applied by the caller after conversion so that
+    no extra full-size copy is made. A malformed EXIF block is not worth refusing a photo for:
+    the pixels are still fine, so the photo is then used as stored.
     """
     try:
-        return ImageOps.exif_transpose(image)
+        orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
     except _DECODER_ERRORS:
-        return image.copy()
+        return None
+    return _TRANSPOSE_FOR_ORIENTATION.get(orientation) if isinstance(orientation, int) else None
 
 
 def _to_rgb_or_l(image: Image.Image) -> Image.Image:
-    """Convert any Pillow mode to 8-bit "RGB" or "L"; grayscale modes stay "L"."""
+    """Convert any Pillow mode to 8-bit "RGB" or "L"; grayscale modes stay "L".
+
+    Returns the same object when it already is "RGB" or "L", else a new picture.
+    """
     mode = image.mode
     if "transparency" in image.info and mode in ("1", "L", "P", "RGB"):
         # A palette entry or a colour key marked transparent: make it a real alpha channel.
@@ -173,15 +201,11 @@ def _to_rgb_or_l(image: Image.Image) -> Image.Image:
     if mode == "1":
         return image.convert("L")  # 0 / 255
     if mode in ("LA", "La"):
-        return _composite_on_white(image.convert("LA"), "L")
+        return _composite_on_white(image if mode == "LA" else image.convert("LA"), "L")
     if mode in ("RGBA", "RGBa", "PA"):
-        return _composite_on_white(image.convert("RGBA"), "RGB")
-    if mode.startswith("I;16"):
-        return _uint8_gray(np.asarray(image).astype(np.float64) / 257.0)  # 65535 / 257 = 255
-    if mode == "I":
-        return _int32_to_l(np.asarray(image))
-    if mode == "F":
-        return _float_to_l(np.asarray(image))
+        return _composite_on_white(image if mode == "RGBA" else image.convert("RGBA"), "RGB")
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        return _wide_gray_to_l(image)
     try:  # P, CMYK, YCbCr, LAB, HSV, RGBX: Pillow knows how to reach RGB
         return image.convert("RGB")
     except ValueError as error:
@@ -192,44 +216,70 @@ def _to_rgb_or_l(image: Image.Image) -> Image.Image:
 
 
 def _composite_on_white(image: Image.Image, mode: str) -> Image.Image:
-    """Flatten "LA"/"RGBA" onto a white page: out = colour * a + 255 * (1 - a), a = alpha/255."""
-    white = Image.new(mode, image.size, 255 if mode == "L" else (255, 255, 255))
-    return Image.composite(image.convert(mode), white, image.getchannel("A"))
+    """Flatten "LA"/"RGBA" onto a white page: out = colour * a + 255 * (1 - a), a = alpha/255.
 
-
-def _int32_to_l(values: np.ndarray) -> Image.Image:
-    """Scale a 32-bit integer grayscale image to 8 bits.
-
-    Pillow reports some 16-bit files (older PNG paths, some TIFFs) as mode "I"; when every value
-    fits the unsigned 16-bit range we scale by that range, as for "I;16". Values outside it can
-    only be a genuinely 32-bit image, whose type range (+-2**31) would crush any real picture to
-    one grey, so those are stretched from their own minimum to their maximum instead.
+    Pasting with the picture's own alpha as the mask is ``Image.composite`` without its two
+    full-size temporaries (the colour bands and the alpha band as separate pictures).
     """
-    values = values.astype(np.float64)
-    if values.size and values.min() >= 0 and values.max() <= 65535:
-        return _uint8_gray(values / 257.0)
-    return _uint8_gray(_stretch(values) * 255.0)
+    page = Image.new(mode, image.size, 255 if mode == "L" else (255, 255, 255))
+    page.paste(image, (0, 0), image)
+    return page
 
 
-def _float_to_l(values: np.ndarray) -> Image.Image:
-    """Scale a float image to 8 bits: [0, 1] data as is, anything else by its own range."""
-    values = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    if values.size and values.min() >= 0.0 and values.max() <= 1.0:
-        return _uint8_gray(values * 255.0)
-    return _uint8_gray(_stretch(values) * 255.0)
+# Wide grayscale is scaled a band of rows at a time: float64 copies of a whole 40-megapixel
+# picture would take 320 MB each.
+_BAND_PIXELS = 1 << 20
 
 
-def _stretch(values: np.ndarray) -> np.ndarray:
-    """Map min..max to 0..1 (all zeros for a constant image)."""
-    low, high = float(values.min()), float(values.max())
-    if high == low:
-        return np.zeros_like(values)
-    return (values - low) / (high - low)
+def _row_bands(image: Image.Image):
+    """(top, bottom, float64 array of those rows) for consecutive bands of about 1 MP."""
+    width, height = image.size
+    rows = max(1, _BAND_PIXELS // width)
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        yield top, bottom, np.asarray(image.crop((0, top, width, bottom))).astype(np.float64)
 
 
-def _uint8_gray(values: np.ndarray) -> Image.Image:
-    """(H, W) floats in [0, 255] -> rounded "L" image."""
-    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8))  # (H, W) -> "L"
+def _wide_gray_to_l(image: Image.Image) -> Image.Image:
+    """Scale 16-bit ("I;16*"), 32-bit integer ("I") or float ("F") grayscale to 8-bit "L".
+
+    "I;16" maps 0..65535 to 0..255 (value / 257, rounded) rather than clipping. Pillow reports
+    some 16-bit files (older PNG paths, some TIFFs) as mode "I"; when every value fits the
+    unsigned 16-bit range we scale by that range too. Other "I" images can only be genuinely
+    32-bit, whose type range (+-2**31) would crush any real picture to one grey, so those are
+    stretched from their own minimum to their maximum instead. "F" data in [0, 1] is used as is
+    (times 255), anything else is stretched; NaN and infinities count as 0.
+    """
+    mode = image.mode
+
+    def clean(values: np.ndarray) -> np.ndarray:
+        if mode == "F":
+            return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        return values
+
+    if mode.startswith("I;16"):
+        low, high = 0.0, 65535.0
+    else:
+        low, high = np.inf, -np.inf
+        for _, _, values in _row_bands(image):
+            values = clean(values)
+            low, high = min(low, float(values.min())), max(high, float(values.max()))
+    sixteen_bit = mode.startswith("I;16") or (mode == "I" and low >= 0 and high <= 65535)
+    unit_range = mode == "F" and low >= 0.0 and high <= 1.0
+
+    def to_0_255(values: np.ndarray) -> np.ndarray:
+        if sixteen_bit:
+            return values / 257.0  # 65535 / 257 = 255
+        if unit_range:
+            return values * 255.0
+        if high == low:
+            return np.zeros_like(values)  # a constant picture: all black
+        return (values - low) / (high - low) * 255.0  # stretched over its own range
+
+    out = np.empty((image.height, image.width), dtype=np.uint8)
+    for top, bottom, values in _row_bands(image):
+        out[top:bottom] = np.clip(np.rint(to_0_255(clean(values))), 0, 255)
+    return Image.fromarray(out)  # (H, W) uint8 -> "L"
 
 
 # Magic numbers of files students upload by mistake -> how to name them in the error message.
@@ -294,7 +344,8 @@ def _looks_like(data: bytes) -> str | None:
     if b"\x00" in head:
         return None
     text = head.decode("utf-8", errors="replace")
-    printable = sum(char.isprintable() or char in "\r\n\t" for char in text)
+    # U+FFFD stands for bytes that are not UTF-8: random bytes, not text.
+    printable = sum((char.isprintable() and char != "\ufffd") or char in "\r\n\t" for char in text)
     if printable < 0.95 * len(text):
         return None
     lowered = text.lstrip("\ufeff \r\n\t").lower()
@@ -479,7 +530,9 @@ def prepare_for_model(
         steps.append(
             "converted to grayscale" if channels == 1 else "copied grayscale into R, G and B"
         )
-    picture = source.convert(target_mode)
+    # Never mutated below (pad, fit, resize and invert all return new pictures), so the source
+    # itself serves when it is already in the right mode: no full-size copy of a big upload.
+    picture = source if source.mode == target_mode else source.convert(target_mode)
 
     # Decide before fitting: padding repeats the border colour, cropping might cut the border.
     border_is_bright = _border_luminance(picture) > 0.5
@@ -520,18 +573,36 @@ def prepare_for_model(
 
 
 def _border_pixels(picture: Image.Image) -> np.ndarray:
-    """The outer ring of pixels, 2% of the shorter side thick (at least 1): (N,) or (N, 3) uint8."""
-    pixels = np.asarray(picture)
-    rows, cols = pixels.shape[:2]
-    band = max(1, round(0.02 * min(rows, cols)))
-    inside = np.zeros((rows, cols), dtype=bool)
-    inside[band : rows - band, band : cols - band] = True
-    return pixels[~inside]  # (N,) for "L", (N, 3) for "RGB"
+    """The outer ring of pixels, 2% of the shorter side thick (at least 1): (N,) or (N, 3) uint8.
+
+    Read as four strips (top, bottom, left, right) rather than from a whole-picture array with
+    a mask, so a 40-megapixel upload costs a few strips, not three full-size copies. The order
+    of the pixels is not the picture's: callers take a mean or a median.
+    """
+    width, height = picture.size
+    band = max(1, round(0.02 * min(width, height)))
+    if 2 * band >= height or 2 * band >= width:
+        boxes = [(0, 0, width, height)]  # no inside: every pixel is border
+    else:
+        boxes = [
+            (0, 0, width, band),  # top
+            (0, height - band, width, height),  # bottom
+            (0, band, band, height - band),  # left, between top and bottom
+            (width - band, band, width, height - band),  # right
+        ]
+    strips = [np.asarray(picture.crop(box)) for box in boxes]
+    channels = strips[0].shape[2:]  # () for "L", (3,) for "RGB"
+    return np.concatenate([strip.reshape(-1, *channels) for strip in strips])  # (N,) or (N, 3)
 
 
 def _border_luminance(picture: Image.Image) -> float:
     """Mean ITU-R 601 luma of the border ring, in [0, 1]."""
-    return float(_border_pixels(picture.convert("L")).mean()) / 255.0
+    if picture.mode != "L":
+        # Convert only the ring: per-pixel, so the same values as converting the whole picture.
+        ring = _border_pixels(picture)  # (N, 3)
+        ring_picture = Image.fromarray(ring[None])  # (1, N, 3) -> "RGB"
+        return float(np.asarray(ring_picture.convert("L")).mean()) / 255.0
+    return float(_border_pixels(picture).mean()) / 255.0
 
 
 def _border_colour(picture: Image.Image) -> int | tuple[int, ...]:

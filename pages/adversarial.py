@@ -152,7 +152,7 @@ if model is not None:
                     name = st.selectbox("Photo", images.sample_image_names(), key="adv_sample", bind=shared_links.BIND)
                     photo = app_cache.sample_image(name)
                 else:
-                    upload = st.file_uploader("A photo (PNG, JPEG, ...)", type=list(images.UPLOAD_EXTENSIONS),
+                    upload = st.file_uploader("A photo (PNG, JPEG, ...)",
                                               key="adv_upload")
                     if upload is None:
                         st.caption("Upload a photo to attack it.")

@@ -72,7 +72,7 @@ def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
     if choice == "Photo":
         name = st.selectbox("Photo", images.sample_image_names(), index=1, key="conv_photo", bind=shared_links.BIND)
         return "photo", name, grey, None, None
-    upload = st.file_uploader("A photo (JPEG, PNG, WebP, ...)", type=list(images.UPLOAD_EXTENSIONS),
+    upload = st.file_uploader("A photo (JPEG, PNG, WebP, ...)",
                               key="conv_upload")
     if upload is None:
         st.caption("Showing the astronaut until you upload a photo.")

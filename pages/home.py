@@ -80,7 +80,6 @@ with right:
     st.subheader("Use your own checkpoint")
     upload = st.file_uploader(
         "A cnnviz checkpoint (.pt), e.g. one written by `python -m cnnviz.train ... --out FILE`",
-        type=["pt", "pth"],
         key="checkpoint_upload",
     )
     if upload is not None:

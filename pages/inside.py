@@ -127,8 +127,7 @@ def _input_image():
                             format_func=lambda n: f"{n}: {images.SAMPLE_IMAGES[n]}")
         original = app_cache.sample_image(name)
     else:
-        upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="inside_upload",
-                                  type=list(images.UPLOAD_EXTENSIONS))
+        upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="inside_upload")
         if upload is None:
             st.info("Upload a photo to see what the network makes of it.")
             return None, None, None

@@ -78,8 +78,7 @@ def _choose_image(channels: int, height: int, width: int):
         name = st.selectbox("Photo", images.sample_image_names(), key="rf_photo", bind=shared_links.BIND)
         picture = app_cache.sample_image(name)
     else:
-        upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="rf_upload",
-                                  type=list(images.UPLOAD_EXTENSIONS))
+        upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="rf_upload")
         if upload is None:
             st.info("Upload a photo to draw fields on it.")
             return None

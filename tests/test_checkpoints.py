@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.models import CheckpointError, get_model, load_checkpoint, save_checkpoint
+from cnnviz.models import CheckpointError, get_model, list_models, load_checkpoint, save_checkpoint
 
 NOT_PYTORCH = "This file is not a cnnviz checkpoint (it could not be read as a PyTorch file)."
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -296,3 +296,23 @@ def test_an_imagenet_fine_tune_loads_offline_without_fetching_imagenet_weights(t
     assert loaded.config == {"name": "resnet18", "num_classes": 3, "weights": "imagenet"}
     x = torch.rand(1, 3, 64, 64)
     assert torch.equal(loaded(x), model(x))
+
+
+def test_a_network_too_large_to_open_is_refused_before_any_memory_is_taken(monkeypatch):
+    # The limit is checked on a skeleton (meta device): lenet5 has 61,706 parameters.
+    from cnnviz.models import checkpoints
+
+    monkeypatch.setattr(checkpoints, "MAX_PARAMETERS", 60_000)
+    message = refusal(checkpoint_bytes(valid_payload(get_model("lenet5"))))
+    assert message == ("This checkpoint's lenet5 would have 61,706 parameters; cnnviz opens networks of up "
+                       "to 60,000 (VGG-16 has 138 million).")
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_registry_network_builds_as_a_skeleton_with_the_real_shapes(name):
+    # load_checkpoint checks a file against a meta-device skeleton before building the network.
+    from cnnviz.models import checkpoints
+
+    skeleton = checkpoints._build(name, {}, torch.device("meta"))
+    real = {key: tuple(value.shape) for key, value in get_model(name).state_dict().items()}
+    assert {key: tuple(value.shape) for key, value in skeleton.state_dict().items()} == real

@@ -164,6 +164,18 @@ def _first_mismatch(expected: dict[str, torch.Tensor], found: dict[str, Any]) ->
     return None
 
 
+MAX_PARAMETERS = 200_000_000  # above the largest network in the registry (VGG-16, 138 M)
+
+
+def _build(name: str, settings: dict, device: torch.device) -> nn.Module:
+    """get_model(name, **settings) on `device`; settings that cannot build a network -> CheckpointError."""
+    try:
+        with device:
+            return get_model(name, **settings)
+    except (ValueError, TypeError, OverflowError, RuntimeError) as error:
+        raise CheckpointError(f"This checkpoint's settings for {name} are invalid: {error}") from error
+
+
 def load_checkpoint(
     source: str | Path | bytes | BinaryIO,
     *,
@@ -211,20 +223,25 @@ def load_checkpoint(
     # The weights come from the file, so never fetch ImageNet weights only to overwrite them.
     if settings.get("weights") is not None:
         settings["weights"] = None
-    try:
-        model = get_model(name, **settings)
-    except ValueError as error:
-        raise CheckpointError(f"This checkpoint's settings for {name} are invalid: {error}") from error
-
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
         raise CheckpointError("This checkpoint's classes are not a list of names.")
-    if len(classes) != model.num_classes:
+    # Check the settings on a skeleton first (the meta device holds shapes, no memory): a file
+    # asking for 2**40 outputs must get a sentence, not allocate the server out of memory.
+    skeleton = _build(name, settings, torch.device("meta"))
+    if len(classes) != skeleton.num_classes:
         raise CheckpointError(
-            f"This checkpoint names {len(classes)} classes but its {name} has {model.num_classes} outputs."
+            f"This checkpoint names {len(classes)} classes but its {name} has {skeleton.num_classes} outputs."
         )
-    mismatch = _first_mismatch(model.state_dict(), state_dict)
+    parameters = sum(p.numel() for p in skeleton.parameters())
+    if parameters > MAX_PARAMETERS:
+        raise CheckpointError(
+            f"This checkpoint's {name} would have {parameters:,} parameters; cnnviz opens networks of up "
+            f"to {MAX_PARAMETERS:,} (VGG-16 has 138 million)."
+        )
+    mismatch = _first_mismatch(skeleton.state_dict(), state_dict)
     if mismatch is not None:
         raise CheckpointError(f"This checkpoint is for {name} but its weights do not fit: {mismatch}.")
+    model = _build(name, settings, torch.device("cpu"))
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:  # e.g. a dtype that cannot be copied; shapes were checked above
