@@ -5,15 +5,22 @@ Why not plain `streamlit run app.py`: while no session has run st.navigation yet
 serves the pages/ folder the legacy way, so the first visitor of a bookmarked page (say
 /convolution) gets a "Page not found" box. Marking the app as a router app before the server starts
 removes that window. `streamlit run app.py` still works; only that first visit differs.
+
+It also keeps the server off the internet: run headless on all interfaces (a lecture hall's
+server), Streamlit asks checkip.amazonaws.com for the machine's public address, at start-up and
+again when a browser from another machine connects. Students reach the server by its LAN address,
+which Streamlit finds without sending anything.
 """
 
 import sys
 from pathlib import Path
 
+from streamlit import net_util
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 if __name__ == "__main__":
     PagesManager.uses_pages_directory = False
+    net_util.get_external_ip = lambda: None  # no lookup of the public address (see above)
     sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parent / "app.py"), *sys.argv[1:]]
     sys.exit(cli.main())
