@@ -28,6 +28,7 @@ ResNet and GoogLeNet, so this is written here rather than borrowed.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -280,6 +281,11 @@ def _input_shape(model, input_size: Sequence[int]) -> tuple[int, int, int]:
     raise ReceptiveFieldError(f"An input size is (height, width) or (channels, height, width), not {input_size!r}.")
 
 
+# torch.fx patches torch.nn.Module.__call__ and __getattr__ for the whole process while it traces,
+# and Streamlit serves sessions from threads: one trace at a time (see _trace).
+_TRACE_LOCK = threading.Lock()
+
+
 def _trace(model):
     """The fx graph of ``model``; every module without children is kept whole as one node.
 
@@ -289,12 +295,29 @@ def _trace(model):
     import torch.fx
 
     class _ChildlessLeaves(torch.fx.Tracer):
+        def __init__(self):
+            super().__init__()
+            self._thread = threading.get_ident()
+
         def is_leaf_module(self, module, qualified_name):
             return next(module.children(), None) is None or super().is_leaf_module(module, qualified_name)
 
+        # While it traces, fx routes every torch.nn.Module call and attribute read of the whole
+        # process through this tracer: other threads' (other sessions') models pass straight through.
+        def call_module(self, module, forward, args, kwargs):
+            if threading.get_ident() != self._thread:
+                return forward(*args, **kwargs)
+            return super().call_module(module, forward, args, kwargs)
+
+        def getattr(self, attr, attr_val, parameter_proxy_cache):
+            if threading.get_ident() != self._thread:
+                return attr_val
+            return super().getattr(attr, attr_val, parameter_proxy_cache)
+
     try:
-        tracer = _ChildlessLeaves()
-        graph = tracer.trace(model)
+        with _TRACE_LOCK:  # two traces at once would undo each other's patches of torch.nn.Module
+            tracer = _ChildlessLeaves()
+            graph = tracer.trace(model)
         return torch.fx.GraphModule(tracer.root, graph, type(model).__name__)
     except Exception as err:  # fx raises many types (TraceError, TypeError, ...) for dynamic code
         raise ReceptiveFieldError(

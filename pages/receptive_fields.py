@@ -176,8 +176,11 @@ def field_on_image_view() -> None:
             on_select="rerun", selection_mode="points", key=grid_key, width="stretch",
         )
         row_column, col_column = st.columns(2)
-        unit_row = row_column.number_input("Unit row", 0, grid_h - 1, step=1, key="rf_row", bind=shared_links.BIND)
-        unit_col = col_column.number_input("Unit column", 0, grid_w - 1, step=1, key="rf_col", bind=shared_links.BIND)
+        # The default is the centre unit, as seeded above: a link leaves out the centre and keeps 0.
+        unit_row = row_column.number_input("Unit row", 0, grid_h - 1, grid_h // 2, step=1, key="rf_row",
+                                           bind=shared_links.BIND)
+        unit_col = col_column.number_input("Unit column", 0, grid_w - 1, grid_w // 2, step=1, key="rf_col",
+                                           bind=shared_links.BIND)
         show_effective = st.toggle("Overlay the effective field (gradient)", value=True, key="rf_effective", bind=shared_links.BIND,
                                    disabled=row.module is None)
     unit = (int(unit_row), int(unit_col))

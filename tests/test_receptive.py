@@ -6,6 +6,8 @@ with respect to the input is non-zero exactly on the pixels the unit can see. It
 equal the recurrence's box, clipped to the image.
 """
 
+import threading
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -349,3 +351,47 @@ def test_builder_refuses_exactly_the_stacks_torch_cannot_run():
             except RuntimeError:
                 torch_fails = True
             assert refused == torch_fails, (layers, size)
+
+
+def test_a_trace_in_one_thread_leaves_other_threads_models_alone():
+    # fx patches torch.nn.Module for the whole process while it traces; Streamlit serves each
+    # session from its own thread. One thread traces a block that pauses mid-trace, another
+    # runs an ordinary forward pass meanwhile.
+    entered, release = threading.Event(), threading.Event()
+
+    class Pausing(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 2, 3)
+
+        def forward(self, x):
+            entered.set()
+            release.wait(10)
+            return self.conv(x)
+
+    traced = nn.Sequential(nn.Conv2d(1, 2, 3), Pausing(), nn.ReLU())
+    other = nn.Sequential(nn.Conv2d(1, 1, 3), nn.ReLU())
+    x = torch.rand(1, 1, 8, 8)
+    expected = other(x)
+    results = {}
+
+    def trace():
+        try:
+            results["rows"] = receptive_fields(traced, (1, 8, 8))
+        except Exception as error:
+            results["rows"] = error
+
+    thread = threading.Thread(target=trace)
+    thread.start()
+    assert entered.wait(10)
+    try:
+        results["other"] = other(x)  # another session's forward pass, mid-trace
+    except Exception as error:
+        results["other"] = error
+    finally:
+        release.set()
+    thread.join(10)
+    assert isinstance(results["other"], torch.Tensor), results["other"]
+    torch.testing.assert_close(results["other"], expected)
+    assert not isinstance(results["rows"], Exception), results["rows"]
+    assert [row.size for row in results["rows"]] == [(3, 3), (5, 5)]

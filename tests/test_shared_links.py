@@ -144,3 +144,11 @@ def test_figures_outside_presentation_mode_keep_their_size_and_offer_a_png():
     config = json.loads(next(c for c in at.get("plotly_chart") if "conv_output_chart" in c.proto.id).proto.config)
     assert config["toImageButtonOptions"]["format"] == "png"
     assert config["toImageButtonOptions"]["filename"].startswith("cnnviz-")
+
+
+def test_a_link_to_a_corner_unit_of_the_receptive_field_keeps_column_0():
+    # The page seeds the centre unit; a link may still ask for column 0 (the number input's minimum).
+    at = open_link("pages/receptive_fields.py", {"rf_photo": "astronaut", "rf_row": "5", "rf_col": "0"})
+    assert link_notes(at) == []
+    assert (at.session_state["rf_row"], at.session_state["rf_col"]) == (5, 0)
+    assert not [w.value for w in at.warning if "Session State API" in w.value]
