@@ -17,6 +17,11 @@ change), so the server keeps a core to answer pages with.
 Rules for a room of students: each owner (browser session) has at most one active run, and at
 most ``CNNVIZ_MAX_RUNS`` runs train at once (default: one per GPU, or one on a CPU-only machine);
 the rest wait in a first-come queue and know their place in it.
+
+Memory stays bounded however long the server runs: a run's process returns everything when it
+exits, each run's history is compacted as it grows (FitHistory: at most ``MAX_STEP_EVENTS``
+progress points per fit, one kernel and confusion snapshot), and only the latest ``keep_ended``
+ended runs are remembered.
 """
 
 from __future__ import annotations
@@ -27,13 +32,13 @@ import queue as queue_module
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from cnnviz.train.config import TrainConfig, TrainConfigError
-from cnnviz.train.events import EndEvent, Event, RunSummary, StartEvent, summarize
+from cnnviz.train.events import EndEvent, EpochEvent, Event, RunSummary, StartEvent, StepEvent, summarize
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,9 @@ DEFAULT_ORPHAN_SECONDS = 300.0
 DEFAULT_MAX_RUN_SECONDS = 3600.0
 STOP_GRACE_SECONDS = 60.0  # after a stop request: time to finish the batch, evaluate and save
 DEFAULT_LRS = (1.0, 0.1, 0.01)  # the seed's comparison: 1 diverges, 0.1 learns, 0.01 crawls
+# Progress points kept per fit: finer than any chart draws them, and a bound on the memory of an
+# hour-long run (4 events a second would otherwise be 14,400 of them, copied on every poll).
+MAX_STEP_EVENTS = 1000
 
 ACTIVE_STATES = ("queued", "starting", "running")
 END_STATES = ("finished", "stopped", "diverged", "failed")
@@ -61,7 +69,8 @@ class RunMember:
     Attributes:
         label: e.g. "lr 0.1".
         config: its training settings.
-        events: everything it emitted so far, in order.
+        events: what it emitted so far, in order, compacted by FitHistory (a long run keeps
+            evenly spaced progress points; only the latest epoch keeps its kernels and confusion).
     """
 
     label: str
@@ -126,7 +135,7 @@ class _Job:
     checkpoint_paths: list[str | None]
     submitted_at: float
     last_seen: float
-    events: list[list[Event]] = field(default_factory=list)
+    events: list[FitHistory] = field(default_factory=list)
     state: str = "queued"
     message: str = ""
     started_at: float | None = None
@@ -307,7 +316,7 @@ class RunManager:
                         "starting another."
                     )
             self._jobs[run_id] = _Job(run_id, kind, owner, labels, configs, checkpoint_paths, now, now,
-                                      events=[[] for _ in configs])
+                                      events=[FitHistory() for _ in configs])
             self._start_queued()
             self._ensure_pump()
         return run_id
@@ -348,8 +357,8 @@ class RunManager:
         if job.state == "queued":
             queued = [j for j in self._jobs.values() if j.state == "queued"]
             position = queued.index(job) + 1
-        members = tuple(RunMember(label, config, tuple(events))
-                        for label, config, events in zip(job.labels, job.configs, job.events))
+        members = tuple(RunMember(label, config, tuple(history.events))
+                        for label, config, history in zip(job.labels, job.configs, job.events))
         checkpoint = None
         if job.kind == "single" and members[0].end is not None:
             checkpoint = members[0].end.checkpoint
@@ -472,13 +481,13 @@ class RunManager:
                 index, event = job.events_queue.get(timeout=wait) if wait else job.events_queue.get_nowait()
             except (queue_module.Empty, EOFError, OSError):
                 return
-            job.events[index].append(event)
+            job.events[index].add(event)
             if isinstance(event, StartEvent) and job.state == "starting":
                 job.state = "running"
 
     def _finish(self, job: _Job) -> None:
         """The process has exited: decide the run's end state from its members' EndEvents."""
-        ends = [events[-1] if events and isinstance(events[-1], EndEvent) else None for events in job.events]
+        ends = [h.events[-1] if h.events and isinstance(h.events[-1], EndEvent) else None for h in job.events]
         prefix = f"{job.stop_reason} " if job.stop_reason else ""
         if job.kind == "single":
             end = ends[0]
@@ -545,6 +554,66 @@ class RunManager:
         ended = [job for job in self._jobs.values() if job.state in END_STATES]
         for job in ended[:max(0, len(ended) - self.keep_ended)]:
             del self._jobs[job.run_id]
+
+
+class FitHistory:
+    """One fit's events as they arrive, compacted so that an hour-long run stays small.
+
+    - Progress points (StepEvents): once more than ``max_steps`` are kept, every other one is
+      dropped and from then on only every 2nd (then 4th, ...) arriving one is kept, so the loss
+      curve keeps its shape, evenly spaced, at a bounded resolution. The latest always stays:
+      progress, speed and elapsed time are read from it.
+    - A new EpochEvent empties the previous epochs' kernel and confusion snapshots (pages draw
+      the latest only); their numbers (losses, accuracies, seconds) stay.
+
+    Args:
+        max_steps: the most StepEvents kept; at least 2.
+
+    Example:
+        history = FitHistory()
+        for event in events: history.add(event)
+        summarize(history.events)
+    """
+
+    def __init__(self, max_steps: int = MAX_STEP_EVENTS) -> None:
+        self.max_steps = max(2, max_steps)
+        self.events: list[Event] = []
+        self._stride = 1  # keep every stride-th arriving StepEvent
+        self._arrived = 0  # StepEvents received
+        self._kept = 0  # StepEvents in self.events
+        self._latest_is_extra = False  # the last event is a StepEvent kept only for being the latest
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, StepEvent):
+            self._add_step(event)
+            return
+        if isinstance(event, EpochEvent):
+            self._forget_old_snapshots()
+        self.events.append(event)
+        self._latest_is_extra = False  # a step followed by something else stays, as a plain point
+
+    def _add_step(self, event: StepEvent) -> None:
+        self._arrived += 1
+        if self._latest_is_extra:  # the previous step was kept only as the latest: this one is
+            self.events.pop()
+            self._kept -= 1
+        self.events.append(event)
+        self._kept += 1
+        self._latest_is_extra = self._arrived % self._stride != 0
+        if self._kept > self.max_steps:
+            positions = [i for i, e in enumerate(self.events) if isinstance(e, StepEvent)]
+            dropped = set(positions[1:-1:2])  # the 2nd, 4th, ... (never the first or the latest)
+            self.events = [e for i, e in enumerate(self.events) if i not in dropped]
+            self._kept -= len(dropped)
+            self._stride *= 2
+
+    def _forget_old_snapshots(self) -> None:
+        for position in range(len(self.events) - 1, -1, -1):
+            previous = self.events[position]
+            if isinstance(previous, EpochEvent):
+                if previous.kernels or previous.confusion:
+                    self.events[position] = replace(previous, kernels=[], confusion=[])
+                return
 
 
 def _duration(seconds: float) -> str:

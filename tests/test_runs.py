@@ -146,3 +146,30 @@ def test_a_run_leaves_one_core_to_the_web_server_unless_told_otherwise(monkeypat
     assert training_threads() == max(1, len(os.sched_getaffinity(0)) - 1)
     monkeypatch.setenv("CNNVIZ_TRAIN_THREADS", "3")
     assert training_threads() == 3
+
+
+def test_a_long_runs_history_stays_bounded_evenly_spaced_and_ends_on_the_latest_progress():
+    from cnnviz.runs import FitHistory
+    from cnnviz.train import EpochEvent, StartEvent, summarize
+
+    # An hour at 4 progress events a second, 10 epochs: 14,400 StepEvents.
+    history = FitHistory(max_steps=1000)
+    history.add(StartEvent("CPU", 14_400, 1_440, 100, 10, 5, ("a", "b"), [[[[0.0]]]], 0.1))
+    for step in range(1, 14_401):
+        history.add(StepEvent(step, (step - 1) // 1_440 + 1, step / 14_400, 1.0 / step, 0.1, 500.0, step / 4))
+        if step % 1_440 == 0:
+            epoch = step // 1_440
+            history.add(EpochEvent(epoch, 0.5, 0.8, 0.6, 0.7, 360.0, [[epoch, 0], [0, epoch]], [[[[float(epoch)]]]]))
+    summary = summarize(history.events)
+    steps = [e.step for e in summary.steps]
+    assert 500 <= len(steps) <= 1000
+    assert steps[0] == 1 and steps[-1] == 14_400 and steps == sorted(steps)
+    gaps = {b - a for a, b in zip(steps, steps[1:])}
+    assert max(gaps) <= 2 * min(gaps) + 1, gaps  # evenly spaced: no stretch thinned more than another
+    assert summary.progress == 1.0 and summary.elapsed == 3_600.0
+    assert [e.loss for e in summary.steps] == [1.0 / s for s in steps]  # points kept as they were
+    # Every epoch's numbers stay; only the latest keeps its kernels and confusion, which pages draw.
+    assert [e.epoch for e in summary.epochs] == list(range(1, 11))
+    assert summary.kernels == [[[[10.0]]]] and summary.confusion == [[10, 0], [0, 10]]
+    assert all(e.kernels == [] and e.confusion == [] for e in summary.epochs[:-1])
+    assert summary.started.kernels == [[[[0.0]]]]  # the "before training" snapshot stays
