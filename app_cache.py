@@ -98,7 +98,7 @@ def inside_checkpoint_key(path: str | Path) -> str:
     return f"{CHECKPOINT_PREFIX}{path}::{path.stat().st_mtime_ns}"
 
 
-@st.cache_resource(max_entries=6, show_spinner="Loading the network...")
+@st.cache_resource(max_entries=3, show_spinner="Loading the network...")
 def inside_network(model_key: str):
     """The network behind a model key, in eval mode, with what the page needs to know about it.
 
@@ -172,7 +172,7 @@ def inside_untrained_twin(model_key: str):
 inside_image_hash = image_hash
 
 
-@st.cache_data(max_entries=8, show_spinner="Running the image through every layer...")
+@st.cache_data(max_entries=4, show_spinner="Running the image through every layer...")
 def inside_layer_outputs(model_key: str, image_hash: str, _image):
     """activations.capture_layer_outputs, once per (model, image): changing the chosen layer or
     channel reruns the page but not the forward pass."""

@@ -101,3 +101,19 @@ def test_no_url_path_equals_a_page_file_name():
 
     stems = {path.stem for path in (REPO / "pages").glob("*.py")}
     assert {entry.url_path for entry in navigation.PAGES}.isdisjoint(stems)
+
+
+def test_every_streamlit_cache_has_a_limit():
+    # A lecture server runs for hours with a room of students: every cache is bounded, except the
+    # one object that takes no arguments (the run manager).
+    tree = ast.parse((REPO / "app_cache.py").read_text())
+    unbounded = []
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        for decorator in function.decorator_list:
+            if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr in ("cache_data", "cache_resource")):
+                continue
+            limited = {k.arg for k in decorator.keywords} & {"max_entries", "ttl"}
+            if not limited and function.args.args:
+                unbounded.append(function.name)
+    assert unbounded == []
