@@ -283,6 +283,18 @@ def adversarial_sweep(model_key: str, dataset: str, num_images: int, epsilons: t
 # the animation never calls these: the page hands the result to its player fragment once.
 
 LAB_MAX_SIDE = 512  # photos in the lab are shrunk to this: every rerun stays fast
+# A transposed convolution can blow a 512 px photo up to 2600 px (a 167 MB cached result, 2 s):
+# the lab refuses outputs with a side above this, with a sentence.
+LAB_MAX_OUTPUT_SIDE = 1536
+
+
+def conv_lab_too_large(settings, in_height: int, in_width: int) -> str | None:
+    """The sentence refusing an output the lab will not draw (a side over LAB_MAX_OUTPUT_SIDE), or None."""
+    _, out_h, out_w = settings.output_shape(in_height, in_width)
+    if max(out_h, out_w) <= LAB_MAX_OUTPUT_SIDE:
+        return None
+    return (f"The output would be {out_h} x {out_w} pixels; the lab draws outputs up to {LAB_MAX_OUTPUT_SIDE} "
+            "pixels a side: lower the stride, the dilation or the kernel, or use the numeric grid.")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

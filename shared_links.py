@@ -23,18 +23,40 @@ def _as_text(value) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def _same_value(raw: str | list[str], value) -> bool:
-    """Whether the link's text means the widget's value (Streamlit drops defaults from links too)."""
+def _url_form(name: str):
+    """The widget's value as Streamlit writes it into a link: a menu's option label, a slider's [x].
+
+    Streamlit has no public call for it; its widget metadata holds the serializer. Any failure
+    falls back to the plain value.
+    """
+    value = st.session_state[name]
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        state = get_script_run_ctx().session_state._state
+        widget_id = state._key_id_mapper.get_id_from_key(name)
+        return state._new_widget_state.widget_metadata[widget_id].serializer(value)
+    except Exception:  # internal API: a Streamlit upgrade may move it
+        return value
+
+
+def _same_value(raw: str | list[str], form) -> bool:
+    """Whether the link's text names the widget's value (Streamlit drops defaults from links too)."""
+    if isinstance(form, (list, tuple)) and not isinstance(raw, list):
+        if len(form) != 1:
+            return False
+        form = form[0]
     if isinstance(raw, list):
-        return isinstance(value, (list, tuple)) and [str(v) for v in value] == raw
-    if isinstance(value, bool):
-        return raw.strip().lower() == str(value).lower()
-    if isinstance(value, (int, float)):
+        return isinstance(form, (list, tuple)) and len(raw) == len(form) and all(
+            _same_value(r, f) for r, f in zip(raw, form))
+    if isinstance(form, bool):
+        return raw.strip().lower() == str(form).lower()
+    if isinstance(form, (int, float)):
         try:
-            return math.isclose(float(raw), float(value))
+            return math.isclose(float(raw), float(form))
         except ValueError:
             return False
-    return raw == str(value)
+    return raw == str(form)
 
 
 class LinkCheck:
@@ -62,7 +84,7 @@ class LinkCheck:
                 problems.append(f"{shown} is not a setting of this page (or does not apply here), so it was ignored")
                 if name in now:
                     del st.query_params[name]
-            elif name not in now and not _same_value(raw, st.session_state[name]):
+            elif name not in now and not _same_value(raw, _url_form(name)):
                 problems.append(f"{shown} is not a valid value, so the default is used")
             elif name in now and now[name] != raw:
                 problems.append(f"{shown} is out of range, so {_as_text(now[name])} is used")

@@ -146,7 +146,7 @@ def choose_settings(operation: str, channels: int) -> dict:
     groups = 1
     if operation in ("conv", "transposed") and channels == 3:
         groups = st.radio("Groups", [1, 2, 3], horizontal=True, key="conv_groups", bind=shared_links.BIND,
-                          format_func=lambda g: {1: "1: all channels -> 1 map", 2: "2", 3: "3: depthwise"}[g])
+                          captions=["all channels -> 1 map", "2 maps", "depthwise"])
     output_padding = 0
     if operation == "transposed":
         output_padding = st.number_input("Output padding", 0, 4, 0, key="conv_output_padding", bind=shared_links.BIND)
@@ -317,6 +317,7 @@ with tab_2d:
     try:
         settings = conv.ConvSettings(operation=operation, kernel_size=kernel_size, **settings_kwargs)
         warnings = settings.validate(in_height, in_width)
+        error_text = app_cache.conv_lab_too_large(settings, in_height, in_width)
     except conv.ConvSettingsError as error:
         error_text = str(error)
 

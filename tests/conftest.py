@@ -34,3 +34,32 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory):
+    """The real dashboard (serve.py) on a free loopback port, with its own empty data folder."""
+    from browser import DashboardServer
+
+    server = DashboardServer(env={"CNNVIZ_HOME": str(tmp_path_factory.mktemp("cnnviz-home"))})
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's headless Chromium, driven by Playwright (skips the module when it is missing)."""
+    import os
+
+    from browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            raise RuntimeError(f"CI must install Chromium ({CHROMIUM}); .ci/run does it with apt-get")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -3,38 +3,23 @@ uploaded, and no exception element appears. Screenshots land in test-artifacts/b
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 import navigation
-from browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, DashboardServer, exceptions_on, wait_until_idle
+from browser import SCREENSHOTS, exceptions_on, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI must install Chromium ({CHROMIUM}); .ci/run does it with apt-get")
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("cnnviz-home")
-    dashboard = DashboardServer(env={"CNNVIZ_HOME": str(home)})
-    yield dashboard
-    dashboard.stop()
+def server(dashboard):
+    return dashboard
 
 
 @pytest.fixture(scope="module")
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1600, "height": 1000})
-        yield context.new_page()
-        browser.close()
+def page(chromium):
+    return chromium.new_context(viewport={"width": 1600, "height": 1000}).new_page()
 
 
 @pytest.fixture(scope="module")

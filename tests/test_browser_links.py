@@ -4,39 +4,26 @@ Screenshots land in test-artifacts/browser/ (present-*.png, link-*.png)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 import navigation
-from browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, DashboardServer, exceptions_on, wait_until_idle
+from browser import SCREENSHOTS, exceptions_on, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI must install Chromium ({CHROMIUM}); .ci/run does it with apt-get")
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 LECTURE_LINK = ("convolution?conv_source=Photo&conv_photo=cat&conv_kernel_photo_preset=Sobel+x"
                 "&conv_stride=2&conv_dilation=2")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    dashboard = DashboardServer(env={"CNNVIZ_HOME": str(tmp_path_factory.mktemp("cnnviz-home"))})
-    yield dashboard
-    dashboard.stop()
+def server(dashboard):
+    return dashboard
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    return chromium
 
 
 def new_page(browser, scheme: str = "light", height: int = 1000):

@@ -11,7 +11,6 @@ import statistics
 
 import pytest
 
-from browser import DashboardServer
 from streamlit_client import (
     StreamlitSession,
     dashboard_pages,
@@ -31,11 +30,8 @@ TITLES = {"": "cnnviz: see how convolutional networks work", "convolution": "Con
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("cnnviz-home")
-    dashboard = DashboardServer(env={"CNNVIZ_HOME": str(home)})
-    yield dashboard
-    dashboard.stop()
+def server(dashboard):
+    return dashboard
 
 
 def test_the_websocket_client_sees_pages_exceptions_and_unknown_paths(server):

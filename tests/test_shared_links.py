@@ -152,3 +152,29 @@ def test_a_link_to_a_corner_unit_of_the_receptive_field_keeps_column_0():
     assert link_notes(at) == []
     assert (at.session_state["rf_row"], at.session_state["rf_col"]) == (5, 0)
     assert not [w.value for w in at.warning if "Session State API" in w.value]
+
+
+def test_a_hand_written_link_naming_a_menus_default_label_gets_no_note():
+    # Streamlit leaves defaults out of links; a link that spells one out (by the option's label,
+    # as menus are written in links) asked for exactly what is shown.
+    at = open_link("pages/adversarial.py", {"adv_source": "A test image", "adv_class": "T-shirt/top",
+                                            "adv_method": "FGSM", "adv_eps": "26"})
+    assert link_notes(at) == []
+    assert at.session_state["adv_class"] == 0
+
+
+def test_a_link_to_a_huge_transposed_output_gets_a_sentence_not_a_2600_pixel_picture():
+    # Transposed convolution, stride 5, 11x11 kernel, dilation 4 on the 512 px astronaut: the output
+    # side is (512 - 1) * 5 + 4 * 10 + 1 + 4 = 2600 pixels, over the lab's limit.
+    import app_cache
+
+    at = open_link("pages/conv_lab.py", {
+        "conv_source": "Photo", "conv_photo": "astronaut", "conv_operation": "Transposed convolution",
+        "conv_stride": "5", "conv_kh": "11", "conv_kw": "11", "conv_dilation": "4", "conv_output_padding": "4",
+    })
+    assert link_notes(at) == []
+    errors = [e.value for e in at.error]
+    assert errors == [f"The output would be 2600 x 2600 pixels; the lab draws outputs up to "
+                      f"{app_cache.LAB_MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
+                      "kernel, or use the numeric grid."]
+    assert not [c for c in at.get("plotly_chart") if "conv_output_chart" in c.proto.id]
