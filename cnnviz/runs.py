@@ -26,6 +26,7 @@ ended runs are remembered.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue as queue_module
@@ -547,13 +548,39 @@ class RunManager:
             target=_child_main, args=(configs, job.checkpoint_paths, job.events_queue, job.stop_event),
             name=f"cnnviz-run-{job.run_id}", daemon=True,  # daemon: never outlives the server
         )
-        job.process.start()
+        with _no_script_as_main():
+            job.process.start()
         job.state, job.started_at = "starting", time.time()
 
     def _forget_old(self) -> None:
         ended = [job for job in self._jobs.values() if job.state in END_STATES]
         for job in ended[:max(0, len(ended) - self.keep_ended)]:
             del self._jobs[job.run_id]
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_script_as_main():
+    """Spawn a child without it re-running the parent's __main__ file.
+
+    A spawned process first re-runs the parent's main script (as __mp_main__). Under Streamlit that
+    is the app script itself (Streamlit installs each script run as __main__), so every training
+    process would draw the whole dashboard in bare mode before it trained: seconds of CPU and a
+    log full of warnings. For the moment of the spawn, __main__ is an empty module.
+    """
+    import sys
+    import types
+
+    with _MAIN_LOCK:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to re-run
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
 
 
 class FitHistory:

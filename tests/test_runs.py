@@ -173,3 +173,22 @@ def test_a_long_runs_history_stays_bounded_evenly_spaced_and_ends_on_the_latest_
     assert summary.kernels == [[[[10.0]]]] and summary.confusion == [[10, 0], [0, 10]]
     assert all(e.kernels == [] and e.confusion == [] for e in summary.epochs[:-1])
     assert summary.started.kernels == [[[[0.0]]]]  # the "before training" snapshot stays
+
+
+def test_a_run_never_re_runs_the_parents_main_script(make_manager, home, monkeypatch, tmp_path):
+    # Under Streamlit, __main__ is the app script; a spawned child would run it all again.
+    import sys
+    import types
+
+    marker = tmp_path / "the app ran again"
+    script = tmp_path / "app.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    app_as_main = types.ModuleType("__main__")
+    app_as_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", app_as_main)
+
+    manager = make_manager(max_runs=1)
+    run = manager.submit(_config(epochs=1), owner="alice")
+    _wait(lambda: manager.status(run).state == "finished")
+    assert not marker.exists()
+    assert sys.modules["__main__"] is app_as_main
