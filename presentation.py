@@ -69,9 +69,6 @@ def plot(figure, *, key: str | None = None, **kwargs):
         "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"format": "png", "scale": 2, "filename": _file_name(figure, key)},
     }
-    config.update(kwargs.pop("config", {}) or {})
-    config.pop("displayModeBar", None)  # every figure can be downloaded
-    kwargs.setdefault("width", "stretch")
     if is_on():
         figure = style.for_projector(figure)
     return st.plotly_chart(figure, key=key, config=config, **kwargs)

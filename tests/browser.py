@@ -97,3 +97,16 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
 
 def exceptions_on(page) -> list[str]:
     return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
+
+
+def upload(page, path, index=0) -> None:
+    """Put a file into the page's index-th file uploader, as a user's file picker would."""
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').nth(index).set_input_files(str(path))
+    wait_until_idle(page)
+
+
+def upload_photo(page, source: str, path) -> None:
+    """Choose the page's upload option (a radio labelled `source`, e.g. "Upload a photo"), then upload."""
+    page.get_by_text(source, exact=True).first.click()
+    wait_until_idle(page)
+    upload(page, path)

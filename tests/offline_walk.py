@@ -48,7 +48,7 @@ for folder in (TESTS, REPO):  # browser.py lives beside this file; navigation.py
         sys.path.insert(0, str(folder))
 
 import navigation  # noqa: E402
-from browser import CHROMIUM, CHROMIUM_ARGS, DashboardServer, exceptions_on, wait_until_idle  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, DashboardServer, exceptions_on, upload, upload_photo, wait_until_idle  # noqa: E402
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Schemes that never touch the network: inline data, object URLs, blank frames.
@@ -136,28 +136,19 @@ class Step:
 # One real interaction per page
 
 
-def _upload(page, path: Path) -> None:
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
-    wait_until_idle(page)
-
-
 def _home(page, photo: Path) -> None:
     # A shipped checkpoint, uploaded as a user's own: it goes through the upload path and catalog.
-    _upload(page, CHECKPOINT)
+    upload(page, CHECKPOINT)
     page.get_by_text("every page's model menu now offers it").wait_for(timeout=STEP_TIMEOUT_MS)
 
 
 def _convolution(page, photo: Path) -> None:
-    page.get_by_text("Upload", exact=True).first.click()
-    wait_until_idle(page)
-    _upload(page, photo)
+    upload_photo(page, "Upload", photo)
     page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=STEP_TIMEOUT_MS)
 
 
 def _receptive_fields(page, photo: Path) -> None:
-    page.get_by_text("Upload a photo", exact=True).first.click()
-    wait_until_idle(page)
-    _upload(page, photo)
+    upload_photo(page, "Upload a photo", photo)
     page.get_by_text("Field size, layer by layer").first.wait_for(timeout=STEP_TIMEOUT_MS)
 
 
@@ -191,9 +182,7 @@ def _inside(page, photo: Path) -> None:
 
 
 def _attacks(page, photo: Path) -> None:
-    page.get_by_text("Your own photo", exact=True).click()
-    wait_until_idle(page)
-    _upload(page, photo)
+    upload_photo(page, "Your own photo", photo)
     page.get_by_text("Prediction after").first.wait_for(timeout=STEP_TIMEOUT_MS)
 
 

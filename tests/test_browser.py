@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import navigation
-from browser import SCREENSHOTS, exceptions_on, wait_until_idle
+from browser import SCREENSHOTS, exceptions_on, upload, upload_photo, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -52,11 +52,6 @@ def _open(page, server, entry):
     wait_until_idle(page)
 
 
-def _upload(page, path, index=0):
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').nth(index).set_input_files(str(path))
-    wait_until_idle(page)
-
-
 def _shoot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -64,15 +59,13 @@ def _shoot(page, name):
 
 def _home(page, server, checkpoint, photo):
     page.get_by_text("Datasets").first.wait_for()
-    _upload(page, checkpoint)
+    upload(page, checkpoint)
     page.get_by_text("every page's model menu now offers it").wait_for()
     page.get_by_text("my-lenet").first.wait_for()
 
 
 def _conv_lab(page, server, checkpoint, photo):
-    page.get_by_text("Upload", exact=True).first.click()
-    wait_until_idle(page)
-    _upload(page, photo)
+    upload_photo(page, "Upload", photo)
     page.locator('[data-testid="stImage"] img, [data-testid="stPlotlyChart"]').first.wait_for()
 
 
@@ -113,9 +106,7 @@ def _inside(page, server, checkpoint, photo):
     # The run stopped on the Training page is a model here; then a real photo goes in.
     _choose(page, "Network", "trained here")
     page.get_by_text("Prediction").first.wait_for()
-    page.get_by_text("Upload a photo", exact=True).click()
-    wait_until_idle(page)
-    _upload(page, photo)
+    upload_photo(page, "Upload a photo", photo)
     page.get_by_text("What the model sees").first.wait_for()
     for view in ("Kernels", "Attribution", "Confusion matrix"):
         page.get_by_text(view, exact=True).first.click()
@@ -125,16 +116,12 @@ def _inside(page, server, checkpoint, photo):
 
 
 def _attacks(page, server, checkpoint, photo):
-    page.get_by_text("Your own photo", exact=True).click()
-    wait_until_idle(page)
-    _upload(page, photo)
+    upload_photo(page, "Your own photo", photo)
     page.get_by_text("Prediction after").first.wait_for()
 
 
 def _receptive_fields(page, server, checkpoint, photo):
-    page.get_by_text("Upload a photo", exact=True).first.click()
-    wait_until_idle(page)
-    _upload(page, photo)
+    upload_photo(page, "Upload a photo", photo)
     page.get_by_text("Field size, layer by layer").first.wait_for()
 
 

@@ -515,7 +515,7 @@ BROWSER_SAMPLE = (
 
 @pytest.mark.browser
 def test_the_server_survives_nasty_uploads_in_a_real_browser(tmp_path):
-    from browser import CHROMIUM, CHROMIUM_ARGS, DashboardServer, exceptions_on, wait_until_idle
+    from browser import CHROMIUM, CHROMIUM_ARGS, DashboardServer, exceptions_on, upload, wait_until_idle
 
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}")
@@ -537,8 +537,7 @@ def test_the_server_survives_nasty_uploads_in_a_real_browser(tmp_path):
             for index, file in enumerate(chosen):
                 path = tmp_path / f"{index}-{file.filename}"
                 path.write_bytes(file.data)
-                page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
-                wait_until_idle(page)
+                upload(page, path)
                 assert exceptions_on(page) == [], file
                 expected = answer(file.data)
                 if isinstance(expected, str):
@@ -549,8 +548,7 @@ def test_the_server_survives_nasty_uploads_in_a_real_browser(tmp_path):
             # filtered-out name with an exception), so an SVG reaches the decoder and gets its sentence.
             svg = tmp_path / "drawing.svg"
             svg.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
-            page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(svg))
-            wait_until_idle(page)
+            upload(page, svg)
             assert exceptions_on(page) == []
             page.locator('[data-testid="stAlert"]').filter(has_text=answer(svg.read_bytes())).first.wait_for(timeout=30_000)
             browser.close()
