@@ -142,7 +142,7 @@ def probability_change_figure(
         barmode="group", height=max(320, 44 * len(classes)), font=_FONT,
         margin={"l": 10, "r": 30, "t": 30, "b": 10},
         legend={"orientation": "h", "y": 1.06, "x": 0},
-        xaxis={"title": "probability (%)", "range": [0, 125]},
+        xaxis={"title": "probability (%)", "range": [0, 125], "tickvals": [0, 20, 40, 60, 80, 100]},
         yaxis={"autorange": "reversed"},
     )
     return figure

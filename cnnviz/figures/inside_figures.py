@@ -82,7 +82,8 @@ def probability_bars(
         hovertemplate="%{y}: %{x:.2%}<extra></extra>",
     ))
     figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(range=[0, 1.25], tickformat=".0%", title="probability (softmax)")  # room for "100.0%"
+    figure.update_xaxes(range=[0, 1.25], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], tickformat=".0%",
+                         title="probability (softmax)")  # room for "100.0%", no tick past 100%
     return _layout(figure, height=60 + 32 * len(order))
 
 
