@@ -139,7 +139,10 @@ def test_a_figure_downloads_as_png_and_a_table_as_csv(browser, server):
     # plain download, which a headless browser can catch.
     page.add_init_script("delete window.showSaveFilePicker;")
     visit(page, server, "convolution")
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    # The lab's step-by-step charts (in the open tab, drawn by a fragment after the page itself);
+    # the 1-D and 1x1 tabs' charts are in the page too, hidden.
+    chart = page.locator('[data-testid="stPlotlyChart"]:visible').first
+    chart.wait_for(timeout=120_000)
     chart.hover()
     with page.expect_download() as png:
         chart.locator('.modebar-btn[data-title^="Download plot"]').click()
