@@ -6,7 +6,11 @@ Every page runs inside page_frame: the presentation switch beside it, the shared
 import streamlit as st
 
 import page_frame
+from dashboard import internals
 from navigation import PAGES
+
+# serve.py does this before the server starts; `streamlit run app.py` gets it on the first run.
+internals.refuse_client_cache_clearing()
 
 # The tab icon as inline SVG: a ":material/...:" icon there is fetched from Google's font servers,
 # and a lecture hall may have no internet (tests/test_offline.py checks nothing leaves the machine).

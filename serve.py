@@ -10,6 +10,9 @@ It also keeps the server off the internet: run headless on all interfaces (a lec
 server), Streamlit asks checkip.amazonaws.com for the machine's public address, at start-up and
 again when a browser from another machine connects. Students reach the server by its LAN address,
 which Streamlit finds without sending anything.
+
+And it closes what a crafted client could otherwise reach before any page has run: the "clear
+the server's caches" request is ignored (dashboard.internals).
 """
 
 import sys
@@ -19,8 +22,11 @@ from streamlit import net_util
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+from dashboard import internals
+
 if __name__ == "__main__":
     PagesManager.uses_pages_directory = False
     net_util.get_external_ip = lambda: None  # no lookup of the public address (see above)
+    internals.refuse_client_cache_clearing()
     sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parent / "app.py"), *sys.argv[1:]]
     sys.exit(cli.main())

@@ -14,9 +14,16 @@ read snapshots, so no page ever blocks on a run and no background thread ever ca
 The run's process is niced and uses all CPU cores but one (``CNNVIZ_TRAIN_THREADS`` to
 change), so the server keeps a core to answer pages with.
 
-Rules for a room of students: each owner (browser session) has at most one active run, and at
-most ``CNNVIZ_MAX_RUNS`` runs train at once (default: one per GPU, or one on a CPU-only machine);
-the rest wait in a first-come queue and know their place in it.
+Rules for a room of students: each owner (browser session) has at most one active run; so has
+each client (a browser with all its tabs, ``CNNVIZ_RUNS_PER_CLIENT``), and each network address
+a few more (``CNNVIZ_RUNS_PER_ADDRESS``: a hall may share one address, while a crafted client can
+pose as many browsers). At most ``CNNVIZ_MAX_RUNS`` runs train at once (default: one per GPU, or
+one on a CPU-only machine); the rest wait in a first-come queue of at most ``CNNVIZ_MAX_QUEUED``
+runs and know their place in it.
+
+A shutdown (Ctrl+C, SIGTERM) stops every run the way Stop does: ``close()`` asks each to stop,
+and each saves its checkpoint; the run's process also treats SIGINT and SIGTERM as a stop
+request, since Ctrl+C and systemd signal the whole process group, not only the server.
 
 Memory stays bounded however long the server runs: a run's process returns everything when it
 exits, each run's history is compacted as it grows (FitHistory: at most ``MAX_STEP_EVENTS``
@@ -46,6 +53,12 @@ log = logging.getLogger(__name__)
 MAX_RUNS_ENV = "CNNVIZ_MAX_RUNS"
 ORPHAN_SECONDS_ENV = "CNNVIZ_ORPHAN_SECONDS"
 MAX_RUN_SECONDS_ENV = "CNNVIZ_MAX_RUN_SECONDS"
+RUNS_PER_CLIENT_ENV = "CNNVIZ_RUNS_PER_CLIENT"
+RUNS_PER_ADDRESS_ENV = "CNNVIZ_RUNS_PER_ADDRESS"
+MAX_QUEUED_ENV = "CNNVIZ_MAX_QUEUED"
+DEFAULT_RUNS_PER_CLIENT = 1
+DEFAULT_RUNS_PER_ADDRESS = 8
+DEFAULT_MAX_QUEUED = 10
 TRAIN_THREADS_ENV = "CNNVIZ_TRAIN_THREADS"
 DEFAULT_ORPHAN_SECONDS = 300.0
 DEFAULT_MAX_RUN_SECONDS = 3600.0
@@ -95,6 +108,7 @@ class RunStatus:
         run_id: its id, also the folder name under runs_dir() of its checkpoint.
         kind: "single" or "lr-comparison".
         owner: who submitted it (a browser session id).
+        client: the browser (all its tabs) that submitted it; the owner when not given.
         state: "queued", "starting" (process launched, loading data), "running", or an end
             state: "finished", "stopped", "diverged", "failed".
         queue_position: 1 for the next run to start, 2 after it, ...; None unless queued.
@@ -107,6 +121,7 @@ class RunStatus:
     run_id: str
     kind: str
     owner: str
+    client: str
     state: str
     queue_position: int | None
     message: str
@@ -131,6 +146,8 @@ class _Job:
     run_id: str
     kind: str
     owner: str
+    client: str
+    address: str
     labels: list[str]
     configs: list[TrainConfig]
     checkpoint_paths: list[str | None]
@@ -152,6 +169,13 @@ class _Job:
 def _env_float(name: str, default: float) -> float:
     try:
         return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _env_count(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
     except ValueError:
         return default
 
@@ -182,9 +206,16 @@ def training_threads() -> int:
 
 def _child_main(configs, checkpoint_paths, events_queue, stop_event) -> None:
     """The run's process: fit each member in turn, sending (member index, event) back."""
+    import signal
+
     from cnnviz.train.engine import fit
 
     import torch
+
+    # Ctrl+C and `systemctl stop` signal the whole process group: treat that as Stop (finish the
+    # batch, evaluate, save) instead of dying with nothing saved. The server waits for it.
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop_event.set())
 
     try:
         os.nice(5)  # the web server's threads win the CPU when the machine is busy
@@ -211,6 +242,9 @@ class RunManager:
         max_runs: runs training at once; None -> default_max_runs().
         orphan_seconds: stop a run whose page has not called heartbeat() for this long;
             None -> ``CNNVIZ_ORPHAN_SECONDS`` or 300.
+        runs_per_client, runs_per_address: active (queued or training) runs allowed per client
+            and per address; None -> ``CNNVIZ_RUNS_PER_CLIENT`` or 1, ``CNNVIZ_RUNS_PER_ADDRESS`` or 8.
+        max_queued: runs allowed to wait at once; None -> ``CNNVIZ_MAX_QUEUED`` or 10.
         max_run_seconds: stop any run after this long; None -> ``CNNVIZ_MAX_RUN_SECONDS`` or 3600.
         keep_ended: how many ended runs to remember (oldest forgotten first).
         owner_alive: optional, thread-safe owner -> bool; True counts as a heartbeat. The app
@@ -228,6 +262,8 @@ class RunManager:
 
     def __init__(self, *, max_runs: int | None = None, orphan_seconds: float | None = None,
                  max_run_seconds: float | None = None, keep_ended: int = 100,
+                 runs_per_client: int | None = None, runs_per_address: int | None = None,
+                 max_queued: int | None = None,
                  owner_alive: Callable[[str], bool] | None = None,
                  start_method: str = "spawn", pump_seconds: float = 0.1) -> None:
         import multiprocessing
@@ -238,6 +274,9 @@ class RunManager:
         self.max_run_seconds = max_run_seconds if max_run_seconds is not None else \
             _env_float(MAX_RUN_SECONDS_ENV, DEFAULT_MAX_RUN_SECONDS)
         self.keep_ended = keep_ended
+        self.runs_per_client = runs_per_client or _env_count(RUNS_PER_CLIENT_ENV, DEFAULT_RUNS_PER_CLIENT)
+        self.runs_per_address = runs_per_address or _env_count(RUNS_PER_ADDRESS_ENV, DEFAULT_RUNS_PER_ADDRESS)
+        self.max_queued = max_queued or _env_count(MAX_QUEUED_ENV, DEFAULT_MAX_QUEUED)
         self.owner_alive = owner_alive
         self.pump_seconds = pump_seconds
         self._context = multiprocessing.get_context(start_method)
@@ -248,24 +287,31 @@ class RunManager:
 
     # -- submitting -------------------------------------------------------------------------
 
-    def submit(self, config: TrainConfig, *, owner: str) -> str:
+    def submit(self, config: TrainConfig, *, owner: str, client: str | None = None, address: str = "") -> str:
         """Queue one training run; its checkpoint goes to runs_dir()/<run id>/model.pt.
+
+        Args:
+            owner: the browser session (tab) that may watch and stop it.
+            client: the browser it belongs to (all its tabs); None -> the owner.
+            address: the client's network address ("" when unknown: no per-address limit).
 
         Returns:
             The run id.
 
         Raises:
-            RunRefused: the owner already has an active run, or the dataset is not here.
+            RunRefused: the owner, its client or its address already has its share of active
+                runs, the queue is full, or the dataset is not here.
             TrainConfigError: a setting that cannot work (e.g. a model that does not fit the data).
         """
         from cnnviz.paths import runs_dir
 
         self._check(config)
         run_id = _new_run_id(config)
-        return self._add(run_id, "single", owner, [config], ["run"],
+        return self._add(run_id, "single", (owner, client or owner, address), [config], ["run"],
                          [str(runs_dir() / run_id / "model.pt")])
 
-    def submit_lr_comparison(self, config: TrainConfig, *, owner: str, lrs=DEFAULT_LRS) -> str:
+    def submit_lr_comparison(self, config: TrainConfig, *, owner: str, client: str | None = None,
+                             address: str = "", lrs=DEFAULT_LRS) -> str:
         """Queue one job that trains ``config`` once per learning rate, one after the other.
 
         The members save no checkpoint: the comparison is about the curves, and a diverged
@@ -278,7 +324,8 @@ class RunManager:
         for member in configs:
             self._check(member)
         run_id = _new_run_id(config, "lr-comparison")
-        return self._add(run_id, "lr-comparison", owner, configs, [f"lr {lr:g}" for lr in lrs],
+        return self._add(run_id, "lr-comparison", (owner, client or owner, address), configs,
+                         [f"lr {lr:g}" for lr in lrs],
                          [None] * len(configs))
 
     def _check(self, config: TrainConfig) -> None:
@@ -305,22 +352,40 @@ class RunManager:
         except Exception:  # anything else (a layer meta tensors cannot build): the run reports it
             log.debug("meta-device check of %s skipped", config.model, exc_info=True)
 
-    def _add(self, run_id, kind, owner, configs, labels, checkpoint_paths) -> str:
+    def _add(self, run_id, kind, who, configs, labels, checkpoint_paths) -> str:
+        owner, client, address = who
         now = time.time()
         with self._lock:
             if self._closed.is_set():
                 raise RunRefused("The training service is shutting down; try again in a minute.")
-            for job in self._jobs.values():
-                if job.owner == owner and job.state in ACTIVE_STATES:
-                    raise RunRefused(
-                        "You already have a run going; stop it or wait for it to end before "
-                        "starting another."
-                    )
-            self._jobs[run_id] = _Job(run_id, kind, owner, labels, configs, checkpoint_paths, now, now,
-                                      events=[FitHistory() for _ in configs])
+            self._check_limits(owner, client, address)
+            self._jobs[run_id] = _Job(run_id, kind, owner, client, address, labels, configs, checkpoint_paths,
+                                      now, now, events=[FitHistory() for _ in configs])
             self._start_queued()
             self._ensure_pump()
         return run_id
+
+    def _check_limits(self, owner: str, client: str, address: str) -> None:
+        """Refuse, with a sentence, a run past a limit of the room. Called with the lock held."""
+        active = [job for job in self._jobs.values() if job.state in ACTIVE_STATES]
+        if any(job.owner == owner for job in active):
+            raise RunRefused("You already have a run going; stop it or wait for it to end before starting another.")
+        if sum(job.client == client for job in active) >= self.runs_per_client:
+            raise RunRefused(
+                "This browser already has a run going in another tab; stop it there, or wait for it to end, "
+                "before starting another (one run per student keeps the machine fair for the room)."
+            )
+        if address and sum(job.address == address for job in active) >= self.runs_per_address:
+            raise RunRefused(
+                f"{self.runs_per_address} runs from your network address are already training or waiting; "
+                "start yours when one of them has ended."
+            )
+        queued = sum(job.state == "queued" for job in active)
+        running = len(active) - queued
+        if running >= self.max_runs and queued >= self.max_queued:
+            raise RunRefused(
+                f"The queue is full ({queued} runs are waiting for the machine); try again when one has ended."
+            )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -363,7 +428,7 @@ class RunManager:
         checkpoint = None
         if job.kind == "single" and members[0].end is not None:
             checkpoint = members[0].end.checkpoint
-        return RunStatus(job.run_id, job.kind, job.owner, job.state, position, job.message, members,
+        return RunStatus(job.run_id, job.kind, job.owner, job.client, job.state, position, job.message, members,
                          job.submitted_at, job.started_at, job.ended_at, checkpoint)
 
     # -- stopping ---------------------------------------------------------------------------

@@ -1,13 +1,13 @@
 """Training: train a network live, watch loss, accuracy and kernels change, stop it, compare learning rates.
 
-The run itself happens in a background process owned by the server's RunManager (app_cache);
-this page only submits, stops and draws snapshots, from a fragment that polls once a second.
+The run itself happens in a background process owned by the server's RunManager
+(dashboard.training_service); this page only submits, stops and draws snapshots, from a fragment
+that polls once a second.
 """
 
 import streamlit as st
 import torch
 
-import app_cache
 import presentation
 import shared_links
 from cnnviz import data
@@ -15,6 +15,7 @@ from cnnviz.figures import training_figures as figures
 from cnnviz.models import model_spec
 from cnnviz.runs import DEFAULT_LRS, RunRefused
 from cnnviz.train import OPTIMIZERS, SCHEDULES, Augmentation, TrainConfig, TrainConfigError
+from dashboard import clients, training_service
 
 MODELS = ("lenet5", "small_cnn", "tinyvgg", "cifar_cnn")  # the ones that train in minutes
 LEARNING_RATES = (3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001)
@@ -38,8 +39,9 @@ st.info(
     icon=":material/lightbulb:",
 )
 
-manager = app_cache.run_manager()
-owner = app_cache.training_owner()
+manager = training_service.run_manager()
+client = clients.current()
+owner = client.session  # the tab that may watch and stop the run
 statuses = {s.name: s for s in data.dataset_status()}
 devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + \
     (["mps"] if torch.backends.mps.is_available() else [])
@@ -57,6 +59,16 @@ def _model_label(name: str) -> str:
 def _clock(seconds: float) -> str:
     minutes, seconds = divmod(int(round(seconds)), 60)
     return f"{minutes}:{seconds:02d}"
+
+
+def _run_id(key: str) -> str | None:
+    """The run this tab shows: the one it started, or (if its session state was lost) its active one."""
+    run_id = st.session_state.get(key)
+    if run_id is None and (active := manager.active_run(owner)) is not None:
+        status = manager.status(active)
+        if status is not None and (status.kind == "single") == (key == RUN_KEY):
+            st.session_state[key] = run_id = active
+    return run_id
 
 
 def _submit(key: str, start) -> None:
@@ -102,7 +114,7 @@ def _stop_button(status, key: str) -> None:
 
 
 def single_run_view() -> None:
-    run_id = st.session_state.get(RUN_KEY)
+    run_id = _run_id(RUN_KEY)
     status = manager.poll(run_id) if run_id else None
     if status is None:
         st.info("Choose the settings above and press Start; the curves appear here while it trains.")
@@ -121,7 +133,8 @@ def single_run_view() -> None:
     else:
         _end_banner(status.state, status.message)
         if status.checkpoint:
-            st.caption(f"Saved as `{status.checkpoint}`: every page that uses a trained network can pick it now.")
+            # The run's name, never the server's path to it.
+            st.caption(f"Saved as run {status.run_id}: every page that uses a trained network can pick it now.")
     if started is None:
         return
     st.caption(f"Computing on {started.device} - {started.num_parameters:,} parameters - "
@@ -202,7 +215,7 @@ def training_form() -> None:
             adversarial=adversarial, adversarial_eps=float(adversarial_eps),
             seed=int(seed), device=device,
         )
-        _submit(RUN_KEY, lambda: manager.submit(config, owner=owner))
+        _submit(RUN_KEY, lambda: manager.submit(config, owner=owner, client=client.browser, address=client.address))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +223,7 @@ def training_form() -> None:
 
 
 def lr_view() -> None:
-    run_id = st.session_state.get(LR_KEY)
+    run_id = _run_id(LR_KEY)
     status = manager.poll(run_id) if run_id else None
     if status is None:
         st.info("Pick the learning rates and press Compare; their loss curves are drawn on top of each other.")
@@ -261,7 +274,8 @@ def lr_form() -> None:
             return
         base = TrainConfig(dataset=dataset, model=model, optimizer="sgd", momentum=float(momentum),
                            batch_size=int(batch_size), epochs=int(epochs))
-        _submit(LR_KEY, lambda: manager.submit_lr_comparison(base, owner=owner, lrs=sorted(lrs, reverse=True)))
+        _submit(LR_KEY, lambda: manager.submit_lr_comparison(base, owner=owner, client=client.browser,
+                                                             address=client.address, lrs=sorted(lrs, reverse=True)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +283,7 @@ def lr_form() -> None:
 
 
 def _live(view, key: str) -> None:
-    run_id = st.session_state.get(key)
+    run_id = _run_id(key)
     status = manager.status(run_id) if run_id else None
     active = status is not None and status.active
 

@@ -16,10 +16,9 @@ def page(app_test, monkeypatch, tmp_path):
     at.switch_page(PAGE).run()
     assert not at.exception
     yield at
-    import app_cache
+    from dashboard import training_service
 
-    app_cache.run_manager().close(timeout=20)
-    app_cache.run_manager.clear()
+    training_service.close_for_tests()
 
 
 def _texts(at):
@@ -70,7 +69,9 @@ def test_a_tiny_run_started_from_the_form_shows_progress_and_finishes(page, tmp_
     assert page.metric[0].label == "Final test accuracy" and page.metric[0].value.endswith("%")
     assert "Computing on CPU" in _texts(page)
     assert {"Starting", "Finished"} <= seen or {"Computing on", "Finished"} <= seen
-    assert str(tmp_path / "runs" / run_id / "model.pt") in _texts(page)
+    # The run is named, and no server path is shown to the student.
+    assert f"Saved as run {run_id}" in _texts(page)
+    assert str(tmp_path) not in _texts(page) and "model.pt" not in _texts(page)
     assert len(page.get("plotly_chart")) >= 3  # loss, accuracy, kernels (and the confusion matrix)
     assert (tmp_path / "runs" / run_id / "model.pt").exists()
 
@@ -117,3 +118,32 @@ def test_stop_from_the_page_ends_the_run_and_keeps_it(page, tmp_path):
     assert page.warning[0].value.startswith("Stopped from the page. Stopped at step")
     assert (tmp_path / "runs" / run_id / "model.pt").exists()
     assert not any(b.label == "Stop" for b in page.button)  # nothing left to stop
+
+
+def test_a_run_keeps_its_place_its_limit_and_its_stop_button_when_every_cache_is_cleared(page, monkeypatch):
+    # What a crafted client's "clear cache" request (or any cache clear on the server) does.
+    import streamlit as st
+
+    page.selectbox[0].set_value("digits")
+    page.selectbox[1].set_value("small_cnn")
+    page.number_input[0].set_value(50)  # far longer than the test waits
+    _button(page, "Start").click().run()
+    run_id = page.session_state["training_run_id"]
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    page.run()
+    assert not page.exception
+    assert any(b.label == "Stop" for b in page.button)
+    from dashboard import training_service
+
+    manager = training_service.run_manager()
+    assert manager.status(run_id).active
+    # The limit still counts the run: a second run from another tab of this browser is refused.
+    from cnnviz.runs import RunRefused
+    from cnnviz.train import TrainConfig
+
+    run = manager.status(run_id)
+    with pytest.raises(RunRefused):
+        manager.submit(TrainConfig(dataset="digits", model="small_cnn"), owner="another tab", client=run.client)
+    _button(page, "Stop").click().run()
+    assert not page.exception

@@ -192,3 +192,63 @@ def test_a_run_never_re_runs_the_parents_main_script(make_manager, home, monkeyp
     _wait(lambda: manager.status(run).state == "finished")
     assert not marker.exists()
     assert sys.modules["__main__"] is app_as_main
+
+
+def test_one_browser_cannot_fill_the_queue_from_several_tabs_and_the_queue_has_a_bound(make_manager):
+    manager = make_manager(max_runs=1, runs_per_client=1, runs_per_address=2, max_queued=2)
+    # Tab 1 of alice's browser trains; tabs 2-4 of the same browser are refused with a sentence.
+    first = manager.submit(_config(**LONG), owner="alice-tab-1", client="alice", address="10.0.0.5")
+    for tab in (2, 3, 4):
+        with pytest.raises(RunRefused, match="This browser already has a run going in another tab"):
+            manager.submit(_config(**LONG), owner=f"alice-tab-{tab}", client="alice", address="10.0.0.5")
+    # A second browser at the same address queues; a third one there is past the address's share.
+    second = manager.submit(_config(**LONG), owner="bob-tab", client="bob", address="10.0.0.5")
+    with pytest.raises(RunRefused, match="2 runs from your network address are already training or waiting"):
+        manager.submit(_config(**LONG), owner="mallory-tab", client="mallory", address="10.0.0.5")
+    # Other addresses queue until the queue holds max_queued runs, then get a sentence too.
+    third = manager.submit(_config(**LONG), owner="carol-tab", client="carol", address="10.0.0.6")
+    with pytest.raises(RunRefused, match=r"The queue is full \(2 runs are waiting for the machine\)"):
+        manager.submit(_config(**LONG), owner="dave-tab", client="dave", address="10.0.0.7")
+    assert [manager.status(r).state for r in (second, third)] == ["queued", "queued"]
+    assert [s.client for s in manager.runs()] == ["alice", "bob", "carol"]
+    # Once alice's run has ended, her browser may start again.
+    manager.stop(first, "Stopped from the page.")
+    manager.stop(second)
+    manager.stop(third)
+    _wait(lambda: not manager.status(first).active)
+    manager.submit(_config(**LONG), owner="alice-tab-2", client="alice", address="10.0.0.5")
+
+
+def test_a_run_signalled_with_its_server_by_ctrl_c_stops_and_saves_like_stop(make_manager, home):
+    # Ctrl+C (and systemd's stop) signal the whole process group, the run's process included.
+    import os
+    import signal
+
+    from cnnviz.models import load_checkpoint
+
+    manager = make_manager(max_runs=1)
+    run = manager.submit(_config(**LONG), owner="alice")
+    _wait(lambda: any(isinstance(e, StepEvent) for e in manager.poll(run).members[0].events))
+    with manager._lock:
+        pid = manager._jobs[run].process.pid
+    os.kill(pid, signal.SIGINT)
+    _wait(lambda: not manager.poll(run).active)
+    status = manager.status(run)
+    assert status.state == "stopped", status.message
+    assert load_checkpoint(status.checkpoint).meta["status"] == "stopped"
+
+
+def test_closing_the_manager_stops_every_run_the_way_stop_does(make_manager, home):
+    from cnnviz.models import load_checkpoint
+
+    manager = make_manager(max_runs=1)
+    running = manager.submit(_config(**LONG), owner="alice")
+    waiting = manager.submit(_config(**LONG), owner="bob")
+    _wait(lambda: any(isinstance(e, StepEvent) for e in manager.poll(running).members[0].events))
+    manager.close(timeout=60)
+    alice, bob = manager.status(running), manager.status(waiting)
+    assert alice.state == "stopped" and alice.message.startswith("The server is shutting down. Stopped at step")
+    assert load_checkpoint(alice.checkpoint).meta["status"] == "stopped"
+    assert bob.state == "stopped" and "stopped before it started" in bob.message
+    with pytest.raises(RunRefused, match="shutting down"):
+        manager.submit(_config(), owner="carol")
