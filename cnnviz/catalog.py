@@ -84,20 +84,24 @@ def list_trained_models(uploaded: Iterable[str | Path] = ()) -> tuple[list[Train
     return models, problems
 
 
-def store_upload(data: bytes) -> Path:
+def store_upload(data: bytes, client: str = "", in_use: Iterable[str | Path] = ()) -> Path:
     """Validate an uploaded checkpoint and keep it under uploads/, named by its content hash.
 
-    The file is checked before it is written (so nothing unusable lands on disk) and written
-    atomically; uploading the same file twice reuses it.
+    The file is checked before it is written (so nothing unusable lands on disk), then kept by
+    cnnviz.upload_store within the per-student and total quotas, atomically; uploading the same
+    file twice reuses it.
+
+    Args:
+        data: the uploaded file's bytes.
+        client: who uploads it (one id per student's browser), "" for no one in particular.
+        in_use: uploaded checkpoints that live sessions use, which are never deleted for room.
 
     Raises:
         cnnviz.models.CheckpointError: the bytes are not a usable cnnviz checkpoint.
+        cnnviz.upload_store.UploadRefused: the server has no room for it (one sentence).
     """
+    from cnnviz import upload_store
     from cnnviz.models import load_checkpoint
 
     load_checkpoint(data)
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    target = paths.uploads_dir() / f"upload-{digest}.pt"
-    if not target.exists():
-        paths.atomic_write_bytes(target, data)
-    return target
+    return upload_store.store(data, client, in_use=in_use)
