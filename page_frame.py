@@ -1,14 +1,24 @@
 """What the router wraps around every page: the shared-link check and the presentation switch.
 
 One function, so that the router and the tests that open a page from a link run the same frame.
+It is also the last line between a page's bugs and a student: a page that raises shows one
+sentence, and the traceback goes to the server log only.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+
+import streamlit as st
 
 import presentation
 import shared_links
+
+log = logging.getLogger(__name__)
+
+PAGE_FAILED = ("Something went wrong while drawing this page; change a setting or reload it to try "
+               "again. The server log has the details.")
 
 
 def run(page_body: Callable[[], None]) -> list[str]:
@@ -18,5 +28,11 @@ def run(page_body: Callable[[], None]) -> list[str]:
     """
     link = shared_links.LinkCheck()
     presentation.switch()
-    page_body()
+    try:
+        page_body()
+    # Exception, not BaseException: st.rerun and st.stop raise Streamlit's control-flow
+    # exceptions (BaseException), which must pass through to end the run as they mean to.
+    except Exception:
+        log.exception("A page raised while drawing.")
+        st.error(PAGE_FAILED, icon=":material/error:")
     return link.report()

@@ -45,3 +45,70 @@ def refuse_client_cache_clearing() -> None:
 
     ignore_clear_cache._cnnviz_refused = True
     AppSession._handle_clear_cache_request = ignore_clear_cache
+
+
+def drop_link_parameters(names) -> None:
+    """Remove these parameters from the page's link before any widget is seeded from it.
+
+    st.query_params cannot do it: widgets are seeded from Streamlit's own copy of the link as the
+    run began, and a parameter bound to a widget of an earlier run cannot be deleted. The browser
+    is told the shorter URL, so the address bar says what is shown.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    with ctx.session_state.query_params() as query_params:
+        for name in names:
+            query_params.remove_param(name)
+            query_params._initial_query_params.pop(name, None)
+
+
+def session_alive(session: str) -> bool:
+    """True while the server keeps this browser session: connected, or kept for its tab to come
+    back (server.disconnectedSessionTTL). Outside a server (AppTest, a script) nothing is ever
+    forgotten, so True. Safe from any thread."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return True
+    return runtime.get_instance()._session_mgr.get_session_info(session) is not None
+
+
+def install_upload_manager(manager_class) -> None:
+    """Make the server hold uploaded files in ``manager_class`` instead of Streamlit's
+    MemoryUploadedFileManager, and let it refuse a file before the browser sends it.
+
+    Streamlit's Server builds its upload manager from the name MemoryUploadedFileManager in
+    streamlit.web.server.server, so replacing that name before the server starts (serve.py) is
+    enough; the upload routes and every session then use ``manager_class``. The file uploader
+    asks for upload URLs before it sends a file (AppSession._handle_file_urls_request): when the
+    manager's get_upload_urls raises UploadRefused, the answer carries its sentence as error_msg,
+    which the browser shows beside the file. Idempotent.
+
+    Args:
+        manager_class: called with the upload endpoint, as Streamlit calls its own class.
+    """
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.web.server import server
+
+    from cnnviz.upload_store import UploadRefused
+
+    server.MemoryUploadedFileManager = manager_class
+    if getattr(AppSession._handle_file_urls_request, "_cnnviz_refusals", False):
+        return
+    streamlit_handler = AppSession._handle_file_urls_request
+
+    def handle_file_urls_request(self, file_urls_request) -> None:
+        try:
+            streamlit_handler(self, file_urls_request)
+        except UploadRefused as refused:
+            msg = ForwardMsg()
+            msg.file_urls_response.response_id = file_urls_request.request_id
+            msg.file_urls_response.error_msg = str(refused)
+            self._enqueue_forward_msg(msg)
+
+    handle_file_urls_request._cnnviz_refusals = True
+    AppSession._handle_file_urls_request = handle_file_urls_request

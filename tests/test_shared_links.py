@@ -4,10 +4,12 @@ with bad or stale parameters falls back to the defaults with a note (shared_link
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from dashboard.markup import escape
 from navigation import PAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,9 +105,10 @@ def test_bad_and_stale_parameters_fall_back_to_defaults_with_one_note():
     })
     notes = link_notes(at)
     assert len(notes) == 1
+    # The note quotes the link as text (escaped markdown: conv\_stride\=9).
     for words in ("conv_stride=9", "conv_padding=banana", "colour=blue"):
-        assert words in notes[0]
-    assert "conv_dilation" not in notes[0]
+        assert escape(words) in notes[0]
+    assert escape("conv_dilation") not in notes[0]
     state = at.session_state
     assert (state["conv_stride"], state["conv_padding"], state["conv_dilation"]) == (1, "0", 2)
     # The URL now says what is shown: the bad parameters are gone, the good one stays.
@@ -178,3 +181,18 @@ def test_a_link_to_a_huge_transposed_output_gets_a_sentence_not_a_2600_pixel_pic
                       f"{app_cache.LAB_MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
                       "kernel, or use the numeric grid."]
     assert not [c for c in at.get("plotly_chart") if "conv_output_chart" in c.proto.id]
+
+
+def test_a_links_text_is_quoted_in_the_note_never_rendered_as_markup():
+    # A link, an image (every viewer's browser would fetch it) and Streamlit's own directives.
+    at = open_link("pages/conv_lab.py", {
+        "x": "[Log in](http://host/login)", "y": "![t](http://host/p.png)", "z": ":red[**hi**] $x$ <b>",
+        "conv_padding": "www.host.com/#",
+    })
+    notes = link_notes(at)
+    assert len(notes) == 1
+    note = notes[0]
+    for markup in ("](", "![", "[Log", "http://", "www.", ":red[", "**hi", "$x$", "<b>", "/#"):
+        assert not re.search(r"(?<!\\)" + re.escape(markup), note), markup  # not even once unescaped
+    for text in ("x=[Log in](http://host/login)", "y=![t](http://host/p.png)", "conv_padding=www.host.com/#"):
+        assert escape(text) in note
