@@ -556,127 +556,14 @@ def _attach_block_modules(rows, graph_module, fields) -> list[LayerField]:
 
 # --- the builder and the lesson ---------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class StackLayer:
-    """One row of the page's layer builder.
-
-    Attributes:
-        kind: "conv", "max pool" or "avg pool".
-        kernel, stride, padding, dilation: positive ints (padding >= 0); dilation only for conv.
-        channels: output channels of a conv (pooling keeps the channel count).
-        ceil_mode: pooling rounds the output size up instead of down.
-    """
-
-    kind: str = "conv"
-    kernel: int = 3
-    stride: int = 1
-    padding: int = 1
-    dilation: int = 1
-    channels: int = 16
-    ceil_mode: bool = False
-
-    def describe(self) -> str:
-        if self.kind == "conv":
-            extra = f", dilation {self.dilation}" if self.dilation != 1 else ""
-            return f"conv {self.kernel}x{self.kernel}, stride {self.stride}, padding {self.padding}{extra}"
-        return f"{self.kind} {self.kernel}x{self.kernel}, stride {self.stride}, padding {self.padding}"
+# They live in cnnviz.stack_builder, which imports this module; their old names here still work,
+# looked up on first use so that neither module needs the other half-imported.
+_STACK_BUILDER_NAMES = frozenset({"StackLayer", "STACK_KINDS", "check_stack", "build_stack", "stacked_versus_single"})
 
 
-STACK_KINDS = ("conv", "max pool", "avg pool")
+def __getattr__(name: str):
+    if name in _STACK_BUILDER_NAMES:
+        from cnnviz import stack_builder
 
-
-def _stack_output_size(layer: StackLayer, size: int) -> int:
-    span = layer.dilation * (layer.kernel - 1) + 1 if layer.kind == "conv" else layer.kernel
-    numerator = size + 2 * layer.padding - span
-    if layer.kind != "conv" and layer.ceil_mode:
-        out = -(-numerator // layer.stride) + 1
-        # torch drops a last window that would start inside the right padding only.
-        if (out - 1) * layer.stride >= size + layer.padding:
-            out -= 1
-        return out
-    return numerator // layer.stride + 1
-
-
-def check_stack(layers: Sequence[StackLayer], input_size: int) -> None:
-    """Raise ReceptiveFieldError naming the first layer whose settings or output are impossible."""
-    size = input_size
-    if not layers:
-        raise ReceptiveFieldError("Add at least one layer to the stack.")
-    for number, layer in enumerate(layers, start=1):
-        where = f"Layer {number} ({layer.describe()})"
-        if layer.kind not in STACK_KINDS:
-            raise ReceptiveFieldError(f"Layer {number}: the kind must be one of {', '.join(STACK_KINDS)}, not {layer.kind!r}.")
-        for key in ("kernel", "stride", "dilation", "channels"):
-            value = getattr(layer, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ReceptiveFieldError(f"Layer {number}: the {key} must be a whole number of at least 1, not {value!r}.")
-        if isinstance(layer.padding, bool) or not isinstance(layer.padding, int) or layer.padding < 0:
-            raise ReceptiveFieldError(f"Layer {number}: the padding must be a whole number of at least 0, not {layer.padding!r}.")
-        if layer.kind != "conv" and 2 * layer.padding > layer.kernel:
-            raise ReceptiveFieldError(
-                f"{where}: pooling padding can be at most half the window ({layer.kernel // 2}), "
-                "otherwise a window could hold nothing but padding."
-            )
-        span = layer.dilation * (layer.kernel - 1) + 1 if layer.kind == "conv" else layer.kernel
-        if size + 2 * layer.padding < span:
-            raise ReceptiveFieldError(
-                f"{where}: its input is only {size}x{size} (plus padding {layer.padding} on each side), "
-                f"smaller than the {span}x{span} window, so its output would be empty."
-            )
-        size = _stack_output_size(layer, size)
-
-
-def build_stack(layers: Sequence[StackLayer], in_channels: int = 3, input_size: int = 32):
-    """An nn.Sequential of the builder's layers (a ReLU after each conv), checked first.
-
-    Args:
-        layers: the stack, first layer first.
-        in_channels: channels of the input image (1 grey, 3 colour).
-        input_size: side of the square input in pixels.
-
-    Raises:
-        ReceptiveFieldError: naming the first impossible layer and why.
-    """
-    from torch import nn
-
-    check_stack(layers, input_size)
-    modules, channels = [], in_channels
-    for layer in layers:
-        if layer.kind == "conv":
-            modules.append(nn.Conv2d(channels, layer.channels, layer.kernel, layer.stride, layer.padding, layer.dilation))
-            modules.append(nn.ReLU())
-            channels = layer.channels
-        elif layer.kind == "max pool":
-            modules.append(nn.MaxPool2d(layer.kernel, layer.stride, layer.padding, ceil_mode=layer.ceil_mode))
-        else:
-            modules.append(nn.AvgPool2d(layer.kernel, layer.stride, layer.padding, ceil_mode=layer.ceil_mode))
-    return nn.Sequential(*modules)
-
-
-def stacked_versus_single(channels: int = 64, input_size: int = 32) -> dict[str, dict[str, Any]]:
-    """The lesson in numbers: three 3x3 convs, one 7x7 conv, and three dilated 3x3 convs.
-
-    Weights are counted without biases, as in the C^2 rule (27 C^2 versus 49 C^2).
-
-    Returns:
-        {name: {"layers": [StackLayer], "fields": [int per layer], "weights": int, "nonlinearities": int}}
-    """
-    stacks = {
-        "three 3x3 convs": [StackLayer("conv", 3, 1, 1, 1, channels)] * 3,
-        "one 7x7 conv": [StackLayer("conv", 7, 1, 3, 1, channels)],
-        "three 3x3 convs, dilation 1, 2, 4": [
-            StackLayer("conv", 3, 1, d, d, channels) for d in (1, 2, 4)
-        ],
-    }
-    lesson = {}
-    for name, layers in stacks.items():
-        model = build_stack(layers, channels, input_size)
-        fields = [row.size[0] for row in receptive_fields(model, (channels, input_size, input_size))]
-        lesson[name] = {
-            "layers": layers,
-            "fields": fields,
-            "weights": sum(layer.kernel**2 * channels * channels for layer in layers),
-            "nonlinearities": len(layers),
-        }
-    return lesson
+        return getattr(stack_builder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -325,7 +325,7 @@ def test_builder_output_sizes_agree_with_torch_including_ceil_mode():
         StackLayer("avg pool", 2, 2, 0, ceil_mode=True),
     ]
     for size in (9, 10, 17, 23):
-        model = build_stack(layers, 1, size)
+        model = build_stack(layers, 1, size, device="cpu")  # real weights: torch's own kernels are the oracle
         rows = receptive_fields(model, (1, size, size))
         y = model(torch.zeros(1, 1, size, size))
         assert rows[-1].output_shape == tuple(y.shape[1:])
@@ -345,7 +345,7 @@ def test_builder_refuses_exactly_the_stacks_torch_cannot_run():
             except ReceptiveFieldError:
                 refused = True
             try:
-                model = build_stack(layers, 1, 64)  # valid at 64; then run at the size under test
+                model = build_stack(layers, 1, 64, device="cpu")  # valid at 64; then run at the size under test
                 model(torch.zeros(1, 1, size, size))
                 torch_fails = False
             except RuntimeError:
