@@ -48,8 +48,9 @@ def trained_models(uploaded: tuple[str, ...] = ()):
 
 
 def session_uploads() -> tuple[str, ...]:
-    """Checkpoints uploaded in this browser session (paths), for every page's model menu."""
-    return tuple(st.session_state.get("uploaded_checkpoints", ()))
+    """Checkpoints uploaded in this browser session (paths), for every page's model menu; one
+    deleted since (expired, or removed by hand) is dropped, not reported."""
+    return tuple(p for p in st.session_state.get("uploaded_checkpoints", ()) if Path(p).is_file())
 
 
 def remember_upload(path: Path) -> None:
