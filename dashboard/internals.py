@@ -73,7 +73,10 @@ def session_alive(session: str) -> bool:
 
     if not runtime.exists():
         return True
-    return runtime.get_instance()._session_mgr.get_session_info(session) is not None
+    instance = runtime.get_instance()
+    if instance.is_active_session(session):
+        return True
+    return instance._session_mgr.get_session_info(session) is not None
 
 
 def install_upload_manager(manager_class) -> None:

@@ -82,12 +82,19 @@ with right:
         "A cnnviz checkpoint (.pt), e.g. one written by `python -m cnnviz.train ... --out FILE`",
         key="checkpoint_upload",
     )
+    from cnnviz.upload_store import UploadRefused
+    from dashboard import clients, uploads_in_use
+
+    client = clients.current()
+    uploads_in_use.remember(client.session, app_cache.session_uploads())
     if upload is not None:
         try:
-            stored = catalog.store_upload(upload.getvalue())
-        except CheckpointError as err:
+            # Stored per browser, within its quota; another session's checkpoints are never deleted.
+            stored = catalog.store_upload(upload.getvalue(), client=client.browser, in_use=uploads_in_use.in_use())
+        except (CheckpointError, UploadRefused) as err:
             st.error(str(err))
         else:
+            uploads_in_use.remember(client.session, [stored])
             if str(stored) not in app_cache.session_uploads():
                 app_cache.remember_upload(stored)
                 st.rerun()  # so the table above lists it at once

@@ -172,3 +172,14 @@ def test_catalog_keeps_each_clients_checkpoints_within_its_quota(tmp_path, monke
     assert stored[1].parent == tmp_path / "home" / "uploads" / "alice"
     models, problems = catalog.list_trained_models(stored[1:])
     assert not problems and [m.source for m in models].count("uploaded") == 2
+
+
+def test_an_upload_deleted_from_disk_is_dropped_from_the_menus_without_a_warning(app_test, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
+    kept = upload_store.store(_checkpoint(tmp_path, "kept"), "alice")
+    app_test.session_state["uploaded_checkpoints"] = [str(tmp_path / "uploads" / "upload-0.pt"), str(kept)]
+    app_test.run()
+    assert not app_test.exception and not app_test.error
+    assert not [w.value for w in app_test.warning if "upload-0" in w.value]
+    models = app_test.dataframe[1].value
+    assert list(models[models["From"] == "uploaded"]["Model"]) == [kept.stem]
