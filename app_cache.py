@@ -424,6 +424,19 @@ def receptive_zoo_comparison() -> list[dict]:
     return summaries
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def receptive_stack_report(layers: tuple[tuple, ...], in_channels: int, input_size: int):
+    """stack_builder.report_stack for the builder's table; raises receptive.ReceptiveFieldError.
+
+    Args:
+        layers: one tuple of StackLayer's fields per layer (plain values, so the key hashes cheaply).
+        in_channels, input_size: the builder's input image.
+    """
+    from cnnviz import stack_builder
+
+    return stack_builder.report_stack([stack_builder.StackLayer(*layer) for layer in layers], in_channels, input_size)
+
+
 @st.cache_data(max_entries=64, show_spinner="Back-propagating from the chosen unit...")
 def receptive_effective_field(model_key: str, image_hash: str, _image, layer: str, unit: tuple[int, int]):
     """effective_field.effective_field on a private copy of the network; raises EffectiveFieldError."""

@@ -5,12 +5,13 @@ import streamlit as st
 import app_cache
 import presentation
 import shared_links
-from cnnviz import images
-from cnnviz.architecture import ArchitectureError, architecture_table
+from cnnviz import images, stack_builder
+from cnnviz.architecture import ArchitectureError
 from cnnviz.effective_field import EffectiveFieldError
 from cnnviz.figures import receptive_figures as figs
 from cnnviz.models import CheckpointError, list_models, model_spec
-from cnnviz.receptive import ReceptiveFieldError, StackLayer, STACK_KINDS, build_stack, receptive_fields, stacked_versus_single
+from cnnviz.receptive import ReceptiveFieldError
+from cnnviz.stack_builder import StackLayer
 
 DEFAULT_NETWORK = "resnet18"
 SOURCES = ("Bundled photo", "Upload a photo")
@@ -296,22 +297,28 @@ with tab_lesson:
         "one. That is why VGG and ResNet use 3×3 kernels. Dilation spaces a kernel's taps, so the same "
         "27 C² weights reach much further."
     )
-    lesson_channels = st.number_input("Channels C", 1, 512, 64, step=16, key="rf_lesson_channels", bind=shared_links.BIND)
-    lesson = stacked_versus_single(channels=int(lesson_channels), input_size=32)
-    presentation.plot(figs.stack_lesson_chart(lesson), width="stretch", key="rf_lesson_chart")
-    st.dataframe(
-        [
-            {
-                "Stack": name,
-                "Layers": " → ".join(layer.describe() for layer in stack["layers"]),
-                "Field after each layer (px)": " → ".join(str(f) for f in stack["fields"]),
-                "Weights": f"{stack['weights']:,}",
-                "Non-linearities": stack["nonlinearities"],
-            }
-            for name, stack in lesson.items()
-        ],
-        hide_index=True, width="stretch",
-    )
+    # Streamlit resets a number sent outside min..max to the default; the library checks it again.
+    lesson_channels = st.number_input("Channels C", *stack_builder.LESSON_CHANNELS_RANGE, 64, step=16,
+                                      key="rf_lesson_channels", bind=shared_links.BIND)
+    try:
+        lesson = stack_builder.stacked_versus_single(channels=lesson_channels, input_size=32)
+    except ReceptiveFieldError as error:
+        st.error(str(error))
+    else:
+        presentation.plot(figs.stack_lesson_chart(lesson), width="stretch", key="rf_lesson_chart")
+        st.dataframe(
+            [
+                {
+                    "Stack": name,
+                    "Layers": " → ".join(layer.describe() for layer in stack["layers"]),
+                    "Field after each layer (px)": " → ".join(str(f) for f in stack["fields"]),
+                    "Weights": f"{stack['weights']:,}",
+                    "Non-linearities": stack["nonlinearities"],
+                }
+                for name, stack in lesson.items()
+            ],
+            hide_index=True, width="stretch",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,26 +335,44 @@ PRESETS = {
         StackLayer("max pool", 2, 2, 0), StackLayer("conv", 5, 1, 0, 1, 32), StackLayer("max pool", 2, 2, 0),
     ],
 }
-BUILDER_COLUMNS = ("kind", "kernel", "stride", "padding", "dilation", "channels", "ceil_mode")
 
 
-def _layers_from_editor(records) -> list[StackLayer]:
-    """Editor rows -> StackLayer; empty cells of a new row take the defaults."""
-    defaults = StackLayer()
-    layers = []
-    for record in records:
-        values = {}
-        for column in BUILDER_COLUMNS:
-            value = record.get(column)
-            if value is None or value != value:  # None or NaN: a cell left empty
-                value = getattr(defaults, column)
-            if column == "ceil_mode":
-                value = bool(value)
-            elif column != "kind":
-                value = int(value) if float(value).is_integer() else float(value)
-            values[column] = value
-        layers.append(StackLayer(**values))
-    return layers
+def _number_column(label: str, setting: str):
+    """A table column limited to the builder's range for ``setting`` (the server checks it again)."""
+    low, high = stack_builder.SETTING_RANGES[setting]
+    return st.column_config.NumberColumn(label, min_value=low, max_value=high, step=1)
+
+
+def _edited_rows(preset: str) -> list[dict]:
+    """The builder table as the student edited it, one dict per row.
+
+    Streamlit applies the browser's edits itself and raises on edits to rows or columns that do
+    not exist, which only a crafted client sends: then the table starts afresh from the preset,
+    under a new key, with a sentence.
+    """
+    rows = [{column: getattr(layer, column) for column in stack_builder.STACK_COLUMNS} for layer in PRESETS[preset]]
+    column_config = {
+        "kind": st.column_config.SelectboxColumn("Kind", options=list(stack_builder.STACK_KINDS), required=True),
+        "kernel": _number_column("Kernel", "kernel"),
+        "stride": _number_column("Stride", "stride"),
+        "padding": _number_column("Padding", "padding"),
+        "dilation": _number_column("Dilation (conv)", "dilation"),
+        "channels": _number_column("Channels (conv)", "channels"),
+        "ceil_mode": st.column_config.CheckboxColumn("Round up (pool)"),
+    }
+    generation = st.session_state.get("rf_builder_generation", 0)
+
+    def editor():
+        key = f"rf_builder_editor::{preset}" + (f"::{generation}" if generation else "")
+        return st.data_editor(rows, num_rows="dynamic", key=key, width="stretch", column_config=column_config)
+
+    try:
+        return editor()
+    except (AttributeError, IndexError, KeyError, OverflowError, TypeError, ValueError):  # what pandas raises
+        generation += 1
+        st.session_state["rf_builder_generation"] = generation
+        st.error("The table's edits could not be read, so it starts again from the preset.")
+        return editor()
 
 
 def builder_view() -> None:
@@ -357,55 +382,48 @@ def builder_view() -> None:
     )
     top_left, top_middle, top_right = st.columns([2, 1, 1])
     preset = top_left.selectbox("Start from", list(PRESETS), key="rf_builder_preset", bind=shared_links.BIND)
-    size = top_middle.number_input("Input size (px)", 1, 512, 32, key="rf_builder_size", bind=shared_links.BIND)
-    in_channels = top_right.selectbox("Input channels", [3, 1], key="rf_builder_channels", bind=shared_links.BIND)
-    edited = st.data_editor(
-        [{column: getattr(layer, column) for column in BUILDER_COLUMNS} for layer in PRESETS[preset]],
-        num_rows="dynamic", key=f"rf_builder_editor::{preset}", width="stretch",
-        column_config={
-            "kind": st.column_config.SelectboxColumn("Kind", options=list(STACK_KINDS), required=True),
-            "kernel": st.column_config.NumberColumn("Kernel", min_value=1, max_value=31, step=1),
-            "stride": st.column_config.NumberColumn("Stride", min_value=1, max_value=8, step=1),
-            "padding": st.column_config.NumberColumn("Padding", min_value=0, max_value=16, step=1),
-            "dilation": st.column_config.NumberColumn("Dilation (conv)", min_value=1, max_value=16, step=1),
-            "channels": st.column_config.NumberColumn("Channels (conv)", min_value=1, max_value=1024, step=1),
-            "ceil_mode": st.column_config.CheckboxColumn("Round up (pool)"),
-        },
-    )
-    layers = _layers_from_editor(edited)
+    # Streamlit resets a number or option sent outside the widget's limits; the library checks them again.
+    size = top_middle.number_input("Input size (px)", *stack_builder.INPUT_SIZE_RANGE, 32, key="rf_builder_size",
+                                   bind=shared_links.BIND)
+    in_channels = top_right.selectbox("Input channels", list(stack_builder.INPUT_CHANNELS), key="rf_builder_channels",
+                                      bind=shared_links.BIND)
+    edited = _edited_rows(preset)
     try:
-        model = build_stack(layers, int(in_channels), int(size))
-        shape = (int(in_channels), int(size), int(size))
-        fields = receptive_fields(model, shape)
-        table = architecture_table(model, shape)
-    except (ReceptiveFieldError, ArchitectureError) as error:
+        layers = stack_builder.stack_from_records(edited)
+        in_channels, size = stack_builder.check_input(in_channels, size)
+        # Plain tuples as the cache key: every rerun of the page (all tabs run) reuses the last result.
+        report = app_cache.receptive_stack_report(
+            tuple(tuple(getattr(layer, column) for column in stack_builder.STACK_COLUMNS) for layer in layers),
+            in_channels, size,
+        )
+    except ReceptiveFieldError as error:
         st.error(str(error))
         return
-    counted = [row for row in table.rows if row.type != "ReLU"]  # one per builder layer, in order
+    fields = report.fields
     st.dataframe(
         [
             {
                 "#": number,
                 "Layer": layer.describe(),
                 "Output (C × H × W)": " × ".join(str(v) for v in field.output_shape),
-                "Parameters": f"{count.parameters:,}",
+                "Parameters": f"{parameters:,}",
                 "Field (px)": field.text(field.size),
                 "Stride (px)": field.text(field.stride),
                 "Padding (px)": field.text(field.padding),
             }
-            for number, (layer, field, count) in enumerate(zip(layers, fields, counted), start=1)
+            for number, (layer, field, parameters) in enumerate(zip(layers, fields, report.parameters), start=1)
         ],
         hide_index=True, width="stretch",
     )
     st.markdown(
-        f"Total: **{table.total_parameters:,} parameters**, {table.total_mult_adds:,} multiply-adds; the last "
+        f"Total: **{report.total_parameters:,} parameters**, {report.total_mult_adds:,} multiply-adds; the last "
         f"layer's units each see **{fields[-1].text(fields[-1].size)} px** of the {size} px input."
     )
     presentation.plot(
         figs.field_size_chart(
             [f"{n}. {layer.kind} {layer.kernel}x{layer.kernel}" for n, layer in enumerate(layers, start=1)],
             [max(f.size) for f in fields], [max(f.stride) for f in fields], [False] * len(fields),
-            input_size=int(size),
+            input_size=size,
         ),
         width="stretch", key="rf_builder_chart",
     )

@@ -103,3 +103,131 @@ def test_choosing_upload_then_uploading_a_photo_keeps_the_unit(page):
     page.run()
     _ok(page)
     assert "sees input rows" in _text(page)
+
+
+# --- the stack builder against a hostile client ------------------------------------------------
+
+EDITOR = "rf_builder_editor::VGG-like: conv, conv, pool, twice"  # the default preset's table
+GIANT = 1024 * 1024 * 31 * 31  # weights of one 31x31 conv from 1024 to 1024 channels: 4 GB in fp32
+
+
+@pytest.fixture
+def conv_weights(monkeypatch):
+    """(device type, elements) of every Conv2d weight built; a giant real one is refused before it is filled."""
+    from torch import nn
+
+    built = []
+    original = nn.Conv2d.reset_parameters
+
+    def recording(self):
+        built.append((self.weight.device.type, self.weight.numel()))
+        if self.weight.device.type != "meta" and self.weight.numel() >= GIANT:
+            raise MemoryError("the test refused to fill a 4 GB weight")
+        original(self)
+
+    monkeypatch.setattr(nn.Conv2d, "reset_parameters", recording)
+    return built
+
+
+def _builder_table(at):
+    return next(frame.value for frame in at.dataframe if "Field (px)" in frame.value and "#" in frame.value)
+
+
+def test_an_oversized_in_range_stack_is_built_on_meta_and_cached(page, conv_weights):
+    # Five 31x31 convs of 1024 channels, all within the table's limits: 4 billion weights if real.
+    giant = {"kind": "conv", "kernel": 31, "stride": 1, "padding": 15, "dilation": 1, "channels": 1024}
+    page.session_state[EDITOR] = {"edited_rows": {i: giant for i in range(5)}, "added_rows": [], "deleted_rows": [5]}
+    page.selectbox(key="rf_builder_channels").set_value(1).run()
+    _ok(page)
+    assert [device for device, size in conv_weights if size == GIANT] == ["meta"] * 4
+    table = _builder_table(page)
+    assert table["Field (px)"].tolist() == ["31", "61", "91", "121", "151"]
+    assert table["Parameters"].tolist()[1] == f"{GIANT + 1024:,}"
+    assert f"Total: **{1024 * 961 + 1024 + 4 * (GIANT + 1024):,} parameters**" in _text(page)
+    # Every rerun of the page runs every tab: the second one reuses the cached report.
+    conv_weights.clear()
+    page.run()
+    _ok(page)
+    assert not [size for _, size in conv_weights if size == GIANT]
+
+
+CRAFTED = [
+    # (edit state a crafted client sends, the one sentence the page shows)
+    ({"edited_rows": {0: {"channels": 100000}, 1: {"channels": 100000, "kernel": 10**9}, 2: {"stride": float("nan")},
+                      3: {"padding": "lots"}}},
+     "Layer 1: the number of channels must be a whole number between 1 and 1024; got 100000."),
+    ({"edited_rows": {1: {"kernel": 10**9}}}, "Layer 2: the kernel must be a whole number between 1 and 31; got 1000000000."),
+    ({"edited_rows": {1: {"stride": -3}}}, "Layer 2: the stride must be a whole number between 1 and 8; got -3."),
+    ({"edited_rows": {3: {"dilation": 99}}}, "Layer 4: the dilation must be a whole number between 1 and 16; got 99."),
+    ({"edited_rows": {4: {"kind": "deconv"}}}, "Layer 5: the kind must be one of conv, max pool, avg pool; got 'deconv'."),
+    ({"added_rows": [{"kind": "conv", "kernel": 3, "channels": 8}] * 1000},
+     "A stack can have at most 32 layers; this one has 1,006."),
+    # Edits Streamlit itself cannot apply: rows or columns that do not exist, a malformed state.
+    ({"edited_rows": {99: {"kernel": 3}}}, "The table's edits could not be read, so it starts again from the preset."),
+    ({"edited_rows": {0: {"weird": 3}}}, "The table's edits could not be read, so it starts again from the preset."),
+    ({"deleted_rows": [99]}, "The table's edits could not be read, so it starts again from the preset."),
+    ({"edited_rows": [1, 2]}, "The table's edits could not be read, so it starts again from the preset."),
+    ({"added_rows": [5]}, "The table's edits could not be read, so it starts again from the preset."),
+]
+
+
+@pytest.mark.parametrize(("state", "sentence"), CRAFTED, ids=range(len(CRAFTED)))
+def test_a_crafted_table_ends_in_one_sentence(app_test, monkeypatch, tmp_path, conv_weights, state, sentence):
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
+    app_test.default_timeout = 180
+    app_test.switch_page("pages/receptive_fields.py")
+    app_test.session_state[EDITOR] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **state}
+    at = app_test.run()
+    assert not at.exception, at.exception[0].value
+    assert [e.value for e in at.error] == [sentence]
+    if sentence.startswith("The table's edits"):  # and the preset's stack is shown again
+        assert "the last layer's units each see **16 px**" in _text(at)
+        at.run()
+        _ok(at)
+
+
+def test_numbers_past_a_widgets_limits_fall_back_to_its_default(page):
+    # Streamlit's number_input resets a value outside min..max to the default on the server.
+    page.number_input(key="rf_builder_size").set_value(10**9).run()
+    _ok(page)
+    assert "of the 32 px input" in _text(page)
+    page.number_input(key="rf_lesson_channels").set_value(-5).run()
+    _ok(page)
+    assert f"{27 * 64 * 64:,}" in str(page.dataframe[1].value["Weights"].tolist())
+    page.number_input(key="rf_row").set_value(10**9).run()
+    page.number_input(key="rf_col").set_value(-1).run()
+    _ok(page)
+    assert page.number_input(key="rf_row").value == page.number_input(key="rf_col").value == 14  # the centre of 28 x 28
+
+
+def _send(at, key: str, text: str):
+    """Run with the menu ``key`` holding ``text``, as a crafted client can send (AppTest's set_value cannot)."""
+    states = at._tree.get_widget_states()
+    widget_id = at.selectbox(key=key).id
+    next(state for state in states.widgets if state.id == widget_id).string_value = text
+    return at._run(states)
+
+
+@pytest.mark.parametrize("key", ["rf_network", "rf_layer", "rf_builder_preset", "rf_builder_channels", "rf_count_network"])
+def test_a_menu_option_that_does_not_exist_falls_back_to_the_default(page, key):
+    default, options = page.selectbox(key=key).value, page.selectbox(key=key).options
+    other = next(i for i in range(len(options)) if i != page.selectbox(key=key).index)
+    at = _send(page, key, options[other])  # the crafted path delivers what it sends
+    _ok(at)
+    assert at.selectbox(key=key).index == other
+    at = _send(at, key, "no such option")
+    _ok(at)
+    assert at.selectbox(key=key).value == default
+
+
+def test_the_tables_column_limits_are_the_librarys(page):
+    import json
+
+    from cnnviz.stack_builder import SETTING_RANGES
+
+    editor = page.data_editor[0]
+    config = json.loads(editor.proto.columns)
+    for label, setting in [("Kernel", "kernel"), ("Stride", "stride"), ("Padding", "padding"),
+                           ("Dilation (conv)", "dilation"), ("Channels (conv)", "channels")]:
+        column = next(c for c in config.values() if c.get("label") == label)
+        assert (column["type_config"]["min_value"], column["type_config"]["max_value"]) == SETTING_RANGES[setting]
