@@ -852,8 +852,9 @@ def polyglots() -> list[HostileFile]:
 def checkpoint_payloads(real: bytes, seed: int = 0) -> list[HostileFile]:
     """Damaged and hand-edited cnnviz checkpoints, built from ``real`` (a valid checkpoint's bytes).
 
-    Some stay loadable on purpose (changed weights, NaN weights, the legacy torch.save format):
-    the upload must then succeed; everything else must be refused with a sentence. Nothing here
+    Some stay loadable on purpose (changed weights, other dtypes): the upload must then
+    succeed; everything else (NaN weights and the legacy torch.save format too) must be refused
+    with a sentence. Nothing here
     carries code: a checkpoint that runs code is tests/test_checkpoints.py's business.
     """
     import torch

@@ -14,6 +14,12 @@ come from students' uploads, so this is the line of defence, not a nicety.
 
 Keys beyond the four are ignored on load, so that a later cnnviz can add some (an optimizer
 state, say) without older copies refusing the file.
+
+Before ``torch.load`` sees a file, its zip directory is checked (checkpoint_limits): a few
+stored entries of bounded size, nothing compressed. Files in torch's legacy format (before
+PyTorch 1.6, not a zip) are refused: they have no directory to check, and their reader
+allocates each tensor at the size the file claims and unpacks tar archives to disk before
+anything is verified. Nothing cnnviz or a current PyTorch writes is in that format.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import pickletools
 import re
 from pathlib import Path
 from typing import Any, BinaryIO, Sequence
@@ -28,6 +35,8 @@ from typing import Any, BinaryIO, Sequence
 import torch
 from torch import nn
 
+from cnnviz.models import checkpoint_limits as limits
+from cnnviz.models.checkpoint_limits import MAX_PARAMETERS, UNREADABLE
 from cnnviz.models.registry import get_model, list_models
 from cnnviz.paths import atomic_path
 
@@ -112,40 +121,89 @@ def save_checkpoint(
     return Path(path)
 
 
+def _code_refusal(culprit: str) -> CheckpointError:
+    """The sentence for a file whose pickle refers to ``culprit`` (e.g. "builtins.exec")."""
+    # A network class (torch's, torchvision's, ours or a script's own) means torch.save(model).
+    whole_model = culprit.startswith(("torch.nn.", "torchvision.", "cnnviz.", "__main__."))
+    reason = (
+        "it is a whole pickled model, as torch.save(model) writes; save it with "
+        "cnnviz's save_checkpoint instead"
+        if whole_model
+        else f"it refers to {limits.short(culprit)}, which could run code on this machine"
+    )
+    return CheckpointError(f"This checkpoint holds code or objects cnnviz refuses to load for safety ({reason}).")
+
+
+# The legacy format starts with a pickled magic number, and a raw pickle with code names it in
+# its first few opcodes: a megabyte is far more than either needs.
+_LEGACY_HEAD_BYTES = 2**20
+_INT_OPCODES = {"INT", "LONG", "LONG1", "LONG4", "BININT", "BININT1", "BININT2"}
+_CODE_OPCODES = {"REDUCE", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4"}
+
+
+def _non_zip_refusal(stream: BinaryIO) -> CheckpointError:
+    """Why a file that is not a zip is refused: legacy torch.save format, code, or not PyTorch.
+
+    Its first pickle is parsed opcode by opcode (pickletools builds no objects and imports
+    nothing), only to choose the sentence.
+    """
+    head = stream.read(_LEGACY_HEAD_BYTES)
+    strings: list[str] = []
+    try:
+        for opcode, argument, _ in pickletools.genops(io.BytesIO(head)):
+            if opcode.name == "GLOBAL":
+                return _code_refusal(str(argument).replace("__builtin__ ", "builtins ").replace(" ", "."))
+            if opcode.name == "STACK_GLOBAL":
+                return _code_refusal(".".join(strings[-2:]) if len(strings) >= 2 else "a Python object")
+            if opcode.name in _CODE_OPCODES:
+                return _code_refusal("a Python object")
+            if isinstance(argument, str):
+                strings.append(argument)
+            if opcode.name in _INT_OPCODES and argument == torch.serialization.MAGIC_NUMBER:
+                return CheckpointError(
+                    "This checkpoint is in PyTorch's old file format (from before version 1.6), which "
+                    "cnnviz does not open; load it in a current PyTorch and save it again."
+                )
+    except Exception:  # not a pickle at all: pickletools raises ValueError and others on garbage
+        pass
+    return CheckpointError(UNREADABLE)
+
+
 def _read(source: str | Path | bytes | BinaryIO, map_location: str | torch.device) -> Any:
-    """torch.load(weights_only=True) with every failure turned into a CheckpointError."""
+    """torch.load(weights_only=True) of a zip that passed the limits; every failure -> CheckpointError."""
     if isinstance(source, (str, os.PathLike)):
         if not Path(source).is_file():
             raise CheckpointError(f"There is no checkpoint file at {source}.")
-        stream: Any = source
+        stream: Any = open(source, "rb")
     elif isinstance(source, (bytes, bytearray, memoryview)):
         stream = io.BytesIO(bytes(source))
+    elif source.seekable():
+        stream = source
     else:
-        stream = source if source.seekable() else io.BytesIO(source.read())
+        # Read one byte past the limit, so that an endless stream is refused, not kept.
+        stream = io.BytesIO(source.read(limits.MAX_ARCHIVE_BYTES + 1))
     try:
+        start = stream.tell()
+        is_zip = stream.read(4) == b"PK\x03\x04"  # torch.load's own test for its zip format
+        stream.seek(start)
+        if not is_zip:
+            raise _non_zip_refusal(stream)
+        problem = limits.archive_problem(stream)
+        if problem is not None:
+            raise CheckpointError(problem)
         return torch.load(stream, map_location=map_location, weights_only=True)
+    except CheckpointError:
+        raise
     except pickle.UnpicklingError as error:
         refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
         if refused is None:
-            raise CheckpointError(
-                "This file is not a cnnviz checkpoint (it could not be read as a PyTorch file)."
-            ) from error
-        culprit = refused.group(1)
-        # A network class (torch's, torchvision's, ours or a script's own) means torch.save(model).
-        whole_model = culprit.startswith(("torch.nn.", "torchvision.", "cnnviz.", "__main__."))
-        reason = (
-            "it is a whole pickled model, as torch.save(model) writes; save it with "
-            "cnnviz's save_checkpoint instead"
-            if whole_model
-            else f"it refers to {culprit}, which could run code on this machine"
-        )
-        raise CheckpointError(
-            f"This checkpoint holds code or objects cnnviz refuses to load for safety ({reason})."
-        ) from error
+            raise CheckpointError(UNREADABLE) from error
+        raise _code_refusal(refused.group(1)) from error
     except Exception as error:  # torch raises RuntimeError, EOFError, ValueError... for damaged files
-        raise CheckpointError(
-            "This file is not a cnnviz checkpoint (it could not be read as a PyTorch file)."
-        ) from error
+        raise CheckpointError(UNREADABLE) from error
+    finally:
+        if stream is not source and isinstance(source, (str, os.PathLike)):
+            stream.close()
 
 
 def _first_mismatch(expected: dict[str, torch.Tensor], found: dict[str, Any]) -> str | None:
@@ -160,11 +218,17 @@ def _first_mismatch(expected: dict[str, torch.Tensor], found: dict[str, Any]) ->
             return f"'{key}' has shape {tuple(value.shape)} where the model needs {tuple(tensor.shape)}"
     for key in found:
         if key not in expected:
-            return f"it has a weight '{key}' that the model does not have"
+            # The file's own key: quoted short, as it may be anything.
+            if not isinstance(key, str):
+                return "it has a weight whose name is not text"
+            return f"it has a weight '{limits.short(key)}' that the model does not have"
     return None
 
 
-MAX_PARAMETERS = 200_000_000  # above the largest network in the registry (VGG-16, 138 M)
+def _refuse(problem: str | None) -> None:
+    """Raise CheckpointError(problem) when a check found one."""
+    if problem is not None:
+        raise CheckpointError(problem)
 
 
 def _build(name: str, settings: dict, device: torch.device) -> nn.Module:
@@ -193,8 +257,10 @@ def load_checkpoint(
         equal to the file's for files that save_checkpoint wrote.
 
     Raises:
-        CheckpointError: with one sentence for an unreadable file, a file holding code, an
-            unknown model, bad settings, wrong class names or weights that do not fit.
+        CheckpointError: with one sentence for an unreadable, compressed or legacy-format file,
+            a file holding code, an unknown model, bad settings, a network too costly to open
+            (see checkpoint_limits), wrong or overlong class names, absurd meta, or weights that
+            do not fit or are not finite.
     """
     payload = _read(source, map_location)
     if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
@@ -209,6 +275,8 @@ def load_checkpoint(
     config, classes, meta, state_dict = (payload[key] for key in ("config", "classes", "meta", "state_dict"))
     if not isinstance(config, dict) or not isinstance(config.get("name"), str):
         raise CheckpointError("This checkpoint's config does not name a model.")
+    # Bounded before any of it is quoted in a sentence or handed to a constructor.
+    _refuse(limits.json_problem(config, "config", max_values=limits.MAX_CONFIG_VALUES))
     name = config["name"]
     if name not in list_models():
         raise CheckpointError(
@@ -225,8 +293,12 @@ def load_checkpoint(
         settings["weights"] = None
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
         raise CheckpointError("This checkpoint's classes are not a list of names.")
-    # Check the settings on a skeleton first (the meta device holds shapes, no memory): a file
-    # asking for 2**40 outputs must get a sentence, not allocate the server out of memory.
+    _refuse(limits.classes_problem(classes))
+    _refuse(limits.meta_problem(meta))
+    # Sizes first, from the settings alone: an input_size of 2**30 must never reach a constructor.
+    _refuse(limits.settings_problem(name, settings, len(classes)))
+    # Then the settings on a skeleton (the meta device holds shapes, no memory): a file asking
+    # for 2**40 outputs must get a sentence, not allocate the server out of memory.
     skeleton = _build(name, settings, torch.device("meta"))
     if len(classes) != skeleton.num_classes:
         raise CheckpointError(
@@ -238,9 +310,12 @@ def load_checkpoint(
             f"This checkpoint's {name} would have {parameters:,} parameters; cnnviz opens networks of up "
             f"to {MAX_PARAMETERS:,} (VGG-16 has 138 million)."
         )
+    # A few parameters can still mean a huge forward pass (an 8192 px input, one channel).
+    _refuse(limits.cost_problem(name, skeleton))
     mismatch = _first_mismatch(skeleton.state_dict(), state_dict)
     if mismatch is not None:
         raise CheckpointError(f"This checkpoint is for {name} but its weights do not fit: {mismatch}.")
+    _refuse(limits.weights_problem(state_dict))
     model = _build(name, settings, torch.device("cpu"))
     try:
         model.load_state_dict(state_dict, strict=True)
