@@ -23,10 +23,12 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 from dashboard import internals
+from dashboard.upload_quota import QuotaUploadedFileManager
 
 if __name__ == "__main__":
     PagesManager.uses_pages_directory = False
     net_util.get_external_ip = lambda: None  # no lookup of the public address (see above)
     internals.refuse_client_cache_clearing()
+    internals.install_upload_manager(QuotaUploadedFileManager)  # uploads in memory within quotas
     sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parent / "app.py"), *sys.argv[1:]]
     sys.exit(cli.main())

@@ -1,0 +1,115 @@
+"""Each use of Streamlit's private APIs (dashboard.internals, and the upload manager that extends
+Streamlit's own) checked against the installed Streamlit: an upgrade that moves one fails here,
+loudly, instead of silently switching a protection off."""
+
+import inspect
+from types import SimpleNamespace
+
+import pytest
+
+
+def test_session_alive_finds_a_session_kept_for_its_tab_to_come_back(monkeypatch):
+    from streamlit import runtime
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+    from streamlit.runtime.session_manager import SessionInfo
+    from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
+
+    from dashboard import internals
+
+    assert "self._session_mgr" in inspect.getsource(Runtime.__init__)
+    storage = MemorySessionStorage()
+    manager = WebsocketSessionManager(storage, None, None, None)
+    storage.save(SessionInfo(client=None, session=SimpleNamespace(id="waiting")))
+    instance = SimpleNamespace(is_active_session=lambda session: False, _session_mgr=manager)
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: instance)
+    assert internals.session_alive("waiting")
+    assert not internals.session_alive("forgotten")
+
+
+@pytest.fixture
+def restored_upload_internals(monkeypatch):
+    """Undo install_upload_manager after the test."""
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.web.server import server
+
+    monkeypatch.setattr(server, "MemoryUploadedFileManager", server.MemoryUploadedFileManager)
+    monkeypatch.setattr(AppSession, "_handle_file_urls_request", AppSession._handle_file_urls_request)
+
+
+def test_the_server_builds_its_upload_manager_from_the_name_install_replaces(restored_upload_internals):
+    from streamlit.web.server import server
+
+    from dashboard import internals
+    from dashboard.upload_quota import QuotaUploadedFileManager
+
+    assert "MemoryUploadedFileManager(UPLOAD_FILE_ENDPOINT)" in inspect.getsource(server.Server.__init__)
+    internals.install_upload_manager(QuotaUploadedFileManager)
+    internals.install_upload_manager(QuotaUploadedFileManager)  # idempotent
+    assert server.MemoryUploadedFileManager is QuotaUploadedFileManager
+
+
+def test_a_refused_file_url_request_answers_with_the_sentence(restored_upload_internals):
+    from streamlit.proto.Common_pb2 import FileURLsRequest
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.uploaded_file_manager import UploadFileUrlInfo
+
+    from cnnviz.upload_store import UploadRefused
+    from dashboard import internals
+    from dashboard.upload_quota import QuotaUploadedFileManager
+
+    internals.install_upload_manager(QuotaUploadedFileManager)
+    sent = []
+
+    class Manager:
+        refuse = True
+
+        def get_upload_urls(self, session_id, file_names):
+            if self.refuse:
+                raise UploadRefused("The server is full.")
+            return [UploadFileUrlInfo("f1", "/up/s/f1", "/up/s/f1")]
+
+    session = SimpleNamespace(id="s", _uploaded_file_mgr=Manager(), _enqueue_forward_msg=sent.append)
+    request = FileURLsRequest(request_id="r1", file_names=["photo.png"], session_id="s")
+    AppSession._handle_file_urls_request(session, request)
+    assert sent[-1].file_urls_response.response_id == "r1"
+    assert sent[-1].file_urls_response.error_msg == "The server is full."
+    session._uploaded_file_mgr.refuse = False
+    AppSession._handle_file_urls_request(session, request)
+    assert [u.file_id for u in sent[-1].file_urls_response.file_urls] == ["f1"]
+    assert not sent[-1].file_urls_response.error_msg
+
+
+def test_the_browser_shows_a_file_url_error_and_the_upload_route_uses_the_runtimes_manager():
+    from pathlib import Path
+
+    import streamlit
+    from streamlit.web.server.starlette import starlette_app, starlette_routes
+
+    bundle = "".join(p.read_text(errors="ignore") for p in
+                     (Path(streamlit.__file__).parent / "static" / "static" / "js").glob("index.*.js"))
+    assert "errorMsg?" in bundle and "reject(e.errorMsg)" in bundle  # onFileURLsResponse
+    assert "runtime.uploaded_file_mgr" in inspect.getsource(starlette_app)
+    assert "upload_mgr.add_file(" in inspect.getsource(starlette_routes.create_upload_routes)
+
+
+def test_the_upload_manager_overrides_what_streamlit_calls():
+    from streamlit.elements.widgets import file_uploader
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+    from dashboard.upload_quota import QuotaUploadedFileManager
+
+    expected = {
+        "__init__": ["self", "upload_endpoint"],
+        "get_files": ["self", "session_id", "file_ids"],
+        "add_file": ["self", "session_id", "file"],
+        "remove_file": ["self", "session_id", "file_id"],
+        "remove_session_files": ["self", "session_id"],
+        "get_upload_urls": ["self", "session_id", "file_names"],
+    }
+    for name, parameters in expected.items():
+        assert list(inspect.signature(getattr(MemoryUploadedFileManager, name)).parameters) == parameters, name
+        assert name in QuotaUploadedFileManager.__dict__, name
+    # "Last fetched" means "a widget still refers to it": the uploader fetches on every run.
+    assert "uploaded_file_mgr.get_files(" in inspect.getsource(file_uploader._get_upload_files)
