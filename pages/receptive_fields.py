@@ -12,6 +12,7 @@ from cnnviz.figures import receptive_figures as figs
 from cnnviz.models import CheckpointError, list_models, model_spec
 from cnnviz.receptive import ReceptiveFieldError
 from cnnviz.stack_builder import StackLayer
+from dashboard.markup import escape
 
 DEFAULT_NETWORK = "resnet18"
 SOURCES = ("Bundled photo", "Upload a photo")
@@ -303,7 +304,7 @@ with tab_lesson:
     try:
         lesson = stack_builder.stacked_versus_single(channels=lesson_channels, input_size=32)
     except ReceptiveFieldError as error:
-        st.error(str(error))
+        st.error(escape(str(error)))
     else:
         presentation.plot(figs.stack_lesson_chart(lesson), width="stretch", key="rf_lesson_chart")
         st.dataframe(
@@ -335,6 +336,9 @@ PRESETS = {
         StackLayer("max pool", 2, 2, 0), StackLayer("conv", 5, 1, 0, 1, 32), StackLayer("max pool", 2, 2, 0),
     ],
 }
+
+
+EDITS_UNREADABLE = "The table's edits could not be read, so it starts again from the preset."
 
 
 def _number_column(label: str, setting: str):
@@ -371,7 +375,7 @@ def _edited_rows(preset: str) -> list[dict]:
     except (AttributeError, IndexError, KeyError, OverflowError, TypeError, ValueError):  # what pandas raises
         generation += 1
         st.session_state["rf_builder_generation"] = generation
-        st.error("The table's edits could not be read, so it starts again from the preset.")
+        st.error(escape(EDITS_UNREADABLE))
         return editor()
 
 
@@ -397,7 +401,7 @@ def builder_view() -> None:
             in_channels, size,
         )
     except ReceptiveFieldError as error:
-        st.error(str(error))
+        st.error(escape(str(error)))  # it may quote what the client sent
         return
     fields = report.fields
     st.dataframe(

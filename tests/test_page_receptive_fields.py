@@ -2,6 +2,8 @@
 
 import pytest
 
+from dashboard.markup import escape
+
 
 @pytest.fixture
 def page(app_test, monkeypatch, tmp_path):
@@ -62,16 +64,16 @@ def test_resnet18_another_layer_and_unit(page):
 def test_builder_with_an_invalid_stack_names_the_layer_and_why(page):
     page.selectbox(key="rf_builder_preset").set_value("Too many poolings (invalid on 32 x 32)").run()
     assert not page.exception
-    assert [e.value for e in page.error] == [
+    assert [e.value for e in page.error] == [escape(
         "Layer 6 (max pool 2x2, stride 2, padding 0): its input is only 1x1 (plus padding 0 on each side), "
         "smaller than the 2x2 window, so its output would be empty."
-    ]
+    )]
     page.selectbox(key="rf_builder_preset").set_value("VGG-like: conv, conv, pool, twice").run()
     _ok(page)
     assert "the last layer's units each see **16 px**" in _text(page)
     page.number_input(key="rf_builder_size").set_value(2).run()
     assert not page.exception
-    assert page.error[0].value.startswith("Layer 6 (max pool 2x2")
+    assert page.error[0].value.startswith(escape("Layer 6 (max pool 2x2"))
 
 
 def test_count_tab_shows_the_table_and_the_comparison(page):
@@ -160,6 +162,8 @@ CRAFTED = [
     ({"edited_rows": {1: {"stride": -3}}}, "Layer 2: the stride must be a whole number between 1 and 8; got -3."),
     ({"edited_rows": {3: {"dilation": 99}}}, "Layer 4: the dilation must be a whole number between 1 and 16; got 99."),
     ({"edited_rows": {4: {"kind": "deconv"}}}, "Layer 5: the kind must be one of conv, max pool, avg pool; got 'deconv'."),
+    ({"edited_rows": {4: {"kind": "[a](http://x.y)"}}},  # quoted as text, not a link
+     "Layer 5: the kind must be one of conv, max pool, avg pool; got '[a](http://x.y)'."),
     ({"added_rows": [{"kind": "conv", "kernel": 3, "channels": 8}] * 1000},
      "A stack can have at most 32 layers; this one has 1,006."),
     # Edits Streamlit itself cannot apply: rows or columns that do not exist, a malformed state.
@@ -179,7 +183,7 @@ def test_a_crafted_table_ends_in_one_sentence(app_test, monkeypatch, tmp_path, c
     app_test.session_state[EDITOR] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **state}
     at = app_test.run()
     assert not at.exception, at.exception[0].value
-    assert [e.value for e in at.error] == [sentence]
+    assert [e.value for e in at.error] == [escape(sentence)]
     if sentence.startswith("The table's edits"):  # and the preset's stack is shown again
         assert "the last layer's units each see **16 px**" in _text(at)
         at.run()
