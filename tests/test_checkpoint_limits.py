@@ -9,6 +9,7 @@ shipped with cnnviz may be refused.
 from __future__ import annotations
 
 import io
+import struct
 import subprocess
 import sys
 import textwrap
@@ -234,6 +235,38 @@ def test_a_zip_with_thousands_of_entries_is_refused(torch_load_calls):
     message = refusal(data)
     assert message.startswith("This checkpoint file lists 2,5") and message.endswith(
         "parts; a cnnviz checkpoint has at most 2,000, so cnnviz refuses it.")
+    assert torch_load_calls == []
+
+
+def with_aliases(data: bytes, name: str, copies: int) -> bytes:
+    """``data`` (a zip without zip64 records) with ``copies`` more directory entries pointing at
+    the stored bytes of entry ``name``: overlapping entries, whose bytes are read many times."""
+    eocd_at = data.rindex(b"PK\x05\x06")
+    eocd = bytearray(data[eocd_at:])
+    entries, directory_size, directory_at = struct.unpack_from("<HLL", eocd, 10)
+    directory = data[directory_at:directory_at + directory_size]
+    at = 0
+    while at < len(directory):
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", directory, at + 28)
+        end = at + 46 + name_length + extra_length + comment_length
+        if directory[at + 46:at + 46 + name_length].decode() == name:
+            record = directory[at:end]
+            break
+        at = end
+    aliases = b"".join(record[:46] + f"{i:0{name_length}d}".encode() + record[46 + name_length:]
+                       for i in range(copies))
+    struct.pack_into("<HHL", eocd, 8, entries + copies, entries + copies, directory_size + len(aliases))
+    return data[:directory_at] + directory + aliases + bytes(eocd)
+
+
+def test_entries_that_overlap_are_refused(torch_load_calls):
+    # lenet5's c5 weights are 192 KB of its 247 KB; three more names for them read 800 KB.
+    data = rezipped(checkpoint_bytes(payload_of("lenet5")))
+    infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    biggest = max(infos, key=lambda info: info.file_size)
+    overlapping = with_aliases(data, biggest.filename, copies=3)
+    assert len(zipfile.ZipFile(io.BytesIO(overlapping)).infolist()) == len(infos) + 3
+    assert refusal(overlapping) == "This file is not a cnnviz checkpoint (it could not be read as a PyTorch file)."
     assert torch_load_calls == []
 
 

@@ -171,18 +171,20 @@ def _non_zip_refusal(stream: BinaryIO) -> CheckpointError:
 
 def _read(source: str | Path | bytes | BinaryIO, map_location: str | torch.device) -> Any:
     """torch.load(weights_only=True) of a zip that passed the limits; every failure -> CheckpointError."""
-    if isinstance(source, (str, os.PathLike)):
-        if not Path(source).is_file():
-            raise CheckpointError(f"There is no checkpoint file at {source}.")
-        stream: Any = open(source, "rb")
-    elif isinstance(source, (bytes, bytearray, memoryview)):
-        stream = io.BytesIO(bytes(source))
-    elif source.seekable():
-        stream = source
-    else:
-        # Read one byte past the limit, so that an endless stream is refused, not kept.
-        stream = io.BytesIO(source.read(limits.MAX_ARCHIVE_BYTES + 1))
+    is_path = isinstance(source, (str, os.PathLike))
+    if is_path and not Path(source).is_file():
+        raise CheckpointError(f"There is no checkpoint file at {source}.")
+    stream: Any = None
     try:
+        if is_path:
+            stream = open(source, "rb")
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            stream = io.BytesIO(bytes(source))
+        elif source.seekable():
+            stream = source
+        else:
+            # One byte past the limit, so that an endless stream is refused, not kept.
+            stream = io.BytesIO(source.read(limits.MAX_ARCHIVE_BYTES + 1))
         start = stream.tell()
         is_zip = stream.read(4) == b"PK\x03\x04"  # torch.load's own test for its zip format
         stream.seek(start)
@@ -202,7 +204,7 @@ def _read(source: str | Path | bytes | BinaryIO, map_location: str | torch.devic
     except Exception as error:  # torch raises RuntimeError, EOFError, ValueError... for damaged files
         raise CheckpointError(UNREADABLE) from error
     finally:
-        if stream is not source and isinstance(source, (str, os.PathLike)):
+        if is_path and stream is not None:
             stream.close()
 
 
