@@ -116,15 +116,23 @@ class StreamlitSession:
 
     # -- connection -----------------------------------------------------------------------
 
-    def open(self, url_path: str = "") -> "StreamlitSession":
-        """Load the page's HTML and open the websocket, as a browser opening ``/<url_path>`` does."""
+    def open(self, url_path: str = "", xsrf: str | None = None) -> "StreamlitSession":
+        """Load the page's HTML and open the websocket, as a browser opening ``/<url_path>`` does.
+
+        Args:
+            xsrf: the XSRF cookie of another session, to open this one as another tab of the same
+                browser (tabs share their cookies); None gets a cookie of its own.
+        """
         from websockets.sync.client import connect
 
         with urllib.request.urlopen(f"{self.base_url}/{url_path}", timeout=30) as response:
             response.read()
-        with urllib.request.urlopen(f"{self.base_url}/_stcore/health", timeout=30) as response:
+        request = urllib.request.Request(f"{self.base_url}/_stcore/health",
+                                         headers={"Cookie": f"{XSRF_COOKIE}={xsrf}"} if xsrf else {})
+        with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
-            xsrf = _cookie(response.headers.get_all("Set-Cookie") or [], XSRF_COOKIE)
+            xsrf = _cookie(response.headers.get_all("Set-Cookie") or [], XSRF_COOKIE) or xsrf
+        self.xsrf = xsrf
         subprotocols = [SUBPROTOCOL] + ([xsrf] if xsrf else [])
         headers = {"Cookie": f"{XSRF_COOKIE}={xsrf}"} if xsrf else {}
         self._socket = connect(
@@ -177,11 +185,9 @@ class StreamlitSession:
                 return element.button.id
         raise LookupError(f"no button labelled {label!r} on /{self._url_path}")
 
-    def _run(self, trigger: str | None = None) -> Render:
+    def _rerun_message(self, trigger: str | None = None):
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
-        if self._socket is None:
-            self.open(self._url_path)
         message = BackMsg()
         state = message.rerun_script
         state.query_string = self._query
@@ -192,6 +198,37 @@ class StreamlitSession:
         context = state.context_info
         context.url = f"{self.base_url}/{self._url_path}" + (f"?{self._query}" if self._query else "")
         context.timezone, context.locale = "UTC", "en-US"
+        return message
+
+    # -- what a crafted client sends --------------------------------------------------------
+
+    def send_reruns(self, count: int) -> None:
+        """Send ``count`` rerun requests of the current page back to back, reading no answer."""
+        data = self._rerun_message().SerializeToString()
+        for _ in range(count):
+            self._socket.send(data)
+
+    def send_clear_cache(self) -> None:
+        """Ask the server to clear its caches, as the app menu's "Clear cache" does."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        message = BackMsg()
+        message.clear_cache = True
+        self._socket.send(message.SerializeToString())
+
+    def drain(self, seconds: float) -> None:
+        """Read and forget whatever the server sends for ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                self._socket.recv(timeout=left)
+            except TimeoutError:
+                return
+
+    def _run(self, trigger: str | None = None) -> Render:
+        if self._socket is None:
+            self.open(self._url_path)
+        message = self._rerun_message(trigger)
         render = Render(self._url_path)
         start = time.perf_counter()
         self._socket.send(message.SerializeToString())
