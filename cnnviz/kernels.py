@@ -173,7 +173,7 @@ def make_kernel(name: str, height: int = 3, width: int = 3) -> np.ndarray:
     return kernel
 
 
-def grid_from_table(values, what: str = "grid") -> np.ndarray:
+def grid_from_table(values, what: str = "grid", shape: tuple[int, int] | None = None) -> np.ndarray:
     """Turn an edited table (rows of numbers, possibly with blanks) into a float32 array.
 
     Blank cells (None, NaN: a cleared cell in st.data_editor) count as 0, so that half-typed edits
@@ -182,19 +182,27 @@ def grid_from_table(values, what: str = "grid") -> np.ndarray:
     Args:
         values: 2-D nested sequence or array, shape (H, W).
         what: the word used in the error message ("kernel", "input grid").
+        shape: the (H, W) the table must keep. The editor offers no way to add or delete rows,
+            but a crafted client can still send row additions, and the server applies them.
 
     Returns:
         float32 array (H, W).
 
     Raises:
-        KernelPresetError: not 2-D, or a value that is not a finite number.
+        KernelPresetError: not 2-D, not of ``shape``, or a value that is not a finite number.
     """
+    if shape is not None and len(values) != shape[0]:  # before any conversion: rows can be many
+        raise KernelPresetError(f"The {what} must keep its {shape[0]} x {shape[1]} cells; "
+                                f"it was sent with {len(values)} rows.")
     try:
         array = np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise KernelPresetError(f"Every cell of the {what} must be a number.") from None
     if array.ndim != 2 or array.size == 0:
         raise KernelPresetError(f"The {what} must be a non-empty table of rows and columns.")
+    if shape is not None and array.shape != tuple(shape):
+        raise KernelPresetError(f"The {what} must keep its {shape[0]} x {shape[1]} cells; "
+                                f"it was sent as {array.shape[0]} x {array.shape[1]}.")
     array = np.where(np.isnan(array), 0.0, array)
     if not np.isfinite(array).all():
         raise KernelPresetError(f"Every cell of the {what} must be a finite number.")

@@ -142,3 +142,13 @@ def test_one_d_presets_and_rgb_patch():
     assert np.count_nonzero(difference) == 4  # two samples around each of the two steps
     patch = kernels.example_rgb_patch(5)
     assert patch.shape == (3, 5, 5) and patch[0, 0, 0] == 9 and patch[2, 4, 0] == 8
+
+
+def test_a_table_sent_with_rows_the_editor_cannot_add_is_refused_before_it_is_read():
+    # A crafted client can send row additions to a fixed-size editor; the server applies them.
+    grid = kernels.grid_from_table([[1, 2], [3, 4]], "input grid", shape=(2, 2))
+    assert grid.shape == (2, 2)
+    with pytest.raises(kernels.KernelPresetError, match=r"The input grid must keep its 5 x 5 cells; it was sent with 100000 rows\."):
+        kernels.grid_from_table([[0] * 5] * 100_000, "input grid", shape=(5, 5))
+    with pytest.raises(kernels.KernelPresetError, match=r"The kernel must keep its 3 x 3 cells; it was sent as 3 x 4\."):
+        kernels.grid_from_table([[0] * 4] * 3, "kernel", shape=(3, 3))
