@@ -7,7 +7,8 @@ anywhere is usable everywhere.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -27,13 +28,56 @@ class TrainedModel:
     test_accuracy: float | None  # in [0, 1]
     num_parameters: int
     classes: tuple[str, ...]
+    # What tells this checkpoint from the others: the file's stem, or for a run (every run's
+    # file is runs/<run id>/model.pt) when and which, e.g. "trained here 2026-11-23 14:05 (3fa2c1)".
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        """The one identity of this checkpoint in every menu: its path."""
+        return str(self.path)
 
     @property
     def label(self) -> str:
-        """A one-line name for menus, e.g. "lenet5 on fashion-mnist, 90.9% (shipped)"."""
+        """A one-line name for menus, unique among list_trained_models' entries.
+
+        E.g. "lenet5-fashion-mnist: lenet5 on fashion-mnist, 90.9% (shipped)", or for a run
+        "lenet5 on fashion-mnist, 89.1%, trained here 2026-11-23 14:05 (3fa2c1)". Plain text:
+        where markdown shows it, escape it (it holds a file's name and a checkpoint's meta).
+        """
         acc = f", {self.test_accuracy:.1%}" if self.test_accuracy is not None else ""
         on = f" on {self.dataset}" if self.dataset else ""
-        return f"{self.path.stem}: {self.model_name}{on}{acc} ({self.source})"
+        if self.source == "trained here":
+            return f"{self.model_name}{on}{acc}, {self.name or _run_name(self.path)}"
+        return f"{self.name or self.path.stem}: {self.model_name}{on}{acc} ({self.source})"
+
+
+# A run's folder, as cnnviz.runs names it: 20261123-140512-lenet5-fashion-mnist-3fa2c1.
+_RUN_FOLDER = re.compile(r"(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-.*-([0-9a-f]{6})")
+
+
+def _run_name(path: Path) -> str:
+    """When and which run wrote runs/<run id>/model.pt, readable; any other folder by its name."""
+    folder = path.parent.name
+    found = _RUN_FOLDER.fullmatch(folder)
+    if found is None:
+        return f"trained here ({folder})"
+    year, month, day, hour, minute, _, run = found.groups()
+    return f"trained here {year}-{month}-{day} {hour}:{minute} ({run})"
+
+
+def _with_unique_labels(models: list[TrainedModel]) -> list[TrainedModel]:
+    """Number the names of models whose labels coincide, so that no menu entry hides another."""
+    seen: set[str] = set()
+    unique = []
+    for model in models:
+        candidate, number = model, 2
+        while candidate.label in seen:
+            candidate = replace(model, name=f"{model.name} ({number})")
+            number += 1
+        seen.add(candidate.label)
+        unique.append(candidate)
+    return unique
 
 
 def describe_checkpoint(path: str | Path, source: str) -> TrainedModel:
@@ -56,6 +100,7 @@ def describe_checkpoint(path: str | Path, source: str) -> TrainedModel:
         test_accuracy=float(accuracy) if isinstance(accuracy, (int, float)) else None,
         num_parameters=count_parameters(model),
         classes=tuple(model.classes),
+        name=_run_name(path) if source == "trained here" else path.stem,
     )
 
 
@@ -75,13 +120,16 @@ def list_trained_models(uploaded: Iterable[str | Path] = ()) -> tuple[list[Train
     found += [(p, "shipped") for p in sorted(paths.PRETRAINED_DIR.glob("*.pt"))]
     found += [(p, "trained here") for p in sorted(paths.runs_dir().glob("*/model.pt"))]
     found += [(Path(p), "uploaded") for p in uploaded]
-    models, problems = [], []
+    models, problems, seen = [], [], set()
     for path, source in found:
+        if path in seen:  # an upload of a file that is listed already
+            continue
+        seen.add(path)
         try:
             models.append(describe_checkpoint(path, source))
         except (CheckpointError, OSError) as err:
             problems.append(f"{path.name}: {err}")
-    return models, problems
+    return _with_unique_labels(models), problems
 
 
 def store_upload(data: bytes, client: str = "", in_use: Iterable[str | Path] = ()) -> Path:

@@ -13,6 +13,7 @@ import shared_links
 from cnnviz import adversarial, data, images
 from cnnviz.figures import adversarial_figures as figs
 from cnnviz.models import CheckpointError
+from dashboard.markup import escape
 
 METHOD_NAMES = {"FGSM": "fgsm", "PGD": "pgd"}
 EPSILON_SETS = {
@@ -47,7 +48,7 @@ st.info(
 
 models, problems = app_cache.trained_models(app_cache.session_uploads())
 for problem in problems:
-    st.caption(f"Skipped a checkpoint: {problem}")
+    st.caption(f"Skipped a checkpoint: {escape(problem)}")
 if not models:
     st.info(
         "No trained model is available yet. Train one on the Training page (a LeNet-5 on "
@@ -68,17 +69,13 @@ def short_names(found) -> dict[str, str]:
         name, number = base, 2
         while name in names.values():
             name, number = f"{base} ({number})", number + 1
-        names[str(m.path)] = name
+        names[m.key] = name
     return names
 
 
 names = short_names(models)
-by_path = {str(m.path): m for m in models}
-labels = {
-    path: f"{names[path]}: {m.model_name}" + (f" on {m.dataset}" if m.dataset else "")
-    + (f", {m.test_accuracy:.1%}" if m.test_accuracy is not None else "") + f" ({m.source})"
-    for path, m in by_path.items()
-}
+by_path = {m.key: m for m in models}
+labels = {m.key: m.label for m in models}  # the one label every page's menu shows
 
 
 def load(path: str):
@@ -86,7 +83,7 @@ def load(path: str):
     try:
         return app_cache.adversarial_network(app_cache.adversarial_model_key(path))
     except (CheckpointError, OSError) as err:
-        st.error(f"{by_path[path].path.name} cannot be used: {err}")
+        st.error(escape(f"{by_path[path].path.name} cannot be used: {err}"))
         return None
 
 
@@ -125,15 +122,15 @@ if model is not None:
         source = st.radio("Image", SOURCES, horizontal=True, key="adv_source", bind=shared_links.BIND)
         image, label, note = None, None, ""
         if source == "A test image" and test_set is None:
-            st.warning(f"The test set is not available: {test_problem}")
+            st.warning(escape(f"The test set is not available: {test_problem}"))
         elif source == "A test image":
             wanted = st.selectbox("Class", range(len(classes)), format_func=lambda k: classes[k], key="adv_class", bind=shared_links.BIND)
             positions = (test_set.test_labels == wanted).nonzero().flatten()  # test-set indices of that class
             if len(positions) == 0:
-                st.warning(f"The test set has no {classes[wanted]}; pick another class.")
+                st.warning(escape(f"The test set has no {classes[wanted]}; pick another class."))
             else:
                 # One widget per class: classes of different sizes must not share a bounded value.
-                which = st.number_input(f"Which {classes[wanted]} (0 to {len(positions) - 1})", 0,
+                which = st.number_input(escape(f"Which {classes[wanted]} (0 to {len(positions) - 1})"), 0,
                                         len(positions) - 1, 0, key=f"adv_which_{wanted}", bind=shared_links.BIND)
                 index = int(positions[int(which)])
                 image = data.to_float(test_set.test_images[index : index + 1])  # (1, C, H, W)
@@ -169,7 +166,7 @@ if model is not None:
             except images.ImageError as err:
                 st.error(str(err))
         if note:
-            st.caption(note)
+            st.caption(escape(note))  # names a class of the checkpoint
 
     with attack_col:
         method = METHOD_NAMES[st.radio("Attack", list(METHOD_NAMES), horizontal=True, key="adv_method", bind=shared_links.BIND)]
@@ -209,8 +206,9 @@ if model is not None:
             verdict = "fooled" if fooled else "held"
             cols = st.columns(4)
             quiet = {"delta_color": "off", "delta_arrow": "off"}
-            cols[0].metric("Prediction before", classes[before], f"{p_before:.1%} sure", **quiet)
-            cols[1].metric("Prediction after", classes[after], f"{p_after:.1%} sure ({verdict})",
+            # Metric values are markdown, and class names come from the checkpoint.
+            cols[0].metric("Prediction before", escape(classes[before]), f"{p_before:.1%} sure", **quiet)
+            cols[1].metric("Prediction after", escape(classes[after]), f"{p_after:.1%} sure ({verdict})",
                            delta_color="red" if fooled else "green", delta_arrow="off")
             cols[2].metric("L∞ size of the change", f"{result.linf:.4f}", f"{result.linf * 255:.1f}/255", **quiet)
             cols[3].metric("L2 size of the change", f"{result.l2:.3f}", f"over {result.original.size:,} values",
@@ -296,14 +294,14 @@ elif settings:
             continue
         dataset = by_path[path].dataset
         if not dataset:
-            st.error(f"{by_path[path].path.name} does not say which dataset it was trained on, so it cannot be swept.")
+            st.error(escape(f"{by_path[path].path.name} does not say which dataset it was trained on, so it cannot be swept."))
             continue
         datasets[path] = dataset
         jobs += [(path, method) for method in settings["methods"]]
     if len(set(datasets.values())) > 1:
         st.warning(
             "The two models were trained on different datasets ("
-            + " and ".join(sorted(set(datasets.values())))
+            + " and ".join(escape(name) for name in sorted(set(datasets.values())))
             + "), so each is measured on its own test set: compare the curves with care."
         )
     bar = st.progress(0.0, text="Attacking the test set...") if run and jobs else None
@@ -311,7 +309,7 @@ elif settings:
     for number, (path, method) in enumerate(jobs):
         report = None
         if bar is not None:
-            text = f"Attacking the test set: {names[path]}, {method.upper()} ({number + 1} of {len(jobs)})"
+            text = f"Attacking the test set: {escape(names[path])}, {method.upper()} ({number + 1} of {len(jobs)})"
             report = app_cache.adversarial_progress(bar, number / len(jobs), 1 / len(jobs), text)
         try:
             sweep = app_cache.adversarial_sweep(
@@ -320,7 +318,7 @@ elif settings:
             )
             results.append((path, sweep))
         except (data.DatasetUnavailable, adversarial.AttackError, OSError) as err:
-            st.error(f"{by_path[path].path.name}: {err}")
+            st.error(escape(f"{by_path[path].path.name}: {err}"))
     if bar is not None:
         bar.empty()
     if results:
@@ -353,7 +351,7 @@ elif settings:
         )
         st.subheader("The same test images at each ε")
         st.caption("Each title is the network's prediction and its confidence: green while it is right, red once fooled.")
-        tabs = st.tabs([f"{names[path]}: {sweep.method.upper()}" for path, sweep in results])
+        tabs = st.tabs([escape(f"{names[path]}: {sweep.method.upper()}") for path, sweep in results])
         for tab, (path, sweep) in zip(tabs, results):
             with tab:
                 presentation.plot(

@@ -5,6 +5,7 @@ import streamlit as st
 import app_cache
 from cnnviz import catalog, data, devices
 from cnnviz.models import CheckpointError
+from dashboard.markup import escape
 from navigation import PAGES
 
 st.title("cnnviz: see how convolutional networks work")
@@ -60,7 +61,7 @@ with right:
         st.dataframe(
             [
                 {
-                    "Model": m.path.stem,
+                    "Model": m.label,  # the name every page's model menu shows
                     "Architecture": m.model_name,
                     "Dataset": m.dataset,
                     "Test accuracy": f"{m.test_accuracy:.1%}" if m.test_accuracy is not None else "",
@@ -75,7 +76,7 @@ with right:
     else:
         st.info("No trained model yet. Train one, or upload a checkpoint below.")
     for problem in problems:
-        st.warning(problem)
+        st.warning(escape(problem))  # a file's name and its error sentence: text, not markup
 
     st.subheader("Use your own checkpoint")
     upload = st.file_uploader(
