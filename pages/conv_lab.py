@@ -18,6 +18,7 @@ import presentation
 import shared_links
 from cnnviz import conv, images, kernels
 from cnnviz.figures import conv_figures
+from dashboard.markup import escape
 
 OPERATIONS = {
     "Convolution": "conv",
@@ -376,7 +377,7 @@ with tab_1d:
         kernel_1d = kernels.numbers_from_text(kernel_text, "kernel", longest=9)
         output_1d = conv.conv1d(signal, kernel_1d, stride_1d, padding_1d, dilation_1d)
     except (kernels.KernelPresetError, conv.ConvSettingsError) as error:
-        st.error(str(error), icon=":material/block:")
+        st.error(escape(error), icon=":material/block:")  # it quotes what was typed
     else:
         n_out = len(output_1d)
         position_1d = st.slider("Output position n", 0, n_out - 1, 0, key="conv1d_position", bind=shared_links.BIND) if n_out > 1 else 0

@@ -12,6 +12,7 @@ import shared_links
 from cnnviz import activations, attribution, data, images, learned_kernels, metrics
 from cnnviz.figures import inside_figures as figs
 from cnnviz.models import CheckpointError, list_models, model_spec
+from dashboard.markup import escape
 
 VIEWS = ("Layer outputs", "Kernels", "Attribution", "Confusion matrix")
 SOURCES = ("Test-set image", "Bundled photo", "Upload a photo")
@@ -43,7 +44,7 @@ def _choose_network() -> str | None:
     """The model key of the chosen network, or None when nothing can be loaded."""
     trained, problems = app_cache.trained_models(app_cache.session_uploads())
     for problem in problems:
-        st.warning(f"Skipped a checkpoint: {problem}")
+        st.warning(f"Skipped a checkpoint: {escape(problem)}")
     options: dict[str, str] = {}
     for entry in trained:
         try:
@@ -71,7 +72,7 @@ model_key = _choose_network()
 try:
     network = app_cache.inside_network(model_key)
 except (CheckpointError, ValueError) as error:
-    st.error(f"This network cannot be opened: {error}")
+    st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
     st.stop()
 model, classes, dataset_name = network["model"], network["classes"], network["dataset"]
 channels, height, width = model.input_shape
@@ -83,7 +84,8 @@ if dataset_name:
     try:
         dataset = data.load_dataset(dataset_name)
     except (data.DatasetUnavailable, ValueError) as error:
-        st.warning(f"The test set of this model is not available here, so the confusion matrix and test images are off: {error}")
+        st.warning(escape(f"The test set of this model is not available here, so the confusion matrix and test "
+                          f"images are off: {error}"))  # names the checkpoint's dataset
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,9 +182,10 @@ with middle:
     st.caption(f"{width} x {height}, {'grayscale' if channels == 1 else 'RGB'}. {prepared.note}")
 with right:
     st.subheader("Prediction")
-    verdict = f"**{classes[predicted]}** with {probabilities[predicted]:.1%}"
+    # Class names come from the checkpoint: shown as text.
+    verdict = f"**{escape(classes[predicted])}** with {probabilities[predicted]:.1%}"
     if true_label is not None:
-        verdict += " (right)" if predicted == true_label else f" (wrong: it is **{classes[true_label]}**)"
+        verdict += " (right)" if predicted == true_label else f" (wrong: it is **{escape(classes[true_label])}**)"
     st.markdown(f"The network says {verdict}.")
     top_k = st.slider("Classes shown (top-k)", 1, len(classes), min(10, len(classes)), key="inside_top_k", bind=shared_links.BIND)
     presentation.plot(figs.probability_bars(probabilities, classes, true_label=true_label, top_k=top_k),
@@ -378,13 +381,14 @@ def _confusion_view() -> None:
     predicted_name = b.selectbox("Predicted class", classes, key="inside_cell_predicted", bind=shared_links.BIND)
     actual, predicted_class = classes.index(actual_name), classes.index(predicted_name)
     indices = metrics.mistakes(probabilities_all, targets, actual, predicted_class)
-    st.markdown(f"**{len(indices)}** test images of *{actual_name}* predicted as *{predicted_name}*, most confident first.")
+    st.markdown(f"**{len(indices)}** test images of *{escape(actual_name)}* predicted as *{escape(predicted_name)}*, "
+                "most confident first.")
     shown = indices[:GALLERY_SIZE].tolist()
     columns = st.columns(8)
     for slot, index in enumerate(shown):
         with columns[slot % 8]:
             st.image(_enlarged(_to_pil(dataset.test_images[index]), 112), width="stretch",
-                     caption=f"#{index}: {probabilities_all[index, predicted_class]:.0%} {predicted_name}")
+                     caption=escape(f"#{index}: {probabilities_all[index, predicted_class]:.0%} {predicted_name}"))
             st.button("Explain", key=f"inside_explain_{index}", on_click=_open_in_attribution, args=(index,),
                       help="Open this image in the attribution view")
 

@@ -79,3 +79,26 @@ def test_plain_words_and_numbers_stay_readable():
 
 def test_line_breaks_and_indentation_fold_into_one_space():
     assert escape("a\n\n    b\r\nc\u2028d\t e") == "a b c d e"
+
+
+def test_figures_show_class_names_as_text_not_plotly_html():
+    # Plotly reads <a href>, <b> and <span style> in titles, ticks, legends and hovers.
+    import numpy as np
+
+    from cnnviz.figures import adversarial_figures, inside_figures
+
+    classes = ['<a href="http://host/login">Log in</a>', "<b>Bag</b>", "Coat"]
+    probabilities = np.array([0.5, 0.3, 0.2])
+    figures = [
+        inside_figures.probability_bars(probabilities, classes, true_label=1),
+        inside_figures.vector_bars(probabilities, labels=classes),
+        inside_figures.confusion_heatmap(np.eye(3, dtype=int), classes),
+        inside_figures.attribution_overlay(np.zeros((4, 4)), np.zeros((4, 4)), title=f"Grad-CAM for '{classes[0]}'"),
+        adversarial_figures.probability_change_figure(probabilities, probabilities[::-1], classes, label=0),
+        adversarial_figures.attack_figure(np.zeros((1, 4, 4)), np.zeros((1, 4, 4)), 0.1,
+                                          original_caption=classes[0], adversarial_caption=classes[1]),
+    ]
+    for figure in figures:
+        spec = figure.to_json()
+        assert "<a href" not in spec and "<b>Bag" not in spec, spec[:300]
+        assert "&lt;a href" in spec or "&lt;b&gt;Bag" in spec

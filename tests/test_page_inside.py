@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 import cnnviz.paths
+from dashboard.markup import escape
 
 
 def _train_lenet_checkpoint(path):
@@ -121,7 +122,7 @@ def test_bad_input_gets_a_sentence_and_the_page_keeps_working(page, tmp_path):
     page.session_state["uploaded_checkpoints"] = [str(broken)]
     at = page.run()
     assert not at.exception
-    assert any("broken.pt" in w.value for w in at.warning)
+    assert any(escape("broken.pt") in w.value for w in at.warning)  # quoted as text: broken\.pt
 
     at = at.radio(key="inside_source").set_value("Upload a photo").run()
     at.file_uploader(key="inside_upload").upload("holiday.jpg", b"these are my lecture notes, not a photo")
@@ -145,3 +146,23 @@ def test_a_grayscale_photo_for_a_colour_model_is_converted_and_said_so(page):
     at = at.selectbox(key="inside_sample").set_value("camera").run()
     assert not at.exception
     assert "copied grayscale into r, g and b" in _texts(at).lower()
+
+
+def test_a_checkpoints_class_and_dataset_names_are_shown_as_text(page, tmp_path):
+    import re
+
+    from cnnviz.models import get_model, save_checkpoint
+
+    classes = [f"[Log in {i}](http://host/{i})" for i in range(9)] + ["![t](http://host/p.png)"]
+    path = save_checkpoint(tmp_path / "hostile.pt", get_model("lenet5"), classes=classes,
+                           meta={"dataset": "![d](http://host/d.png)", "test_accuracy": 0.5})
+    page.session_state["uploaded_checkpoints"] = [str(path)]
+    at = page.run()
+    assert not at.exception
+    assert at.selectbox(key="inside_network").value.startswith("hostile")
+    shown = [e.value for e in [*at.markdown, *at.caption, *at.warning, *at.error, *at.info]]
+    assert any("The network says" in text for text in shown)
+    for text in shown:
+        assert not re.search(r"(?<!\\)\]\(|(?<!\\)!\[|http://", text), text
+    # The dataset the checkpoint names is quoted in the warning, escaped.
+    assert any(escape("![d](http://host/d.png)") in w.value for w in at.warning)

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.figures.style import FONT as _FONT
+from cnnviz.figures.style import FONT as _FONT, plain
 
 BEFORE_COLOUR = "#1f77b4"
 AFTER_COLOUR = "#d62728"
@@ -95,9 +95,9 @@ def attack_figure(
     perturbation = np.asarray(adversarial, dtype=np.float64) - np.asarray(original, dtype=np.float64)
     amplified, scale = amplify_perturbation(perturbation, eps)
     titles = (
-        f"Original<br>{original_caption}",
+        f"Original<br>{plain(original_caption)}",
         f"Perturbation x {scale:.3g}<br>grey = 0, white = +{eps:.3g}, black = -{eps:.3g}",
-        f"Adversarial<br>{adversarial_caption}",
+        f"Adversarial<br>{plain(adversarial_caption)}",
     )
     figure = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.04)
     for col, picture in enumerate((original, amplified, adversarial), start=1):
@@ -130,7 +130,7 @@ def probability_change_figure(
     names = []
     for k, name in enumerate(classes):
         marks = [word for word, index in (("true", label), ("target", target)) if index == k]
-        names.append(f"{name} ({', '.join(marks)})" if marks else str(name))
+        names.append(f"{plain(name)} ({', '.join(marks)})" if marks else plain(name))
     figure = go.Figure()
     for values, title, colour in ((before, "before the attack", BEFORE_COLOUR), (after, "after the attack", AFTER_COLOUR)):
         figure.add_trace(go.Bar(
@@ -189,7 +189,7 @@ def accuracy_curves_figure(
         images = f", {curve.num_images:,} images" if curve.num_images else ""
         figure.add_trace(go.Scatter(
             x=eps, y=np.asarray(curve.accuracy, dtype=float) * 100, mode="lines+markers",
-            name=f"{curve.model}: {curve.method.upper()}{images}",
+            name=f"{plain(curve.model)}: {curve.method.upper()}{images}",
             line={"color": colour, "dash": METHOD_DASHES.get(curve.method, "dot"), "width": 3},
             marker={"size": 9}, customdata=eps * 255,
             hovertemplate="eps %{x:.3f} (%{customdata:.1f}/255): %{y:.1f}%<extra></extra>",
@@ -244,7 +244,7 @@ def sweep_examples_figure(
             fooled = int(predictions[k][j]) != int(labels[j])
             colour = FOOLED_COLOUR if fooled else HELD_COLOUR
             titles.append(
-                f"<span style='color:{colour}'>{classes[int(predictions[k][j])]} "
+                f"<span style='color:{colour}'>{plain(classes[int(predictions[k][j])])} "
                 f"({float(confidences[k][j]):.0%})</span>"
             )
     figure = make_subplots(
@@ -256,7 +256,7 @@ def sweep_examples_figure(
         for j in range(count):
             figure.add_trace(go.Image(z=_to_rgb_uint8(images[k, j]), hoverinfo="skip"), row=k + 1, col=j + 1)
     _image_axes(figure)
-    true_names = ", ".join(str(classes[int(label)]) for label in labels)
+    true_names = ", ".join(plain(classes[int(label)]) for label in labels)
     figure.update_layout(
         height=140 * num_eps + 60, font={"size": 13}, margin={"l": 10, "r": 60, "t": 50, "b": 10},
         title={"text": f"True classes, left to right: {true_names}", "font": {"size": 14}},

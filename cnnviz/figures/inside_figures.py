@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.figures.style import FONT as _FONT, layout as _layout
+from cnnviz.figures.style import FONT as _FONT, layout as _layout, plain
 
 ACTIVATION_COLOURS = "Viridis"
 SIGNED_COLOURS = "RdBu_r"  # blue negative, white zero, red positive
@@ -68,13 +68,13 @@ def probability_bars(
     for index in order:
         if index == true_label:
             colours.append("#2ca02c")
-            names.append(f"{classes[index]} (true label)")
+            names.append(f"{plain(classes[index])} (true label)")
         elif index == predicted:
             colours.append("#1f77b4")
-            names.append(str(classes[index]))
+            names.append(plain(classes[index]))
         else:
             colours.append("#9e9e9e")
-            names.append(str(classes[index]))
+            names.append(plain(classes[index]))
     values = probabilities[order]
     figure = go.Figure(go.Bar(
         x=values, y=names, orientation="h", marker_color=colours,
@@ -227,7 +227,8 @@ def channel_detail(values: np.ndarray, *, title: str = "", show_numbers: bool | 
 def vector_bars(values: np.ndarray, *, labels: Sequence[str] | None = None, title: str = "") -> go.Figure:
     """A flat layer (Flatten, Linear) as one bar per unit, so every value can be read."""
     values = np.asarray(values, dtype=np.float32).reshape(-1)
-    x = list(labels) if labels is not None and len(labels) == values.size else list(range(values.size))
+    named = labels is not None and len(labels) == values.size
+    x = [plain(label) for label in labels] if named else list(range(values.size))
     figure = go.Figure(go.Bar(
         x=x, y=values, marker_color=np.where(values >= 0, "#1f77b4", "#d62728"),
         hovertemplate="unit %{x}<br>value %{y:.4f}<extra></extra>",
@@ -262,7 +263,7 @@ def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "
         figure = go.Figure(go.Image(z=np.round(canvas * 255).astype(np.uint8),
                                     hovertemplate="x %{x}, y %{y}<extra></extra>"))
         _image_axes(figure)
-        return _layout(figure, height=min(700, 80 + 70 * rows), title=title)
+        return _layout(figure, height=min(700, 80 + 70 * rows), title=plain(title))
 
     outs, ins = min(values.shape[0], max_out), min(values.shape[1], max_in)
     size_h, size_w = values.shape[2], values.shape[3]
@@ -288,7 +289,7 @@ def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "
     ))
     _image_axes(figure)
     figure.update_layout(plot_bgcolor="white")
-    return _layout(figure, height=int(min(700, max(240, 12 * canvas.shape[0] + 80))), title=title)
+    return _layout(figure, height=int(min(700, max(240, 12 * canvas.shape[0] + 80))), title=plain(title))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,7 +324,7 @@ def attribution_overlay(
         colorbar={"title": {"text": "evidence"}, "tickvals": [0, 1], "ticktext": ["none", "most"]},
     ))
     _image_axes(figure)
-    return _layout(figure, height=420, title=title)
+    return _layout(figure, height=420, title=plain(title))  # names a class
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,7 +355,7 @@ def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: 
     else:
         shown = counts.astype(np.float64)
         text = np.vectorize(lambda v: str(v) if v > 0 else "")(counts)
-    names = list(classes)
+    names = [plain(name) for name in classes]
     k = len(names)
     cell_text = [[f"actual {names[i]}, predicted {names[j]}: {counts[i, j]} images" for j in range(k)] for i in range(k)]
     figure = go.Figure(go.Heatmap(
