@@ -13,6 +13,7 @@ from cnnviz.models import CheckpointError, list_models, model_spec
 from cnnviz.receptive import ReceptiveFieldError
 from cnnviz.stack_builder import StackLayer
 from dashboard.markup import escape
+from dashboard.markup import escape
 
 DEFAULT_NETWORK = "resnet18"
 SOURCES = ("Bundled photo", "Upload a photo")
@@ -56,7 +57,7 @@ def _network_options() -> dict[str, str]:
     options = {f"zoo: {model_spec(name).title}": app_cache.ZOO_PREFIX + name for name in list_models()}
     trained, problems = app_cache.trained_models(app_cache.session_uploads())
     for problem in problems:
-        st.warning(f"Skipped a checkpoint: {problem}")
+        st.warning(f"Skipped a checkpoint: {escape(problem)}")
     for entry in trained:
         try:
             options[f"trained: {entry.label}"] = app_cache.inside_checkpoint_key(entry.path)
@@ -141,7 +142,7 @@ def field_on_image_view() -> None:
         channels, height, width = _input_shape(model_key)
         rows = app_cache.receptive_field_rows(model_key, (channels, height, width))
     except (CheckpointError, ReceptiveFieldError, ValueError) as error:
-        st.error(f"This network cannot be opened: {error}")
+        st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
         return
     with right:
         prepared = _choose_image(channels, height, width)
@@ -195,7 +196,7 @@ def field_on_image_view() -> None:
                 model_key, app_cache.inside_image_hash(prepared.tensor), prepared.tensor, row.module, unit
             )
         except (EffectiveFieldError, CheckpointError) as error:
-            st.warning(f"No effective field for this layer: {error}")
+            st.warning(escape(f"No effective field for this layer: {error}"))
     with image_column:
         title = f"{layer_name}, unit ({unit[0]}, {unit[1]}): field {row.text(row.size)} px"
         pixels = images.to_array(prepared.image)
