@@ -183,3 +183,16 @@ def test_an_upload_deleted_from_disk_is_dropped_from_the_menus_without_a_warning
     assert not [w.value for w in app_test.warning if "upload-0" in w.value]
     models = app_test.dataframe[1].value
     assert list(models[models["From"] == "uploaded"]["Model"]) == [kept.stem]
+
+
+def test_home_says_why_when_a_students_upload_does_not_fit(app_test, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
+    monkeypatch.setenv("CNNVIZ_UPLOAD_CLIENT_MB", "0.1")
+    app_test.run()
+    app_test.file_uploader(key="checkpoint_upload").upload("tiny.pt", _checkpoint(tmp_path, "too big"))
+    app_test.run()
+    assert not app_test.exception and not app_test.success
+    [error] = [e.value for e in app_test.error]
+    _assert_one_sentence(error)
+    assert "more than the 0.1 MB this server keeps for each student's uploads" in error
+    assert not (tmp_path / "uploads").exists() or not list((tmp_path / "uploads").rglob("*.pt"))
