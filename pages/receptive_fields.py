@@ -13,7 +13,6 @@ from cnnviz.models import CheckpointError, list_models, model_spec
 from cnnviz.receptive import ReceptiveFieldError
 from cnnviz.stack_builder import StackLayer
 from dashboard.markup import escape
-from dashboard.markup import escape
 
 DEFAULT_NETWORK = "resnet18"
 SOURCES = ("Bundled photo", "Upload a photo")
