@@ -10,7 +10,7 @@ from dashboard import internals
 from navigation import PAGES
 
 # serve.py does this before the server starts; `streamlit run app.py` gets it on the first run.
-internals.refuse_client_cache_clearing()
+internals.refuse_unsafe_client_requests()
 
 # The tab icon as inline SVG: a ":material/...:" icon there is fetched from Google's font servers,
 # and a lecture hall may have no internet (tests/test_offline.py checks nothing leaves the machine).

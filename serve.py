@@ -12,7 +12,7 @@ again when a browser from another machine connects. Students reach the server by
 which Streamlit finds without sending anything.
 
 And it closes what a crafted client could otherwise reach before any page has run: the "clear
-the server's caches" request is ignored (dashboard.internals).
+the server's caches" and "load git info" requests are ignored (dashboard.internals).
 """
 
 import sys
@@ -28,7 +28,7 @@ from dashboard.upload_quota import QuotaUploadedFileManager
 if __name__ == "__main__":
     PagesManager.uses_pages_directory = False
     net_util.get_external_ip = lambda: None  # no lookup of the public address (see above)
-    internals.refuse_client_cache_clearing()
+    internals.refuse_unsafe_client_requests()
     internals.install_upload_manager(QuotaUploadedFileManager)  # uploads in memory within quotas
     sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parent / "app.py"), *sys.argv[1:]]
     sys.exit(cli.main())

@@ -26,13 +26,16 @@ def session_connected(session: str) -> bool:
     return runtime.exists() and runtime.get_instance().is_active_session(session)
 
 
-def refuse_client_cache_clearing() -> None:
-    """Ignore the "clear cache" request a client can send, instead of clearing every cache.
+def refuse_unsafe_client_requests() -> None:
+    """Ignore the two requests a client can send that act on the whole server, not its own tab.
 
-    The browser's app menu offers it only in development, but the message itself is accepted from
-    any client, and it empties st.cache_data and st.cache_resource for the whole server: one
-    crafted client could make every student's page recompute from scratch, as often as it likes.
-    A lecture server runs one fixed version of the code, so there is nothing stale to clear.
+    - "Clear cache": the browser's app menu offers it only in development, but the message is
+      accepted from any client, and it empties st.cache_data and st.cache_resource for everyone:
+      one crafted client could make every student's page recompute from scratch, as often as it
+      likes. A lecture server runs one fixed version of the code, so there is nothing to clear.
+    - "Load git info": it runs git on the server and answers with the checkout's remote, branch,
+      and the names of its uncommitted and untracked files: a leak, and a git process per request.
+
     Idempotent: the router calls it on every run, serve.py before the server starts.
     """
     from streamlit.runtime.app_session import AppSession
@@ -43,8 +46,13 @@ def refuse_client_cache_clearing() -> None:
     def ignore_clear_cache(self) -> None:
         log.warning("Ignored a client's request to clear the server's caches.")
 
-    ignore_clear_cache._cnnviz_refused = True
+    def ignore_git_information(self) -> None:
+        log.info("Ignored a client's request for the server's git information.")
+
+    for handler in (ignore_clear_cache, ignore_git_information):
+        handler._cnnviz_refused = True
     AppSession._handle_clear_cache_request = ignore_clear_cache
+    AppSession._handle_git_information_request = ignore_git_information
 
 
 def drop_link_parameters(names) -> None:

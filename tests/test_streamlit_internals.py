@@ -113,3 +113,65 @@ def test_the_upload_manager_overrides_what_streamlit_calls():
         assert name in QuotaUploadedFileManager.__dict__, name
     # "Last fetched" means "a widget still refers to it": the uploader fetches on every run.
     assert "uploaded_file_mgr.get_files(" in inspect.getsource(file_uploader._get_upload_files)
+
+
+def test_session_id_and_session_connected_read_what_streamlit_keeps_for_a_run(monkeypatch):
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    from dashboard import internals
+
+    assert get_script_run_ctx(suppress_warning=True) is None
+    assert internals.session_id() is None  # outside a script run
+    # Inside a run, the context carries the session id (AppTest runs the script for real).
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string("from dashboard import internals\nimport streamlit as st\nst.write(internals.session_id())")
+    at.run()
+    assert not at.exception and at.markdown[0].value not in ("", "None")
+    assert callable(add_script_run_ctx)
+    instance = SimpleNamespace(is_active_session=lambda session: session == "open tab")
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: instance)
+    assert internals.session_connected("open tab") and not internals.session_connected("closed tab")
+
+
+def test_a_client_can_no_longer_clear_the_servers_caches_nor_read_its_git_checkout(monkeypatch):
+    import streamlit as st
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.runtime.app_session import AppSession
+
+    from dashboard import internals
+
+    # The BackMsg kinds and the handlers they reach, as Streamlit dispatches them.
+    assert {"clear_cache", "load_git_info"} <= {field.name for field in BackMsg.DESCRIPTOR.fields}
+    dispatch = inspect.getsource(AppSession.handle_backmsg)
+    assert "self._handle_clear_cache_request()" in dispatch
+    assert "self._handle_git_information_request()" in dispatch
+    monkeypatch.setattr(AppSession, "_handle_clear_cache_request", AppSession._handle_clear_cache_request)
+    monkeypatch.setattr(AppSession, "_handle_git_information_request", AppSession._handle_git_information_request)
+
+    calls = []
+
+    @st.cache_resource
+    def shared_thing():
+        calls.append(1)
+        return object()
+
+    first = shared_thing()
+    internals.refuse_unsafe_client_requests()
+    internals.refuse_unsafe_client_requests()  # idempotent
+    from streamlit.runtime.app_session import AppSessionState
+
+    session = AppSession.__new__(AppSession)  # a session without a server: only what the handlers use
+    session._state = AppSessionState.SHUTDOWN_REQUESTED  # nothing to shut down when it is collected
+    session._session_state = SimpleNamespace(clear=lambda: calls.append("state"))
+    session._enqueue_forward_msg = calls.append
+    session.handle_backmsg_exception = lambda error: calls.append(error)
+    message = BackMsg()
+    message.clear_cache = True
+    AppSession.handle_backmsg(session, message)
+    message = BackMsg()
+    message.load_git_info = True
+    AppSession.handle_backmsg(session, message)
+    assert shared_thing() is first and calls == [1]  # nothing cleared, nothing sent back
