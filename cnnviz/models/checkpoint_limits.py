@@ -43,13 +43,17 @@ MAX_NAME_CHARS = 60  # class names and the dataset name: ImageNet's longest has 
 # The zip that torch.save writes: one entry per tensor and a few more (ResNet-50 has 320 tensors),
 # every entry stored uncompressed, so the bytes torch.load reads are the bytes of the file.
 MAX_ARCHIVE_ENTRIES = 2000
-MAX_ENTRY_BYTES = MAX_PARAMETERS * 4  # one fp32 tensor of the largest network allowed
-MAX_PICKLE_BYTES = 64 * 2**20  # data.pkl: settings, class names and meta (the shipped ones: 40 KB)
-MAX_ARCHIVE_BYTES = MAX_ENTRY_BYTES + MAX_PICKLE_BYTES
+MAX_ENTRY_BYTES = MAX_PARAMETERS * 4  # all the fp32 weights of the largest network allowed
+# data.pkl (settings, class names, meta) is unpickled in pure Python at up to 2 us a byte (a
+# pickle of tensor views), so its size bounds the time torch.load takes: 4 MB, about 8 s. The
+# shipped ones take 40 KB, a 50-epoch run on the Training page under 0.5 MB.
+MAX_PICKLE_BYTES = 4 * 2**20
+# The weights, data.pkl, and room for the zip's own headers and small entries.
+MAX_ARCHIVE_BYTES = MAX_ENTRY_BYTES + 64 * 2**20
 
 # config and meta are JSON values. Meta's biggest legitimate part is one kernel snapshot per
-# epoch (a 50-epoch run of a 128-wide 5x5 colour conv is 0.5 M numbers); counting visits, not
-# objects, also bounds a list that holds the same list a million times over.
+# epoch (51 x 864 numbers for a 50-epoch run of the CIFAR-10 CNN); counting visits, not objects,
+# also bounds a list that holds the same list a million times over (a few bytes of pickle).
 MAX_CONFIG_VALUES = 200
 MAX_META_VALUES = 2_000_000
 MAX_NESTING = 16  # the shipped metas nest 7 deep
@@ -153,7 +157,7 @@ def _entries_problem(infos: list[zipfile.ZipInfo], size: int) -> str | None:
                 f"up to {_mb(MAX_ARCHIVE_BYTES)} (VGG-16's is 528 MB).")
     pickles = [info for info in infos if info.filename.endswith("data.pkl")]
     if any(info.file_size > MAX_PICKLE_BYTES for info in pickles):
-        return (f"This checkpoint's settings, class names and notes take over {_mb(MAX_PICKLE_BYTES)}; "
+        return (f"This checkpoint's settings, class names and notes take over {MAX_PICKLE_BYTES / 2**20:g} MB; "
                 f"cnnviz opens checkpoints whose notes are smaller (the shipped ones take 40 KB).")
     # A stored entry's data is its bytes in the file, so the ratio of every entry is 1: anything
     # compressed (any ratio) was not written by torch.save, and only compression makes bombs.
