@@ -111,3 +111,19 @@ def test_st_stop_inside_a_page_is_not_an_error():
     at = AppTest.from_string(RAISING_PAGE.format(repo=str(REPO), how="stop"), default_timeout=60).run()
     assert not at.exception and not at.error
     assert at.markdown[0].value == "The page got this far."
+
+
+def test_the_private_link_api_dropping_relies_on_is_there():
+    # dashboard.internals.drop_link_parameters: widgets are seeded from this copy of the link.
+    import inspect
+
+    from streamlit.runtime.state.query_params import QueryParams
+    from streamlit.runtime.state.session_state import SessionState
+
+    params = QueryParams()
+    params.set_initial_query_params("conv_kh=1e400&conv_kw=3")
+    assert params.get_initial_value("conv_kh") == "1e400"
+    params.remove_param("conv_kh")
+    params._initial_query_params.pop("conv_kh", None)
+    assert params.get_initial_value("conv_kh") is None and params.get_initial_value("conv_kw") == "3"
+    assert "get_initial_value(user_key)" in inspect.getsource(SessionState)
