@@ -77,27 +77,27 @@ def short(text: str, limit: int = MAX_NAME_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _directory_counts(stream: BinaryIO, size: int) -> tuple[int, int] | None:
+def _directory_counts(stream: BinaryIO, start: int, end: int) -> tuple[int, int] | None:
     """(entries, central directory bytes) from the zip's end records, or None without them.
 
     Read before ``zipfile`` parses the directory: a 25 MB file can list half a million entries,
     and zipfile builds an object for each. The zip64 record wins when there is one, as it does
     for zipfile and for torch's reader.
     """
-    tail_size = min(size, _EOCD.size + _MAX_COMMENT)
-    stream.seek(size - tail_size)
-    tail = stream.read(tail_size)
+    tail_at = max(start, end - _EOCD.size - _MAX_COMMENT)
+    stream.seek(tail_at)
+    tail = stream.read(end - tail_at)
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or at + _EOCD.size > len(tail):
         return None
     record = _EOCD.unpack_from(tail, at)
     entries, directory_bytes = record[4], record[5]
-    locator_at = size - tail_size + at - _ZIP64_LOCATOR.size
-    if locator_at >= 0:
+    locator_at = tail_at + at - _ZIP64_LOCATOR.size
+    if locator_at >= start:
         stream.seek(locator_at)
         locator = _ZIP64_LOCATOR.unpack(stream.read(_ZIP64_LOCATOR.size))
         if locator[0] == b"PK\x06\x07":
-            stream.seek(locator[2])
+            stream.seek(start + locator[2])
             raw = stream.read(_ZIP64_EOCD.size)
             if len(raw) < _ZIP64_EOCD.size or not raw.startswith(b"PK\x06\x06"):
                 return None
@@ -111,7 +111,8 @@ def archive_problem(stream: BinaryIO) -> str | None:
 
     torch.load unpacks each entry whole before it checks anything, and its reader inflates
     DEFLATE entries although torch.save never writes them: a 4 MB file of compressed zeros
-    claiming 4 GiB took 2.7 GB. Nothing here decompresses or reads an entry.
+    claiming 4 GiB raised the server's peak memory by 4 GB. Nothing here decompresses or reads
+    an entry.
 
     Args:
         stream: a seekable binary file holding a zip (it starts with b"PK\\x03\\x04"); its
@@ -123,12 +124,12 @@ def archive_problem(stream: BinaryIO) -> str | None:
     """
     start = stream.tell()
     try:
-        size = stream.seek(0, 2) - start
-        stream.seek(start)
+        end = stream.seek(0, 2)
+        size = end - start
         if size > MAX_ARCHIVE_BYTES:
             return (f"This checkpoint file is {_mb(size)}; cnnviz opens checkpoints of up to "
                     f"{_mb(MAX_ARCHIVE_BYTES)} (VGG-16's is 528 MB).")
-        counts = _directory_counts(stream, size)
+        counts = _directory_counts(stream, start, end)
         if counts is None:
             return UNREADABLE
         entries, directory_bytes = counts
@@ -139,7 +140,7 @@ def archive_problem(stream: BinaryIO) -> str | None:
         stream.seek(start)
         try:
             infos = zipfile.ZipFile(stream).infolist()
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, struct.error):
+        except Exception:  # zipfile raises BadZipFile, ValueError, EOFError... on a damaged directory
             return UNREADABLE
         return _entries_problem(infos, size)
     finally:
