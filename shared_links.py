@@ -138,8 +138,8 @@ class LinkCheck:
                 # No widget of this page has that key (a stale link, or a setting that does
                 # not apply to the other settings): drop it so the URL says what is shown.
                 problems.append(f"{shown} is not a setting of this page (or does not apply here), so it was ignored")
-                if name in now:
-                    del st.query_params[name]
+                if name in now:  # (st.query_params refuses to delete a parameter bound on an earlier run)
+                    internals.drop_link_parameters([name])
             elif name not in now and not _same_value(raw, _url_form(name)):
                 problems.append(f"{shown} is not a valid value, so the default is used")
             elif name in now and now[name] != raw:
