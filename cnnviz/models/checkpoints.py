@@ -134,9 +134,9 @@ def _code_refusal(culprit: str) -> CheckpointError:
     return CheckpointError(f"This checkpoint holds code or objects cnnviz refuses to load for safety ({reason}).")
 
 
-# The legacy format starts with a pickled magic number, and a raw pickle with code names it in
-# its first few opcodes: a megabyte is far more than either needs.
-_LEGACY_HEAD_BYTES = 2**20
+# The legacy format starts with a pickled magic number (15 bytes), and a raw pickle with code
+# names it in its first few opcodes; a longer head would only cost parsing time.
+_LEGACY_HEAD_BYTES = 64 * 1024
 _INT_OPCODES = {"INT", "LONG", "LONG1", "LONG4", "BININT", "BININT1", "BININT2"}
 _CODE_OPCODES = {"REDUCE", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4"}
 
