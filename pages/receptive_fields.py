@@ -97,11 +97,11 @@ def _clicked_unit(grid_key: str) -> tuple[int, int] | None:
     event = st.session_state.get(grid_key)
     try:
         customdata = event["selection"]["points"][0]["customdata"]
-    except (TypeError, KeyError, IndexError):
+        # The browser sends an array as a list, or as an object keyed "0", "1".
+        values = [customdata[k] for k in sorted(customdata, key=int)] if isinstance(customdata, dict) else list(customdata)
+        clicked = (int(values[0]), int(values[1]))
+    except (TypeError, KeyError, IndexError, ValueError, OverflowError):  # not a click a browser sends: ignored
         return None
-    # The browser sends an array as a list, or as an object keyed "0", "1".
-    values = [customdata[k] for k in sorted(customdata, key=int)] if isinstance(customdata, dict) else list(customdata)
-    clicked = (int(values[0]), int(values[1]))
     if st.session_state.get("rf_last_click") == (grid_key, clicked):
         return None
     st.session_state["rf_last_click"] = (grid_key, clicked)

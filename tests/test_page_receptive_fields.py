@@ -212,6 +212,31 @@ def _send(at, key: str, text: str):
     return at._run(states)
 
 
+def _click(at, customdata):
+    """Run with a selection event on the unit grid carrying ``customdata``, as a crafted client can send."""
+    import json
+
+    states = at._tree.get_widget_states()
+    grid = next(node.proto.id for node in at._tree if "rf_grid::" in str(getattr(getattr(node, "proto", None), "id", "")))
+    state = states.widgets.add()
+    state.id = grid
+    state.string_value = json.dumps({"selection": {"points": [{"customdata": customdata}], "point_indices": [0]}})
+    return at._run(states)
+
+
+def test_a_grid_click_a_browser_cannot_send_is_ignored(page):
+    at = _click(page, [1, 2])  # a real click: row 1, column 2
+    _ok(at)
+    assert (at.number_input(key="rf_row").value, at.number_input(key="rf_col").value) == (1, 2)
+    for customdata in (["x", 1], [1], {"a": 1, "b": 2}, None, "", [float("inf"), 0], [[1], {}]):
+        at = _click(at, customdata)
+        _ok(at)
+        assert (at.number_input(key="rf_row").value, at.number_input(key="rf_col").value) == (1, 2), customdata
+    at = _click(at, [10**30, -5])  # a unit off the grid: the nearest one on it
+    _ok(at)
+    assert (at.number_input(key="rf_row").value, at.number_input(key="rf_col").value) == (27, 0)
+
+
 @pytest.mark.parametrize("key", ["rf_network", "rf_layer", "rf_builder_preset", "rf_builder_channels", "rf_count_network"])
 def test_a_menu_option_that_does_not_exist_falls_back_to_the_default(page, key):
     default, options = page.selectbox(key=key).value, page.selectbox(key=key).options
