@@ -238,7 +238,8 @@ def meta_problem(meta: dict) -> str | None:
                 f"{MAX_EPOCHS:,}; cnnviz refuses it.")
     dataset = meta.get("dataset")
     if dataset is not None and not (isinstance(dataset, str) and len(dataset) <= MAX_NAME_CHARS):
-        return f"This checkpoint's meta names its dataset with something other than a text of up to {MAX_NAME_CHARS} characters."
+        return (f"This checkpoint's meta names its dataset with something other than a text of up to "
+                f"{MAX_NAME_CHARS} characters.")
     return None
 
 
