@@ -7,6 +7,7 @@ sentence, and the traceback goes to the server log only.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -21,6 +22,23 @@ PAGE_FAILED = ("Something went wrong while drawing this page; change a setting o
                "again. The server log has the details.")
 
 
+def guarded(body: Callable[..., None]) -> Callable[..., None]:
+    """``body`` that shows PAGE_FAILED instead of raising: for the page and for each fragment,
+    whose reruns (a player's step, a live view's poll) run outside the page's own guard."""
+
+    @functools.wraps(body)
+    def run_guarded(*args, **kwargs) -> None:
+        try:
+            body(*args, **kwargs)
+        # Exception, not BaseException: st.rerun and st.stop raise Streamlit's control-flow
+        # exceptions (BaseException), which must pass through to end the run as they mean to.
+        except Exception:
+            log.exception("A page raised while drawing.")
+            st.error(PAGE_FAILED, icon=":material/error:")
+
+    return run_guarded
+
+
 def run(page_body: Callable[[], None]) -> list[str]:
     """Draw the presentation switch, run the page, then say what of its link could not be used.
 
@@ -28,11 +46,5 @@ def run(page_body: Callable[[], None]) -> list[str]:
     """
     link = shared_links.LinkCheck()
     presentation.switch()
-    try:
-        page_body()
-    # Exception, not BaseException: st.rerun and st.stop raise Streamlit's control-flow
-    # exceptions (BaseException), which must pass through to end the run as they mean to.
-    except Exception:
-        log.exception("A page raised while drawing.")
-        st.error(PAGE_FAILED, icon=":material/error:")
+    guarded(page_body)()
     return link.report()

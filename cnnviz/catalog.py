@@ -6,7 +6,6 @@ anywhere is usable everywhere.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path

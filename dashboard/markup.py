@@ -48,3 +48,10 @@ def escape(value: object) -> str:
             parts.append(character)
     return "".join(parts)
 
+
+def shown_text(markdown: str) -> str:
+    """What a student reads of ``escape``'s output: the escapes and the invisible joiners removed.
+
+    For tests and logs; the inverse of ``escape`` up to the whitespace it folds.
+    """
+    return re.sub(r"\\(.)", r"\1", markdown).replace(_WORD_JOINER, "")

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 import app_cache
+import page_frame
 import presentation
 import shared_links
 from cnnviz import conv, images, kernels
@@ -64,7 +65,7 @@ def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
         table = st.data_editor(pd.DataFrame(start, columns=[str(c) for c in range(start.shape[1])]),
                                key=f"conv_grid_{example}_{size}", hide_index=True)
         try:
-            grid = kernels.grid_from_table(table.to_numpy(), "input grid")
+            grid = kernels.grid_from_table(table.to_numpy(), "input grid", shape=start.shape)
         except kernels.KernelPresetError as error:
             st.error(str(error))
             grid = start
@@ -94,7 +95,7 @@ def kernel_editor(label: str, key: str, height: int, width: int, default_preset:
     table = st.data_editor(pd.DataFrame(start, columns=[str(c) for c in range(width)]),
                            key=f"{key}_{name}_{height}x{width}", hide_index=True)
     try:
-        return kernels.grid_from_table(table.to_numpy(), "kernel")
+        return kernels.grid_from_table(table.to_numpy(), "kernel", shape=start.shape)
     except kernels.KernelPresetError as error:
         st.error(str(error))
         return None
@@ -351,7 +352,7 @@ with tab_2d:
         lab = Lab(result, settings, source == "grid", in_height, in_width)
         playing = st.session_state.get("conv_playing", False)
         speed = st.session_state.get("conv_speed", "normal")
-        st.fragment(player, run_every=SPEEDS[speed] if playing else None)(lab, playing, speed)
+        st.fragment(page_frame.guarded(player), run_every=SPEEDS[speed] if playing else None)(lab, playing, speed)
 
 
 with tab_1d:

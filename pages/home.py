@@ -93,10 +93,10 @@ with right:
             # Stored per browser, within its quota; another session's checkpoints are never deleted.
             stored = catalog.store_upload(upload.getvalue(), client=client.browser, in_use=uploads_in_use.in_use())
         except (CheckpointError, UploadRefused) as err:
-            st.error(str(err))
+            st.error(escape(str(err)))
         else:
             uploads_in_use.remember(client.session, [stored])
             if str(stored) not in app_cache.session_uploads():
                 app_cache.remember_upload(stored)
                 st.rerun()  # so the table above lists it at once
-            st.success(f"Loaded {upload.name}: every page's model menu now offers it.")
+            st.success(f"Loaded {escape(upload.name)}: every page's model menu now offers it.")

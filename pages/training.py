@@ -8,6 +8,7 @@ that polls once a second.
 import streamlit as st
 import torch
 
+import page_frame
 import presentation
 import shared_links
 from cnnviz import data
@@ -16,6 +17,7 @@ from cnnviz.models import model_spec
 from cnnviz.runs import DEFAULT_LRS, RunRefused
 from cnnviz.train import OPTIMIZERS, SCHEDULES, Augmentation, TrainConfig, TrainConfigError
 from dashboard import clients, training_service
+from dashboard.markup import escape
 
 MODELS = ("lenet5", "small_cnn", "tinyvgg", "cifar_cnn")  # the ones that train in minutes
 LEARNING_RATES = (3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001)
@@ -83,6 +85,8 @@ def _submit(key: str, start) -> None:
 
 
 def _end_banner(state: str, message: str) -> None:
+    if state == "failed":
+        message = escape(message)  # it can quote an exception's text; the others are our sentences
     if state == "finished":
         st.success(message)
     elif state == "stopped":
@@ -293,7 +297,7 @@ def _live(view, key: str) -> None:
         if active and now is not None and not now.active:
             st.rerun()  # the run ended: redraw the page once, then stop polling
 
-    st.fragment(body, run_every=1.0 if active else None)()
+    st.fragment(page_frame.guarded(body), run_every=1.0 if active else None)()
 
 
 train_tab, lr_tab = st.tabs(["Train a network", "Compare learning rates"])

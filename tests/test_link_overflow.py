@@ -127,3 +127,29 @@ def test_the_private_link_api_dropping_relies_on_is_there():
     params._initial_query_params.pop("conv_kh", None)
     assert params.get_initial_value("conv_kh") is None and params.get_initial_value("conv_kw") == "3"
     assert "get_initial_value(user_key)" in inspect.getsource(SessionState)
+
+
+FRAGMENT_PAGE = """
+import sys
+sys.path.insert(0, {repo!r})
+import streamlit as st
+import page_frame
+
+def player():
+    st.markdown("The fragment got this far.")
+    raise RuntimeError("/srv/cnnviz/secret.py exploded in a fragment")
+
+st.fragment(page_frame.guarded(player))()
+st.markdown("The page went on.")
+"""
+
+
+def test_a_fragment_that_raises_shows_the_sentence_too():
+    # A fragment's own reruns (a player's step, a live view's poll) run outside the page's guard.
+    import page_frame
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(FRAGMENT_PAGE.format(repo=str(REPO)), default_timeout=60).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [page_frame.PAGE_FAILED]
+    assert [m.value for m in at.markdown] == ["The fragment got this far.", "The page went on."]

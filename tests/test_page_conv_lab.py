@@ -173,3 +173,18 @@ def test_one_d_and_one_by_one_sections(lab):
     change(lab, "slider", "conv1x1_row", 4)
     assert any("1*9 + 1*2 + 1*8 = 19" in c.value for c in lab.code)
     assert any("8 parameters" in c.value for c in lab.code)
+
+
+def test_rows_a_crafted_client_adds_to_the_fixed_size_grid_get_a_sentence_and_the_grid_stays(lab):
+    # The grid editor offers no "add row", but Streamlit applies row additions from any client.
+    from cnnviz import kernels
+
+    key = f"conv_grid_{kernels.GRID_EXAMPLES[0]}_5"
+    output_before = metric(lab, "Output")
+    lab.session_state[key] = {"edited_rows": {}, "added_rows": [{str(c): 1 for c in range(5)}] * 2000,
+                              "deleted_rows": []}
+    lab.run()
+    assert not lab.exception
+    assert [e.value for e in lab.error] == [
+        "The input grid must keep its 5 x 5 cells; it was sent with 2005 rows."]
+    assert metric(lab, "Output") == output_before  # the lab went on with the example grid

@@ -193,7 +193,9 @@ def test_home_says_why_when_a_students_upload_does_not_fit(app_test, tmp_path, m
     app_test.file_uploader(key="checkpoint_upload").upload("tiny.pt", _checkpoint(tmp_path, "too big"))
     app_test.run()
     assert not app_test.exception and not app_test.success
-    [error] = [e.value for e in app_test.error]
+    from dashboard.markup import shown_text
+
+    [error] = [shown_text(e.value) for e in app_test.error]
     _assert_one_sentence(error)
     assert "more than the 0.1 MB this server keeps for each student's uploads" in error
     assert not (tmp_path / "uploads").exists() or not list((tmp_path / "uploads").rglob("*.pt"))
