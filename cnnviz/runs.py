@@ -45,6 +45,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from cnnviz import environment
 from cnnviz.train.config import TrainConfig, TrainConfigError
 from cnnviz.train.events import EndEvent, EpochEvent, Event, RunSummary, StartEvent, StepEvent, summarize
 
@@ -166,20 +167,6 @@ class _Job:
     device: str | None = None
 
 
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-def _env_count(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
-
-
 def default_max_runs() -> int:
     """``CNNVIZ_MAX_RUNS`` if set, else one per CUDA GPU, else 1."""
     if os.environ.get(MAX_RUNS_ENV):
@@ -270,13 +257,13 @@ class RunManager:
 
         self.max_runs = max_runs if max_runs is not None else default_max_runs()
         self.orphan_seconds = orphan_seconds if orphan_seconds is not None else \
-            _env_float(ORPHAN_SECONDS_ENV, DEFAULT_ORPHAN_SECONDS)
+            environment.number(ORPHAN_SECONDS_ENV, DEFAULT_ORPHAN_SECONDS)
         self.max_run_seconds = max_run_seconds if max_run_seconds is not None else \
-            _env_float(MAX_RUN_SECONDS_ENV, DEFAULT_MAX_RUN_SECONDS)
+            environment.number(MAX_RUN_SECONDS_ENV, DEFAULT_MAX_RUN_SECONDS)
         self.keep_ended = keep_ended
-        self.runs_per_client = runs_per_client or _env_count(RUNS_PER_CLIENT_ENV, DEFAULT_RUNS_PER_CLIENT)
-        self.runs_per_address = runs_per_address or _env_count(RUNS_PER_ADDRESS_ENV, DEFAULT_RUNS_PER_ADDRESS)
-        self.max_queued = max_queued or _env_count(MAX_QUEUED_ENV, DEFAULT_MAX_QUEUED)
+        self.runs_per_client = runs_per_client or environment.count(RUNS_PER_CLIENT_ENV, DEFAULT_RUNS_PER_CLIENT)
+        self.runs_per_address = runs_per_address or environment.count(RUNS_PER_ADDRESS_ENV, DEFAULT_RUNS_PER_ADDRESS)
+        self.max_queued = max_queued or environment.count(MAX_QUEUED_ENV, DEFAULT_MAX_QUEUED)
         self.owner_alive = owner_alive
         self.pump_seconds = pump_seconds
         self._context = multiprocessing.get_context(start_method)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from cnnviz import paths
+from cnnviz import environment, paths
 
 MB = 1024 * 1024
 DAY = 24 * 3600
@@ -58,19 +58,10 @@ class UploadQuota:
     def from_env(cls) -> "UploadQuota":
         """The quota set by $CNNVIZ_UPLOAD_CLIENT_MB, $CNNVIZ_UPLOAD_TOTAL_MB and $CNNVIZ_UPLOAD_DAYS."""
         return cls(
-            client_bytes=int(_env_number("CNNVIZ_UPLOAD_CLIENT_MB", 100) * MB),
-            total_bytes=int(_env_number("CNNVIZ_UPLOAD_TOTAL_MB", 1024) * MB),
-            max_age_seconds=_env_number("CNNVIZ_UPLOAD_DAYS", 7) * DAY,
+            client_bytes=int(environment.number("CNNVIZ_UPLOAD_CLIENT_MB", 100) * MB),
+            total_bytes=int(environment.number("CNNVIZ_UPLOAD_TOTAL_MB", 1024) * MB),
+            max_age_seconds=environment.number("CNNVIZ_UPLOAD_DAYS", 7) * DAY,
         )
-
-
-def _env_number(name: str, default: float) -> float:
-    """A non-negative number from the environment; the default when unset or unreadable."""
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value >= 0 else default
 
 
 @dataclass(frozen=True)

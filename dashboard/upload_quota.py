@@ -20,7 +20,6 @@ so the time a file was last fetched tells whether anyone uses it:
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from starlette.exceptions import HTTPException
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec, UploadFileUrlInfo
 
+from cnnviz import environment
 from cnnviz.upload_store import UploadRefused
 from dashboard import clients
 
@@ -57,21 +57,13 @@ class MemoryLimits:
     @classmethod
     def from_env(cls) -> "MemoryLimits":
         """$CNNVIZ_UPLOAD_MEMORY_CLIENT_MB, $CNNVIZ_UPLOAD_MEMORY_TOTAL_MB and $CNNVIZ_UPLOAD_MEMORY_KEEP_S."""
-        keep = _env_number("CNNVIZ_UPLOAD_MEMORY_KEEP_S", 900)
+        keep = environment.number("CNNVIZ_UPLOAD_MEMORY_KEEP_S", 900)
         return cls(
-            client_bytes=int(_env_number("CNNVIZ_UPLOAD_MEMORY_CLIENT_MB", 100) * MB),
-            total_bytes=int(_env_number("CNNVIZ_UPLOAD_MEMORY_TOTAL_MB", 1024) * MB),
+            client_bytes=int(environment.number("CNNVIZ_UPLOAD_MEMORY_CLIENT_MB", 100) * MB),
+            total_bytes=int(environment.number("CNNVIZ_UPLOAD_MEMORY_TOTAL_MB", 1024) * MB),
             keep_seconds=keep,
             orphan_seconds=min(ORPHAN_SECONDS, keep),
         )
-
-
-def _env_number(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value >= 0 else default
 
 
 def _largest_upload() -> int:
