@@ -57,7 +57,7 @@ _RUN_FOLDER = re.compile(r"(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-.*-([0-9a
 
 def _run_name(path: Path) -> str:
     """When and which run wrote runs/<run id>/model.pt, readable; any other folder by its name."""
-    folder = path.parent.name
+    folder = paths.run_id_of(path) or path.parent.name
     found = _RUN_FOLDER.fullmatch(folder)
     if found is None:
         return f"trained here ({folder})"
@@ -117,7 +117,7 @@ def list_trained_models(uploaded: Iterable[str | Path] = ()) -> tuple[list[Train
 
     found: list[tuple[Path, str]] = []
     found += [(p, "shipped") for p in sorted(paths.PRETRAINED_DIR.glob("*.pt"))]
-    found += [(p, "trained here") for p in sorted(paths.runs_dir().glob("*/model.pt"))]
+    found += [(p, "trained here") for p in paths.run_checkpoints()]
     found += [(Path(p), "uploaded") for p in uploaded]
     models, problems, seen = [], [], set()
     for path, source in found:

@@ -30,6 +30,38 @@ def runs_dir() -> Path:
     return home_dir() / "runs"
 
 
+# The runs folder's layout, known here only: runs/<run id>/model.pt. The catalogue lists every
+# such file as "trained here", so a run trained by the dashboard or the CLI is usable on every page.
+_RUN_CHECKPOINT = "model.pt"
+
+
+def run_folder(run_id: str) -> Path:
+    """Where one run's files live: runs/<run id>.
+
+    Raises:
+        ValueError: ``run_id`` is not a plain folder name (a separator, "." or "..").
+    """
+    if not run_id or run_id in (".", "..") or Path(run_id).name != run_id or "\\" in run_id:
+        raise ValueError("A run id is one folder name.")
+    return runs_dir() / run_id
+
+
+def run_checkpoint(run_id: str) -> Path:
+    """The model a run saves: runs/<run id>/model.pt."""
+    return run_folder(run_id) / _RUN_CHECKPOINT
+
+
+def run_checkpoints() -> list[Path]:
+    """Every run checkpoint on disk, sorted (run ids start with their date, so oldest first)."""
+    return sorted(runs_dir().glob(f"*/{_RUN_CHECKPOINT}"))
+
+
+def run_id_of(checkpoint: str | os.PathLike) -> str | None:
+    """The run that wrote ``checkpoint`` (its folder's name), or None for a file that is no run's."""
+    path = Path(checkpoint)
+    return path.parent.name if path.name == _RUN_CHECKPOINT and path.parent.name else None
+
+
 def uploads_dir() -> Path:
     return home_dir() / "uploads"
 

@@ -31,3 +31,25 @@ def test_a_failed_write_keeps_the_old_file_and_no_temporary(tmp_path):
             raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+
+
+def test_the_runs_folder_layout_is_spelled_in_one_place(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
+    assert paths.run_folder("20261123-140512-lenet5-mnist-3fa2c1") == tmp_path / "runs" / "20261123-140512-lenet5-mnist-3fa2c1"
+    later, earlier = paths.run_checkpoint("20261124-000000-b"), paths.run_checkpoint("20261123-000000-a")
+    assert earlier == tmp_path / "runs" / "20261123-000000-a" / "model.pt"
+    assert paths.run_checkpoints() == []
+    for checkpoint in (later, earlier):
+        checkpoint.parent.mkdir(parents=True)
+        checkpoint.write_bytes(b"weights")
+    (tmp_path / "runs" / "not-a-run").mkdir()
+    (tmp_path / "runs" / "not-a-run" / "notes.pt").write_bytes(b"other")
+    assert paths.run_checkpoints() == [earlier, later]
+    assert paths.run_id_of(later) == "20261124-000000-b"
+    assert paths.run_id_of(tmp_path / "runs" / "not-a-run" / "notes.pt") is None
+
+
+@pytest.mark.parametrize("run_id", ["", ".", "..", "../escape", "a/b", "a\\b", "/abs"])
+def test_a_run_id_cannot_leave_the_runs_folder(run_id):
+    with pytest.raises(ValueError, match="one folder name"):
+        paths.run_folder(run_id)

@@ -95,10 +95,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def default_checkpoint_path(config: TrainConfig) -> Path:
-    from cnnviz.paths import runs_dir
+    from cnnviz.paths import run_checkpoint
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return runs_dir() / f"cli-{stamp}-{config.model}-{config.dataset}" / "model.pt"
+    return run_checkpoint(f"cli-{stamp}-{config.model}-{config.dataset}")
 
 
 class _ProgressBar:
