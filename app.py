@@ -1,15 +1,15 @@
 """cnnviz: the router. `streamlit run app.py` opens the dashboard on its home page.
 
-Every page runs inside page_frame: the presentation switch beside it, the shared-link check above it.
+Every page runs inside dashboard.page_frame: the presentation switch beside it, the shared-link check
+above it.
 """
 
 import streamlit as st
 
-import page_frame
-from dashboard import internals
-from navigation import PAGES
+from dashboard import internals, page_frame
+from dashboard.navigation import PAGES
 
-# serve.py does this before the server starts; `streamlit run app.py` gets it on the first run.
+# dashboard/serve.py does this before the server starts; `streamlit run app.py` gets it on the first run.
 internals.refuse_unsafe_client_requests()
 
 # The tab icon as inline SVG: a ":material/...:" icon there is fetched from Google's font servers,

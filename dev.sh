@@ -69,7 +69,7 @@ case "$mode" in
   run)
     setup
     say "opening the dashboard (Ctrl+C stops it)"
-    exec .venv/bin/python serve.py "$@"
+    exec .venv/bin/python -m dashboard.serve "$@"
     ;;
   test)
     setup

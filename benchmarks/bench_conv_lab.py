@@ -98,10 +98,10 @@ def main() -> None:
     from streamlit import logger
 
     logger.set_log_level("error")  # quiet the "no runtime" notes that cache_data prints outside a server
-    import app_cache
+    from dashboard import caches
 
     def cached_rerun():
-        app_cache.conv_lab_result("photo", args.photo, False, None, tuple(map(tuple, per_channel.tolist())), 0.0, settings)
+        caches.conv_lab_result("photo", args.photo, False, None, tuple(map(tuple, per_channel.tolist())), 0.0, settings)
 
     runs = args.runs
     cached = median_ms(cached_rerun, runs)

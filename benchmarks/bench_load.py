@@ -1,7 +1,7 @@
 """How long pages take to render when a room of students opens them at once, with and without a
 training run going.
 
-A real server (serve.py) is started on a free port with an empty CNNVIZ_HOME. Sessions are
+A real server (dashboard.serve) is started on a free port with an empty CNNVIZ_HOME. Sessions are
 Streamlit websocket clients (tests/streamlit_client.py), each one browser tab: ``--sessions`` of
 them connect, then each opens every page once in its own shuffled order, all at the same moment.
 A render is timed from the page request to the server's script_finished message (the server's

@@ -1,6 +1,6 @@
 """Does the server's memory stay bounded over a lecture? An hour of use, compressed.
 
-A real server (serve.py) is started with an empty CNNVIZ_HOME. The workload, in ``--rounds``
+A real server (dashboard.serve) is started with an empty CNNVIZ_HOME. The workload, in ``--rounds``
 rounds: ``--sessions`` browser sessions (Streamlit websocket clients, tests/streamlit_client.py)
 open at once, each opens every page ``--visits`` times with different settings (query
 parameters: photo, stride, dilation, unit, test image, epsilon, ...), then closes. Every few
@@ -46,7 +46,7 @@ from streamlit_client import (  # noqa: E402
 
 # The Training form's settings as a link (selectboxes are bound by their labels): a small CNN on the digits.
 TRAINING = {"train_dataset": "Digits (8x8)", "train_model": "Configurable CNN"}
-LINK_NOTE = "This link asked for settings"  # shared_links.LinkCheck's note: a setting fell back
+LINK_NOTE = "This link asked for settings"  # dashboard.links.LinkCheck's note: a setting fell back
 PHOTOS = ("cat", "astronaut", "coffee", "camera", "coins", "rocket", "horse", "china", "flower")
 
 

@@ -36,7 +36,7 @@ def refuse_unsafe_client_requests() -> None:
     - "Load git info": it runs git on the server and answers with the checkout's remote, branch,
       and the names of its uncommitted and untracked files: a leak, and a git process per request.
 
-    Idempotent: the router calls it on every run, serve.py before the server starts.
+    Idempotent: the router calls it on every run, dashboard.serve before the server starts.
     """
     from streamlit.runtime.app_session import AppSession
 
@@ -92,7 +92,7 @@ def install_upload_manager(manager_class) -> None:
     MemoryUploadedFileManager, and let it refuse a file before the browser sends it.
 
     Streamlit's Server builds its upload manager from the name MemoryUploadedFileManager in
-    streamlit.web.server.server, so replacing that name before the server starts (serve.py) is
+    streamlit.web.server.server, so replacing that name before the server starts (dashboard.serve) is
     enough; the upload routes and every session then use ``manager_class``. The file uploader
     asks for upload URLs before it sends a file (AppSession._handle_file_urls_request): when the
     manager's get_upload_urls raises UploadRefused, the answer carries its sentence as error_msg,

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-import app_cache
-import presentation
-import shared_links
 from cnnviz import adversarial, data, images
 from cnnviz.figures import adversarial_figures as figs
 from cnnviz.models import CheckpointError
+from dashboard import caches, links, presentation
 from dashboard.markup import escape
 
 METHOD_NAMES = {"FGSM": "fgsm", "PGD": "pgd"}
@@ -46,7 +44,7 @@ st.info(
     icon=":material/lightbulb:",
 )
 
-models, problems = app_cache.trained_models(app_cache.session_uploads())
+models, problems = caches.trained_models(caches.session_uploads())
 for problem in problems:
     st.caption(f"Skipped a checkpoint: {escape(problem)}")
 if not models:
@@ -81,7 +79,7 @@ labels = {m.key: m.label for m in models}  # the one label every page's menu sho
 def load(path: str):
     """The network for a checkpoint path, or None after showing a sentence."""
     try:
-        return app_cache.adversarial_network(app_cache.adversarial_model_key(path))
+        return caches.adversarial_network(caches.adversarial_model_key(path))
     except (CheckpointError, OSError) as err:
         st.error(escape(f"{by_path[path].path.name} cannot be used: {err}"))
         return None
@@ -105,7 +103,7 @@ def epsilon_words(eps: float) -> str:
 # One image
 
 st.header("Attack one image")
-model_path = st.selectbox("Model", list(labels), format_func=labels.get, key="adv_model", bind=shared_links.BIND)
+model_path = st.selectbox("Model", list(labels), format_func=labels.get, key="adv_model", bind=links.BIND)
 model = load(model_path)
 if model is not None:
     classes = list(model.classes)
@@ -119,19 +117,19 @@ if model is not None:
 
     picture_col, attack_col = st.columns([1, 1], gap="large")
     with picture_col:
-        source = st.radio("Image", SOURCES, horizontal=True, key="adv_source", bind=shared_links.BIND)
+        source = st.radio("Image", SOURCES, horizontal=True, key="adv_source", bind=links.BIND)
         image, label, note = None, None, ""
         if source == "A test image" and test_set is None:
             st.warning(escape(f"The test set is not available: {test_problem}"))
         elif source == "A test image":
-            wanted = st.selectbox("Class", range(len(classes)), format_func=lambda k: classes[k], key="adv_class", bind=shared_links.BIND)
+            wanted = st.selectbox("Class", range(len(classes)), format_func=lambda k: classes[k], key="adv_class", bind=links.BIND)
             positions = (test_set.test_labels == wanted).nonzero().flatten()  # test-set indices of that class
             if len(positions) == 0:
                 st.warning(escape(f"The test set has no {classes[wanted]}; pick another class."))
             else:
                 # One widget per class: classes of different sizes must not share a bounded value.
                 which = st.number_input(escape(f"Which {classes[wanted]} (0 to {len(positions) - 1})"), 0,
-                                        len(positions) - 1, 0, key=f"adv_which_{wanted}", bind=shared_links.BIND)
+                                        len(positions) - 1, 0, key=f"adv_which_{wanted}", bind=links.BIND)
                 index = int(positions[int(which)])
                 image = data.to_float(test_set.test_images[index : index + 1])  # (1, C, H, W)
                 label = wanted
@@ -146,15 +144,15 @@ if model is not None:
             photo = None
             try:
                 if source == "A bundled photo":
-                    name = st.selectbox("Photo", images.sample_image_names(), key="adv_sample", bind=shared_links.BIND)
-                    photo = app_cache.sample_image(name)
+                    name = st.selectbox("Photo", images.sample_image_names(), key="adv_sample", bind=links.BIND)
+                    photo = caches.sample_image(name)
                 else:
                     upload = st.file_uploader("A photo (PNG, JPEG, ...)",
                                               key="adv_upload")
                     if upload is None:
                         st.caption("Upload a photo to attack it.")
                     else:
-                        photo = app_cache.uploaded_image(upload.getvalue())
+                        photo = caches.uploaded_image(upload.getvalue())
                 if photo is not None:
                     prepared = images.prepare_for_model(
                         photo, channels=channels, size=(height, width), invert="auto" if white_on_black else False
@@ -169,31 +167,31 @@ if model is not None:
             st.caption(escape(note))  # names a class of the checkpoint
 
     with attack_col:
-        method = METHOD_NAMES[st.radio("Attack", list(METHOD_NAMES), horizontal=True, key="adv_method", bind=shared_links.BIND)]
+        method = METHOD_NAMES[st.radio("Attack", list(METHOD_NAMES), horizontal=True, key="adv_method", bind=links.BIND)]
         eps_steps = st.slider("ε, the largest change of any pixel, in 1/255 steps", 0, 80, 26,
-                              format="%d/255", key="adv_eps", bind=shared_links.BIND)
+                              format="%d/255", key="adv_eps", bind=links.BIND)
         eps = eps_steps / 255
         st.caption(f"ε = {eps_steps}/255 = {eps:.4f} in [0, 1] pixel units.")
         steps, step_fraction, random_start = 10, 0.25, True
         if method == "pgd":
             with presentation.secondary("PGD settings"):
-                steps = st.slider("PGD steps", 1, 50, 10, key="adv_steps", bind=shared_links.BIND)
+                steps = st.slider("PGD steps", 1, 50, 10, key="adv_steps", bind=links.BIND)
                 step_fraction = st.select_slider("Step size α", [0.05, 0.1, 0.25, 0.5, 1.0], 0.25,
                                                  format_func=lambda f: f"{f:g} x ε", key="adv_alpha",
-                                                 bind=shared_links.BIND)
+                                                 bind=links.BIND)
                 random_start = st.checkbox("Start from a random point within ε", True, key="adv_random_start",
-                                           bind=shared_links.BIND)
+                                           bind=links.BIND)
                 st.caption(f"α = {step_fraction:g} x ε = {epsilon_words(step_fraction * eps)} per step.")
-        targeted = st.toggle("Targeted: pull the prediction towards a class", key="adv_targeted", bind=shared_links.BIND)
+        targeted = st.toggle("Targeted: pull the prediction towards a class", key="adv_targeted", bind=links.BIND)
         target = None
         if targeted:
             target = st.selectbox("Target class", range(len(classes)), index=min(1, len(classes) - 1),
-                                  format_func=lambda k: classes[k], key="adv_target", bind=shared_links.BIND)
+                                  format_func=lambda k: classes[k], key="adv_target", bind=links.BIND)
 
     if image is not None:
         try:
-            result = app_cache.adversarial_attack(
-                app_cache.adversarial_model_key(model_path), app_cache.adversarial_image_hash(image), image,
+            result = caches.adversarial_attack(
+                caches.adversarial_model_key(model_path), caches.adversarial_image_hash(image), image,
                 method, eps, label, target, steps, step_fraction * eps if eps > 0 else None, random_start,
             )
         except adversarial.AttackError as err:
@@ -259,17 +257,17 @@ st.markdown(
 paths = list(labels)
 left, right = st.columns(2)
 with left:
-    first = st.selectbox("First model", paths, format_func=labels.get, key="adv_sweep_a", bind=shared_links.BIND)
+    first = st.selectbox("First model", paths, format_func=labels.get, key="adv_sweep_a", bind=links.BIND)
     second_options = ["none"] + [p for p in paths if p != first]
     second = st.selectbox("Second model", second_options, index=min(1, len(second_options) - 1),
-                          format_func=lambda p: "(none)" if p == "none" else labels[p], key="adv_sweep_b", bind=shared_links.BIND)
-    chosen_methods = st.multiselect("Attacks", list(METHOD_NAMES), ["FGSM"], key="adv_sweep_methods", bind=shared_links.BIND)
-    eps_set = st.radio("ε values", list(EPSILON_SETS), key="adv_sweep_eps", bind=shared_links.BIND)
+                          format_func=lambda p: "(none)" if p == "none" else labels[p], key="adv_sweep_b", bind=links.BIND)
+    chosen_methods = st.multiselect("Attacks", list(METHOD_NAMES), ["FGSM"], key="adv_sweep_methods", bind=links.BIND)
+    eps_set = st.radio("ε values", list(EPSILON_SETS), key="adv_sweep_eps", bind=links.BIND)
 with right:
-    fgsm_images = st.number_input("Test images for FGSM", 100, 10_000, 10_000, step=100, key="adv_sweep_fgsm_n", bind=shared_links.BIND)
+    fgsm_images = st.number_input("Test images for FGSM", 100, 10_000, 10_000, step=100, key="adv_sweep_fgsm_n", bind=links.BIND)
     pgd_images = st.number_input("Test images for PGD (10 steps each: about 10 times slower)", 100, 10_000, 1_000,
-                                 step=100, key="adv_sweep_pgd_n", bind=shared_links.BIND)
-    show_reference = st.checkbox("Show the tutorial's curve (MNIST LeNet, FGSM)", True, key="adv_sweep_reference", bind=shared_links.BIND)
+                                 step=100, key="adv_sweep_pgd_n", bind=links.BIND)
+    show_reference = st.checkbox("Show the tutorial's curve (MNIST LeNet, FGSM)", True, key="adv_sweep_reference", bind=links.BIND)
     st.caption("PGD here uses 10 steps of α = 2.5ε/10 from a random start (Madry et al.).")
     run = st.button("Run the sweep", type="primary", icon=":material/play_arrow:", key="adv_sweep_run")
 
@@ -310,10 +308,10 @@ elif settings:
         report = None
         if bar is not None:
             text = f"Attacking the test set: {escape(names[path])}, {method.upper()} ({number + 1} of {len(jobs)})"
-            report = app_cache.adversarial_progress(bar, number / len(jobs), 1 / len(jobs), text)
+            report = caches.adversarial_progress(bar, number / len(jobs), 1 / len(jobs), text)
         try:
-            sweep = app_cache.adversarial_sweep(
-                app_cache.adversarial_model_key(path), datasets[path], settings["sizes"][method],
+            sweep = caches.adversarial_sweep(
+                caches.adversarial_model_key(path), datasets[path], settings["sizes"][method],
                 settings["epsilons"], method, _progress=report,
             )
             results.append((path, sweep))

@@ -1,6 +1,6 @@
 """Convolution lab: slide a kernel over a photo or a small grid and watch the arithmetic.
 
-A thin view: widgets -> app_cache (cached cnnviz calls) -> cnnviz.figures -> presentation.plot.
+A thin view: widgets -> dashboard.caches (cached cnnviz calls) -> cnnviz.figures -> presentation.plot.
 Stepping the window runs only the player fragment, which draws the highlight on pictures that
 were computed once.
 """
@@ -13,12 +13,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import app_cache
-import page_frame
-import presentation
-import shared_links
 from cnnviz import conv, images, kernels
 from cnnviz.figures import conv_figures
+from dashboard import caches, links, page_frame, presentation
 from dashboard.markup import escape
 
 OPERATIONS = {
@@ -54,11 +51,11 @@ st.info(
 
 def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
     """Input widgets -> (source, name, grey, grid rows, upload bytes)."""
-    choice = st.radio("Input", ["Numeric grid", "Photo", "Upload"], horizontal=True, key="conv_source", bind=shared_links.BIND)
+    choice = st.radio("Input", ["Numeric grid", "Photo", "Upload"], horizontal=True, key="conv_source", bind=links.BIND)
     if choice == "Numeric grid":
         left, right = st.columns(2)
-        example = left.selectbox("Example", kernels.GRID_EXAMPLES, key="conv_grid_example", bind=shared_links.BIND)
-        size = right.select_slider("Size", [5, 6, 7, 8, 9], value=5, key="conv_grid_size", bind=shared_links.BIND,
+        example = left.selectbox("Example", kernels.GRID_EXAMPLES, key="conv_grid_example", bind=links.BIND)
+        size = right.select_slider("Size", [5, 6, 7, 8, 9], value=5, key="conv_grid_size", bind=links.BIND,
                                    disabled=example == "Classic 5x5 example")
         start = kernels.example_grid(example, size)
         st.caption("Edit any cell; the output follows.")
@@ -70,9 +67,9 @@ def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
             st.error(str(error))
             grid = start
         return "grid", "", True, tuple(map(tuple, grid.tolist())), None
-    grey = st.toggle("One grey channel instead of RGB", key="conv_grey", bind=shared_links.BIND)
+    grey = st.toggle("One grey channel instead of RGB", key="conv_grey", bind=links.BIND)
     if choice == "Photo":
-        name = st.selectbox("Photo", images.sample_image_names(), index=1, key="conv_photo", bind=shared_links.BIND)
+        name = st.selectbox("Photo", images.sample_image_names(), index=1, key="conv_photo", bind=links.BIND)
         return "photo", name, grey, None, None
     upload = st.file_uploader("A photo (JPEG, PNG, WebP, ...)",
                               key="conv_upload")
@@ -85,7 +82,7 @@ def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
 def kernel_editor(label: str, key: str, height: int, width: int, default_preset: str) -> np.ndarray | None:
     """Preset menu + editable grid for one kernel; None (after an st.error) when it cannot be built."""
     names = kernels.preset_names()
-    name = st.selectbox(label, names, index=names.index(default_preset), key=f"{key}_preset", bind=shared_links.BIND)
+    name = st.selectbox(label, names, index=names.index(default_preset), key=f"{key}_preset", bind=links.BIND)
     st.caption(kernels.preset(name).teaches)
     try:
         start = kernels.make_kernel(name, height, width)
@@ -104,13 +101,13 @@ def kernel_editor(label: str, key: str, height: int, width: int, default_preset:
 def choose_kernels(operation: str, channels: int, source: str) -> tuple[tuple[int, int], tuple | None, float, bool]:
     """Kernel widgets -> (kernel size, per-channel kernels as tuples or None, bias, flipped)."""
     left, right = st.columns(2)
-    height = left.number_input("Kernel height F_h", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kh", bind=shared_links.BIND)
-    width = right.number_input("Kernel width F_w", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kw", bind=shared_links.BIND)
+    height = left.number_input("Kernel height F_h", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kh", bind=links.BIND)
+    width = right.number_input("Kernel width F_w", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kw", bind=links.BIND)
     if operation in ("max_pool", "avg_pool"):
         st.caption("Pooling has no weights: it takes the max or the mean of each window, per channel.")
         return (height, width), None, 0.0, False
     default = "Classic X (worked example)" if source == "grid" else "Sobel x"
-    per_channel = channels == 3 and st.toggle("A different kernel per colour channel", key="conv_per_channel", bind=shared_links.BIND)
+    per_channel = channels == 3 and st.toggle("A different kernel per colour channel", key="conv_per_channel", bind=links.BIND)
     if per_channel:
         grids = []
         for tab, channel in zip(st.tabs(list(CHANNEL_NAMES)), CHANNEL_NAMES):
@@ -130,8 +127,8 @@ def choose_kernels(operation: str, channels: int, source: str) -> tuple[tuple[in
 
 def _bias_and_flip() -> tuple[float, bool]:
     """The bias and the flip toggle: secondary, so folded away in presentation mode."""
-    bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias", bind=shared_links.BIND)
-    flipped = st.toggle("True convolution (flip the kernel)", key="conv_flip", bind=shared_links.BIND,
+    bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias", bind=links.BIND)
+    flipped = st.toggle("True convolution (flip the kernel)", key="conv_flip", bind=links.BIND,
                         help="Deep-learning layers compute cross-correlation: no flip. Textbook convolution "
                              "y[n] = sum_m x[n-m] w[m] flips the kernel; symmetric kernels do not notice.")
     return bias, flipped
@@ -139,19 +136,19 @@ def _bias_and_flip() -> tuple[float, bool]:
 
 def choose_settings(operation: str, channels: int) -> dict:
     """Stride, padding, mode, dilation, groups, output padding -> ConvSettings keyword arguments."""
-    stride = st.slider("Stride S", 1, 5, 1, key="conv_stride", bind=shared_links.BIND)
+    stride = st.slider("Stride S", 1, 5, 1, key="conv_stride", bind=links.BIND)
     left, right = st.columns(2)
-    padding_choice = left.selectbox("Padding P", PADDINGS, key="conv_padding", bind=shared_links.BIND)
-    mode = right.selectbox("Padding mode", conv.PADDING_MODES, key="conv_padding_mode", bind=shared_links.BIND,
+    padding_choice = left.selectbox("Padding P", PADDINGS, key="conv_padding", bind=links.BIND)
+    mode = right.selectbox("Padding mode", conv.PADDING_MODES, key="conv_padding_mode", bind=links.BIND,
                            disabled=operation != "conv")
-    dilation = st.slider("Dilation D", 1, 4, 1, key="conv_dilation", bind=shared_links.BIND)
+    dilation = st.slider("Dilation D", 1, 4, 1, key="conv_dilation", bind=links.BIND)
     groups = 1
     if operation in ("conv", "transposed") and channels == 3:
-        groups = st.radio("Groups", [1, 2, 3], horizontal=True, key="conv_groups", bind=shared_links.BIND,
+        groups = st.radio("Groups", [1, 2, 3], horizontal=True, key="conv_groups", bind=links.BIND,
                           captions=["all channels -> 1 map", "2 maps", "depthwise"])
     output_padding = 0
     if operation == "transposed":
-        output_padding = st.number_input("Output padding", 0, 4, 0, key="conv_output_padding", bind=shared_links.BIND)
+        output_padding = st.number_input("Output padding", 0, 4, 0, key="conv_output_padding", bind=links.BIND)
     padding = padding_choice if padding_choice in ("same", "valid") else int(padding_choice)
     return dict(stride=stride, padding=padding, padding_mode=mode if operation == "conv" else "zeros",
                 dilation=dilation, groups=groups, output_padding=output_padding,
@@ -229,7 +226,7 @@ def player(lab: Lab, started_playing: bool, started_speed: str) -> None:
                       key="conv_step")
     buttons[4].button("Last", icon=":material/last_page:", on_click=_go_to, args=(total - 1,), width="stretch",
                       key="conv_last")
-    buttons[5].select_slider("Speed", list(SPEEDS), value="normal", key="conv_speed", bind=shared_links.BIND, label_visibility="collapsed")
+    buttons[5].select_slider("Speed", list(SPEEDS), value="normal", key="conv_speed", bind=links.BIND, label_visibility="collapsed")
     if total > 1:
         # No key on purpose: the slider is rebuilt at each new position (its identity includes
         # its value), so a stale value in the browser can never pull the position back while
@@ -241,7 +238,7 @@ def player(lab: Lab, started_playing: bool, started_speed: str) -> None:
     row, col = divmod(position, out_w)
     channel = 0
     if c_out > 1:
-        channel = st.radio("Output channel", list(range(c_out)), horizontal=True, key="conv_channel", bind=shared_links.BIND,
+        channel = st.radio("Output channel", list(range(c_out)), horizontal=True, key="conv_channel", bind=links.BIND,
                            format_func=lambda c: CHANNEL_NAMES[c] if c_out == 3 else str(c))
 
     cell = conv.explain_cell(result["x"], result["weight"], result["bias"], settings, channel, row, col)
@@ -299,16 +296,16 @@ with tab_2d:
         st.subheader("Input", divider="gray")
         source, name, grey, grid, upload = choose_input()
     try:
-        x = app_cache.conv_lab_input(source, name, grey, grid, _upload=upload)
+        x = caches.conv_lab_input(source, name, grey, grid, _upload=upload)
     except images.ImageError as error:
         with col_input:
             st.error(str(error))
         source, name, upload = "photo", "astronaut", None
-        x = app_cache.conv_lab_input(source, name, grey, grid)
+        x = caches.conv_lab_input(source, name, grey, grid)
     channels, in_height, in_width = x.shape
     with col_settings:
         st.subheader("Settings", divider="gray")
-        operation = OPERATIONS[st.radio("Operation", list(OPERATIONS), key="conv_operation", bind=shared_links.BIND)]
+        operation = OPERATIONS[st.radio("Operation", list(OPERATIONS), key="conv_operation", bind=links.BIND)]
         settings_kwargs = choose_settings(operation, channels)
     with col_kernel:
         st.subheader("Kernel", divider="gray")
@@ -319,7 +316,7 @@ with tab_2d:
     try:
         settings = conv.ConvSettings(operation=operation, kernel_size=kernel_size, **settings_kwargs)
         warnings = settings.validate(in_height, in_width)
-        error_text = app_cache.conv_lab_too_large(settings, in_height, in_width)
+        error_text = caches.conv_lab_too_large(settings, in_height, in_width)
     except conv.ConvSettingsError as error:
         error_text = str(error)
 
@@ -347,7 +344,7 @@ with tab_2d:
         st.warning(warning, icon=":material/warning:")
 
     if settings is not None and error_text is None and (settings.is_pool or kernel_values is not None):
-        result = app_cache.conv_lab_result(source, name, grey, grid, kernel_values, float(bias), settings, _upload=upload)
+        result = caches.conv_lab_result(source, name, grey, grid, kernel_values, float(bias), settings, _upload=upload)
         st.subheader("Step by step", divider="gray")
         lab = Lab(result, settings, source == "grid", in_height, in_width)
         playing = st.session_state.get("conv_playing", False)
@@ -362,7 +359,7 @@ with tab_1d:
         "$y[n] = \\sum_m x[n-m]\\, w[m]$."
     )
     left, middle, right = st.columns([1.3, 1.3, 1])
-    signal_name = left.selectbox("Signal", list(kernels.SIGNAL_EXAMPLES), key="conv1d_signal", bind=shared_links.BIND)
+    signal_name = left.selectbox("Signal", list(kernels.SIGNAL_EXAMPLES), key="conv1d_signal", bind=links.BIND)
     signal_text = left.text_input(
         "Signal values x", ", ".join(conv_figures.format_number(v) for v in kernels.SIGNAL_EXAMPLES[signal_name]),
         key=f"conv1d_signal_text_{signal_name}")
@@ -370,9 +367,9 @@ with tab_1d:
     kernel_text = middle.text_input(
         "Kernel values w", ", ".join(conv_figures.format_number(v) for v in kernels.KERNELS_1D[kernel_name]),
         key=f"conv1d_kernel_text_{kernel_name}")
-    stride_1d = right.slider("Stride", 1, 3, 1, key="conv1d_stride", bind=shared_links.BIND)
-    padding_1d = right.slider("Zero padding", 0, 3, 0, key="conv1d_padding", bind=shared_links.BIND)
-    dilation_1d = right.slider("Dilation", 1, 3, 1, key="conv1d_dilation", bind=shared_links.BIND)
+    stride_1d = right.slider("Stride", 1, 3, 1, key="conv1d_stride", bind=links.BIND)
+    padding_1d = right.slider("Zero padding", 0, 3, 0, key="conv1d_padding", bind=links.BIND)
+    dilation_1d = right.slider("Dilation", 1, 3, 1, key="conv1d_dilation", bind=links.BIND)
     try:
         signal = kernels.numbers_from_text(signal_text, "signal")
         kernel_1d = kernels.numbers_from_text(kernel_text, "kernel", longest=9)
@@ -381,7 +378,7 @@ with tab_1d:
         st.error(escape(error), icon=":material/block:")  # it quotes what was typed
     else:
         n_out = len(output_1d)
-        position_1d = st.slider("Output position n", 0, n_out - 1, 0, key="conv1d_position", bind=shared_links.BIND) if n_out > 1 else 0
+        position_1d = st.slider("Output position n", 0, n_out - 1, 0, key="conv1d_position", bind=links.BIND) if n_out > 1 else 0
         presentation.plot(
             conv_figures.signal_figure(np.pad(signal, padding_1d), kernel_1d, output_1d, position=position_1d,
                                        stride=stride_1d, dilation=dilation_1d, padding=padding_1d),
@@ -410,8 +407,8 @@ with tab_1x1:
         weight_table = st.data_editor(
             pd.DataFrame([[1.0, 1.0, 1.0], [1.0, 0.0, -1.0]], columns=list(CHANNEL_NAMES), index=["out 0", "out 1"]),
             key="conv1x1_weights")
-        pixel_row = st.slider("Pixel row", 0, patch.shape[1] - 1, 0, key="conv1x1_row", bind=shared_links.BIND)
-        pixel_col = st.slider("Pixel column", 0, patch.shape[2] - 1, 0, key="conv1x1_col", bind=shared_links.BIND)
+        pixel_row = st.slider("Pixel row", 0, patch.shape[1] - 1, 0, key="conv1x1_row", bind=links.BIND)
+        pixel_col = st.slider("Pixel column", 0, patch.shape[2] - 1, 0, key="conv1x1_col", bind=links.BIND)
     try:
         weights_1x1 = kernels.grid_from_table(weight_table.to_numpy(), "weight table")
         output_1x1 = conv.pointwise(patch, weights_1x1)

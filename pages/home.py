@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-import app_cache
 from cnnviz import catalog, data, devices
 from cnnviz.models import CheckpointError
+from dashboard import caches
 from dashboard.markup import escape
-from navigation import PAGES
+from dashboard.navigation import PAGES
 
 st.title("cnnviz: see how convolutional networks work")
 st.markdown(
@@ -56,7 +56,7 @@ with left:
 
 with right:
     st.subheader("Trained models")
-    models, problems = app_cache.trained_models(app_cache.session_uploads())
+    models, problems = caches.trained_models(caches.session_uploads())
     if models:
         st.dataframe(
             [
@@ -87,7 +87,7 @@ with right:
     from dashboard import clients, uploads_in_use
 
     client = clients.current()
-    uploads_in_use.remember(client.session, app_cache.session_uploads())
+    uploads_in_use.remember(client.session, caches.session_uploads())
     if upload is not None:
         try:
             # Stored per browser, within its quota; another session's checkpoints are never deleted.
@@ -96,7 +96,7 @@ with right:
             st.error(escape(str(err)))
         else:
             uploads_in_use.remember(client.session, [stored])
-            if str(stored) not in app_cache.session_uploads():
-                app_cache.remember_upload(stored)
+            if str(stored) not in caches.session_uploads():
+                caches.remember_upload(stored)
                 st.rerun()  # so the table above lists it at once
             st.success(f"Loaded {escape(upload.name)}: every page's model menu now offers it.")

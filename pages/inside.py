@@ -6,12 +6,10 @@ import random
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-import app_cache
-import presentation
-import shared_links
 from cnnviz import activations, attribution, data, images, learned_kernels, metrics
 from cnnviz.figures import inside_figures as figs
 from cnnviz.models import CheckpointError, list_models, model_spec
+from dashboard import caches, links, presentation
 from dashboard.markup import escape
 
 VIEWS = ("Layer outputs", "Kernels", "Attribution", "Confusion matrix")
@@ -42,13 +40,13 @@ st.info(
 
 def _choose_network() -> str | None:
     """The model key of the chosen network, or None when nothing can be loaded."""
-    trained, problems = app_cache.trained_models(app_cache.session_uploads())
+    trained, problems = caches.trained_models(caches.session_uploads())
     for problem in problems:
         st.warning(f"Skipped a checkpoint: {escape(problem)}")
     options: dict[str, str] = {}
     for entry in trained:
         try:
-            options[entry.label] = app_cache.inside_checkpoint_key(entry.path)
+            options[entry.label] = caches.inside_checkpoint_key(entry.path)
         except OSError:  # deleted since it was listed
             continue
     if not options:
@@ -63,14 +61,14 @@ def _choose_network() -> str | None:
         except StreamlitPageNotFoundError:  # a checkout without the Training page
             pass
     for name in list_models():
-        options[f"zoo: {model_spec(name).title}"] = app_cache.ZOO_PREFIX + name
-    label = st.selectbox("Network", list(options), key="inside_network", bind=shared_links.BIND)
+        options[f"zoo: {model_spec(name).title}"] = caches.ZOO_PREFIX + name
+    label = st.selectbox("Network", list(options), key="inside_network", bind=links.BIND)
     return options[label]
 
 
 model_key = _choose_network()
 try:
-    network = app_cache.inside_network(model_key)
+    network = caches.inside_network(model_key)
 except (CheckpointError, ValueError) as error:
     st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
     st.stop()
@@ -104,15 +102,15 @@ def _input_image():
     sources = SOURCES if dataset is not None else SOURCES[1:]
     if st.session_state.get("inside_source") not in sources:
         st.session_state["inside_source"] = sources[0]
-    source = st.radio("Image", sources, horizontal=True, key="inside_source", bind=shared_links.BIND)
+    source = st.radio("Image", sources, horizontal=True, key="inside_source", bind=links.BIND)
     invert_default = "auto" if dataset is not None and dataset.info.white_on_black else "no"
     if source == "Test-set image":
         left, right = st.columns([2, 1])
         with left:
-            class_filter = st.selectbox("Class to pick from", ["any class", *dataset.classes], key="inside_test_class", bind=shared_links.BIND)
+            class_filter = st.selectbox("Class to pick from", ["any class", *dataset.classes], key="inside_test_class", bind=links.BIND)
             last = len(dataset.test_labels) - 1
             st.session_state["inside_test_index"] = min(int(st.session_state.get("inside_test_index", 0)), last)
-            index = st.number_input("Test image number", 0, last, key="inside_test_index", bind=shared_links.BIND)
+            index = st.number_input("Test image number", 0, last, key="inside_test_index", bind=links.BIND)
         with right:
             st.write("")
             st.button("Random image of that class", on_click=_pick_random, args=(class_filter,), icon=":material/casino:")
@@ -125,22 +123,22 @@ def _input_image():
             return original, prepared, label
         return original, images.prepare_for_model(original, channels=channels, size=(height, width)), label
     if source == "Bundled photo":
-        name = st.selectbox("Photo", images.sample_image_names(), key="inside_sample", bind=shared_links.BIND,
+        name = st.selectbox("Photo", images.sample_image_names(), key="inside_sample", bind=links.BIND,
                             format_func=lambda n: f"{n}: {images.SAMPLE_IMAGES[n]}")
-        original = app_cache.sample_image(name)
+        original = caches.sample_image(name)
     else:
         upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="inside_upload")
         if upload is None:
             st.info("Upload a photo to see what the network makes of it.")
             return None, None, None
         try:
-            original = app_cache.uploaded_image(upload.getvalue())
+            original = caches.uploaded_image(upload.getvalue())
         except images.ImageError as error:
             st.error(str(error))
             return None, None, None
     invert = st.radio(
         "Swap black and white", ["auto", "yes", "no"], horizontal=True,
-        index=["auto", "yes", "no"].index(invert_default), key="inside_invert", bind=shared_links.BIND,
+        index=["auto", "yes", "no"].index(invert_default), key="inside_invert", bind=links.BIND,
         help="Fashion-MNIST and MNIST show light objects on black; a photo of a dark object on "
              "white paper must be inverted to look like them. 'auto' inverts when the border is bright.",
     )
@@ -167,8 +165,8 @@ original, prepared, true_label = _input_image()
 if prepared is None:
     st.stop()
 
-image_hash = app_cache.inside_image_hash(prepared.tensor)
-captured = app_cache.inside_layer_outputs(model_key, image_hash, prepared.tensor)
+image_hash = caches.inside_image_hash(prepared.tensor)
+captured = caches.inside_layer_outputs(model_key, image_hash, prepared.tensor)
 probabilities = captured.probabilities()
 predicted = int(probabilities.argmax())
 
@@ -187,13 +185,13 @@ with right:
     if true_label is not None:
         verdict += " (right)" if predicted == true_label else f" (wrong: it is **{escape(classes[true_label])}**)"
     st.markdown(f"The network says {verdict}.")
-    top_k = st.slider("Classes shown (top-k)", 1, len(classes), min(10, len(classes)), key="inside_top_k", bind=shared_links.BIND)
+    top_k = st.slider("Classes shown (top-k)", 1, len(classes), min(10, len(classes)), key="inside_top_k", bind=links.BIND)
     presentation.plot(figs.probability_bars(probabilities, classes, true_label=true_label, top_k=top_k),
                     key="inside_probabilities")
     st.caption("Softmax turns the last layer's scores (logits) into probabilities; the prediction is the largest.")
 
 st.divider()
-view = st.radio("Look at", VIEWS, horizontal=True, key="inside_view", bind=shared_links.BIND)
+view = st.radio("Look at", VIEWS, horizontal=True, key="inside_view", bind=links.BIND)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,7 +207,7 @@ def _layer_outputs_view() -> None:
     )
     kinds = [layer.kind for layer in layers]
     labels = [f"{i + 1}. {layer.kind} {layer.name} ({layer.shape_text})" for i, layer in enumerate(layers)]
-    chosen_label = st.selectbox("Layer", labels, index=min(1, len(labels) - 1), key="inside_layer", bind=shared_links.BIND)
+    chosen_label = st.selectbox("Layer", labels, index=min(1, len(labels) - 1), key="inside_layer", bind=links.BIND)
     chosen = layers[labels.index(chosen_label)]
     presentation.plot(figs.activation_overview(activations.overview(captured), kinds, selected=chosen.name),
                     key="inside_overview")
@@ -221,9 +219,9 @@ def _layer_outputs_view() -> None:
         return
     output = chosen.output.numpy()
     a, b = st.columns(2)
-    scale = a.radio("Colour scale", figs.CHANNEL_SCALES, horizontal=True, key="inside_scale", bind=shared_links.BIND,
+    scale = a.radio("Colour scale", figs.CHANNEL_SCALES, horizontal=True, key="inside_scale", bind=links.BIND,
                     format_func=lambda s: {"channel": "per channel", "layer": "per layer", "global": "global"}[s])
-    order_by = b.radio("Order channels by", ["index", "activation"], horizontal=True, key="inside_order", bind=shared_links.BIND,
+    order_by = b.radio("Order channels by", ["index", "activation"], horizontal=True, key="inside_order", bind=links.BIND,
                        format_func=lambda s: {"index": "number", "activation": "mean activation"}[s])
     order = activations.channel_order(chosen.output, order_by)
     grid = figs.channel_grid(output, scale=scale, global_range=activations.value_range(captured), order=order)
@@ -237,7 +235,7 @@ def _layer_outputs_view() -> None:
     st.session_state["inside_last_click"] = click_key
     if st.session_state.get("inside_channel", 0) >= output.shape[0]:
         st.session_state["inside_channel"] = 0
-    channel = st.number_input("Channel (or click one above)", 0, output.shape[0] - 1, key="inside_channel", bind=shared_links.BIND)
+    channel = st.number_input("Channel (or click one above)", 0, output.shape[0] - 1, key="inside_channel", bind=links.BIND)
     values = output[int(channel)]
     presentation.plot(figs.channel_detail(values, title=f"{chosen.name}, channel {channel}: "
                                         f"min {values.min():.3f}, max {values.max():.3f}"),
@@ -251,9 +249,9 @@ def _kernels_view() -> None:
         return
     names = [name for name, _ in convs]
     a, b = st.columns(2)
-    layer_name = a.selectbox("Convolution layer", names, key="inside_kernel_layer", bind=shared_links.BIND)
+    layer_name = a.selectbox("Convolution layer", names, key="inside_kernel_layer", bind=links.BIND)
     normalisation = b.radio(
-        "Normalise", learned_kernels.NORMALISATIONS, horizontal=True, key="inside_kernel_norm", bind=shared_links.BIND,
+        "Normalise", learned_kernels.NORMALISATIONS, horizontal=True, key="inside_kernel_norm", bind=links.BIND,
         format_func=lambda s: {"per_kernel": "per kernel", "per_layer": "per layer", "symmetric": "symmetric around 0"}[s],
     )
     weight = dict(convs)[layer_name].weight
@@ -265,7 +263,7 @@ def _kernels_view() -> None:
            "Its input has one channel, so each picture is one output channel's kernel."
            if weight.shape[1] == 1 else "Each row is one output channel, each column one input channel.")
     )
-    twin = dict(learned_kernels.conv_layers(app_cache.inside_untrained_twin(model_key)))[layer_name]
+    twin = dict(learned_kernels.conv_layers(caches.inside_untrained_twin(model_key)))[layer_name]
     left, right = st.columns(2)
     with left:
         presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(weight, normalisation),
@@ -277,7 +275,7 @@ def _kernels_view() -> None:
     if snapshots and layer_name == names[0]:
         labels = [label for label, _ in snapshots]
         chosen = st.select_slider("The first layer's kernels during training", labels, value=labels[-1],
-                                  key="inside_kernel_epoch", bind=shared_links.BIND)
+                                  key="inside_kernel_epoch", bind=links.BIND)
         weights = dict(snapshots)[chosen]
         presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(weights, normalisation), title=chosen),
                         key="inside_kernels_epoch")
@@ -288,23 +286,23 @@ def _kernels_view() -> None:
 
 def _attribution_view() -> None:
     a, b, c = st.columns(3)
-    method = a.radio("Method", attribution.METHODS, key="inside_attr_method", bind=shared_links.BIND,
+    method = a.radio("Method", attribution.METHODS, key="inside_attr_method", bind=links.BIND,
                      format_func=lambda m: attribution.METHOD_TITLES[m])
     targets = ["the predicted class", *classes]
-    target_label = b.selectbox("Explain the class", targets, key="inside_attr_target", bind=shared_links.BIND)
+    target_label = b.selectbox("Explain the class", targets, key="inside_attr_target", bind=links.BIND)
     target = None if target_label == targets[0] else classes.index(target_label)
     layer = None
     if method == "gradcam":
-        layers = app_cache.inside_gradcam_layers(model_key, image_hash, prepared.tensor)
+        layers = caches.inside_gradcam_layers(model_key, image_hash, prepared.tensor)
         if not layers:
             st.info("Grad-CAM needs a convolution layer whose output is larger than 1 x 1.")
             return
-        layer = c.selectbox("Grad-CAM layer", layers, key="inside_attr_layer", bind=shared_links.BIND,
+        layer = c.selectbox("Grad-CAM layer", layers, key="inside_attr_layer", bind=links.BIND,
                             help="The last convolution is the usual choice: deep enough to know the class, "
                                  "still with a map of where.")
-    opacity = c.slider("Overlay opacity", 0.0, 1.0, 0.7, key="inside_attr_opacity", bind=shared_links.BIND)
+    opacity = c.slider("Overlay opacity", 0.0, 1.0, 0.7, key="inside_attr_opacity", bind=links.BIND)
     try:
-        result = app_cache.inside_attribution(model_key, image_hash, prepared.tensor, method, target, layer)
+        result = caches.inside_attribution(model_key, image_hash, prepared.tensor, method, target, layer)
     except attribution.AttributionError as error:
         st.error(str(error))
         return
@@ -342,7 +340,7 @@ def _confusion_view() -> None:
     if len(dataset.classes) != len(classes):
         st.warning(f"This model has {len(classes)} outputs but {dataset.info.title} has {len(dataset.classes)} classes.")
         return
-    probabilities_all, predictions, targets = app_cache.inside_test_predictions(model_key, dataset_name)
+    probabilities_all, predictions, targets = caches.inside_test_predictions(model_key, dataset_name)
     matrix = metrics.confusion_matrix(predictions, targets, len(classes))
     scores = metrics.per_class_scores(matrix)
     st.markdown(
@@ -350,7 +348,7 @@ def _confusion_view() -> None:
         "Row = the actual class, column = what the model predicted; the diagonal is right. "
         "Click a cell to see its images."
     )
-    normalise = st.radio("Show", ["counts", "row"], horizontal=True, key="inside_confusion_norm", bind=shared_links.BIND,
+    normalise = st.radio("Show", ["counts", "row"], horizontal=True, key="inside_confusion_norm", bind=links.BIND,
                          format_func=lambda s: {"counts": "counts", "row": "share of each row"}[s])
     event = presentation.plot(figs.confusion_heatmap(matrix.numpy(), classes, normalise=normalise),
                             on_select="rerun", selection_mode="points", key="inside_confusion")
@@ -377,8 +375,8 @@ def _confusion_view() -> None:
         st.session_state["inside_cell_actual"] = classes[actual]
         st.session_state["inside_cell_predicted"] = classes[predicted_class]
     a, b = st.columns(2)
-    actual_name = a.selectbox("Actual class", classes, key="inside_cell_actual", bind=shared_links.BIND)
-    predicted_name = b.selectbox("Predicted class", classes, key="inside_cell_predicted", bind=shared_links.BIND)
+    actual_name = a.selectbox("Actual class", classes, key="inside_cell_actual", bind=links.BIND)
+    predicted_name = b.selectbox("Predicted class", classes, key="inside_cell_predicted", bind=links.BIND)
     actual, predicted_class = classes.index(actual_name), classes.index(predicted_name)
     indices = metrics.mistakes(probabilities_all, targets, actual, predicted_class)
     st.markdown(f"**{len(indices)}** test images of *{escape(actual_name)}* predicted as *{escape(predicted_name)}*, "

@@ -2,9 +2,6 @@
 
 import streamlit as st
 
-import app_cache
-import presentation
-import shared_links
 from cnnviz import images, stack_builder
 from cnnviz.architecture import ArchitectureError
 from cnnviz.effective_field import EffectiveFieldError
@@ -12,6 +9,7 @@ from cnnviz.figures import receptive_figures as figs
 from cnnviz.models import CheckpointError, list_models, model_spec
 from cnnviz.receptive import ReceptiveFieldError
 from cnnviz.stack_builder import StackLayer
+from dashboard import caches, links, presentation
 from dashboard.markup import escape
 
 DEFAULT_NETWORK = "resnet18"
@@ -53,39 +51,39 @@ tab_image, tab_lesson, tab_builder, tab_count = st.tabs(
 
 def _network_options() -> dict[str, str]:
     """Menu label -> model key: the zoo first (ResNet-18 the default), then trained checkpoints."""
-    options = {f"zoo: {model_spec(name).title}": app_cache.ZOO_PREFIX + name for name in list_models()}
-    trained, problems = app_cache.trained_models(app_cache.session_uploads())
+    options = {f"zoo: {model_spec(name).title}": caches.ZOO_PREFIX + name for name in list_models()}
+    trained, problems = caches.trained_models(caches.session_uploads())
     for problem in problems:
         st.warning(f"Skipped a checkpoint: {escape(problem)}")
     for entry in trained:
         try:
-            options[f"trained: {entry.label}"] = app_cache.inside_checkpoint_key(entry.path)
+            options[f"trained: {entry.label}"] = caches.inside_checkpoint_key(entry.path)
         except OSError:  # deleted since it was listed
             continue
     return options
 
 
 def _input_shape(model_key: str) -> tuple[int, int, int]:
-    if model_key.startswith(app_cache.ZOO_PREFIX):
-        model = app_cache.receptive_shape_model(model_key[len(app_cache.ZOO_PREFIX):])
+    if model_key.startswith(caches.ZOO_PREFIX):
+        model = caches.receptive_shape_model(model_key[len(caches.ZOO_PREFIX):])
     else:
-        model = app_cache.inside_network(model_key)["model"]
+        model = caches.inside_network(model_key)["model"]
     return tuple(int(v) for v in model.input_shape)
 
 
 def _choose_image(channels: int, height: int, width: int):
     """The prepared picture (images.PreparedImage), or None while waiting for an upload."""
-    source = st.radio("Image", SOURCES, horizontal=True, key="rf_source", bind=shared_links.BIND)
+    source = st.radio("Image", SOURCES, horizontal=True, key="rf_source", bind=links.BIND)
     if source == "Bundled photo":
-        name = st.selectbox("Photo", images.sample_image_names(), key="rf_photo", bind=shared_links.BIND)
-        picture = app_cache.sample_image(name)
+        name = st.selectbox("Photo", images.sample_image_names(), key="rf_photo", bind=links.BIND)
+        picture = caches.sample_image(name)
     else:
         upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="rf_upload")
         if upload is None:
             st.info("Upload a photo to draw fields on it.")
             return None
         try:
-            picture = app_cache.uploaded_image(upload.getvalue())
+            picture = caches.uploaded_image(upload.getvalue())
         except images.ImageError as error:
             st.error(str(error))
             return None
@@ -130,16 +128,16 @@ def _recurrence_text(row) -> str:
 def field_on_image_view() -> None:
     options = _network_options()
     labels = list(options)
-    default_label = next(label for label, key in options.items() if key == app_cache.ZOO_PREFIX + DEFAULT_NETWORK)
+    default_label = next(label for label, key in options.items() if key == caches.ZOO_PREFIX + DEFAULT_NETWORK)
     if st.session_state.get("rf_network") not in labels:
         st.session_state["rf_network"] = default_label
     left, right = st.columns([1, 1])
     with left:
-        label = st.selectbox("Network", labels, key="rf_network", bind=shared_links.BIND)
+        label = st.selectbox("Network", labels, key="rf_network", bind=links.BIND)
     model_key = options[label]
     try:
         channels, height, width = _input_shape(model_key)
-        rows = app_cache.receptive_field_rows(model_key, (channels, height, width))
+        rows = caches.receptive_field_rows(model_key, (channels, height, width))
     except (CheckpointError, ReceptiveFieldError, ValueError) as error:
         st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
         return
@@ -152,7 +150,7 @@ def field_on_image_view() -> None:
     names = [row.name for row in clickable]
     if st.session_state.get("rf_layer") not in names:
         st.session_state["rf_layer"] = names[min(len(names) - 1, len(names) // 3)]
-    layer_name = st.selectbox("Layer (forward order)", names, key="rf_layer", bind=shared_links.BIND)
+    layer_name = st.selectbox("Layer (forward order)", names, key="rf_layer", bind=links.BIND)
     row = clickable[names.index(layer_name)]
     _, grid_h, grid_w = row.output_shape
 
@@ -180,10 +178,10 @@ def field_on_image_view() -> None:
         row_column, col_column = st.columns(2)
         # The default is the centre unit, as seeded above: a link leaves out the centre and keeps 0.
         unit_row = row_column.number_input("Unit row", 0, grid_h - 1, grid_h // 2, step=1, key="rf_row",
-                                           bind=shared_links.BIND)
+                                           bind=links.BIND)
         unit_col = col_column.number_input("Unit column", 0, grid_w - 1, grid_w // 2, step=1, key="rf_col",
-                                           bind=shared_links.BIND)
-        show_effective = st.toggle("Overlay the effective field (gradient)", value=True, key="rf_effective", bind=shared_links.BIND,
+                                           bind=links.BIND)
+        show_effective = st.toggle("Overlay the effective field (gradient)", value=True, key="rf_effective", bind=links.BIND,
                                    disabled=row.module is None)
     unit = (int(unit_row), int(unit_col))
     box = row.box(*unit)
@@ -191,8 +189,8 @@ def field_on_image_view() -> None:
     effective = None
     if show_effective and row.module is not None:
         try:
-            effective = app_cache.receptive_effective_field(
-                model_key, app_cache.inside_image_hash(prepared.tensor), prepared.tensor, row.module, unit
+            effective = caches.receptive_effective_field(
+                model_key, caches.inside_image_hash(prepared.tensor), prepared.tensor, row.module, unit
             )
         except (EffectiveFieldError, CheckpointError) as error:
             st.warning(escape(f"No effective field for this layer: {error}"))
@@ -279,8 +277,8 @@ def _stage_ends(rows, most: int = 6):
 
 
 def _network_title(model_key: str) -> str:
-    if model_key.startswith(app_cache.ZOO_PREFIX):
-        return "untrained" if app_cache.inside_network(model_key)["note"] else ""
+    if model_key.startswith(caches.ZOO_PREFIX):
+        return "untrained" if caches.inside_network(model_key)["note"] else ""
     return ""
 
 
@@ -300,7 +298,7 @@ with tab_lesson:
     )
     # Streamlit resets a number sent outside min..max to the default; the library checks it again.
     lesson_channels = st.number_input("Channels C", *stack_builder.LESSON_CHANNELS_RANGE, 64, step=16,
-                                      key="rf_lesson_channels", bind=shared_links.BIND)
+                                      key="rf_lesson_channels", bind=links.BIND)
     try:
         lesson = stack_builder.stacked_versus_single(channels=lesson_channels, input_size=32)
     except ReceptiveFieldError as error:
@@ -385,18 +383,18 @@ def builder_view() -> None:
         "field change. Each conv is followed by a ReLU. Edit any cell, add rows at the bottom."
     )
     top_left, top_middle, top_right = st.columns([2, 1, 1])
-    preset = top_left.selectbox("Start from", list(PRESETS), key="rf_builder_preset", bind=shared_links.BIND)
+    preset = top_left.selectbox("Start from", list(PRESETS), key="rf_builder_preset", bind=links.BIND)
     # Streamlit resets a number or option sent outside the widget's limits; the library checks them again.
     size = top_middle.number_input("Input size (px)", *stack_builder.INPUT_SIZE_RANGE, 32, key="rf_builder_size",
-                                   bind=shared_links.BIND)
+                                   bind=links.BIND)
     in_channels = top_right.selectbox("Input channels", list(stack_builder.INPUT_CHANNELS), key="rf_builder_channels",
-                                      bind=shared_links.BIND)
+                                      bind=links.BIND)
     edited = _edited_rows(preset)
     try:
         layers = stack_builder.stack_from_records(edited)
         in_channels, size = stack_builder.check_input(in_channels, size)
         # Plain tuples as the cache key: every rerun of the page (all tabs run) reuses the last result.
-        report = app_cache.receptive_stack_report(
+        report = caches.receptive_stack_report(
             tuple(tuple(getattr(layer, column) for column in stack_builder.STACK_COLUMNS) for layer in layers),
             in_channels, size,
         )
@@ -443,12 +441,12 @@ with tab_builder:
 
 def count_view() -> None:
     zoo = list_models()
-    name = st.selectbox("Network", zoo, index=zoo.index(DEFAULT_NETWORK), key="rf_count_network", bind=shared_links.BIND,
+    name = st.selectbox("Network", zoo, index=zoo.index(DEFAULT_NETWORK), key="rf_count_network", bind=links.BIND,
                         format_func=lambda n: model_spec(n).title)
-    key = app_cache.ZOO_PREFIX + name
+    key = caches.ZOO_PREFIX + name
     shape = _input_shape(key)
     try:
-        table = app_cache.receptive_architecture(key, shape)
+        table = caches.receptive_architecture(key, shape)
     except ArchitectureError as error:
         st.error(str(error))
         return
@@ -474,7 +472,7 @@ def count_view() -> None:
     )
 
     st.subheader("Every network side by side")
-    summaries = app_cache.receptive_zoo_comparison()
+    summaries = caches.receptive_zoo_comparison()
     presentation.plot(figs.comparison_chart(summaries), width="stretch", key="rf_comparison_chart")
     st.dataframe(
         [

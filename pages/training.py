@@ -8,15 +8,12 @@ that polls once a second.
 import streamlit as st
 import torch
 
-import page_frame
-import presentation
-import shared_links
 from cnnviz import data
 from cnnviz.figures import training_figures as figures
 from cnnviz.models import model_spec
 from cnnviz.runs import DEFAULT_LRS, RunRefused
 from cnnviz.train import OPTIMIZERS, SCHEDULES, Augmentation, TrainConfig, TrainConfigError
-from dashboard import clients, training_service
+from dashboard import clients, links, page_frame, presentation, training_service
 from dashboard.markup import escape
 
 MODELS = ("lenet5", "small_cnn", "tinyvgg", "cifar_cnn")  # the ones that train in minutes
@@ -174,37 +171,37 @@ def training_form() -> None:
     with st.form("training_form"):
         col1, col2, col3 = st.columns(3)
         dataset = col1.selectbox("Dataset", data.DATASET_NAMES, format_func=_dataset_label,
-                                 index=data.DATASET_NAMES.index(data.DEFAULT_DATASET), key="train_dataset", bind=shared_links.BIND)
-        model = col1.selectbox("Model", MODELS, format_func=_model_label, key="train_model", bind=shared_links.BIND)
+                                 index=data.DATASET_NAMES.index(data.DEFAULT_DATASET), key="train_dataset", bind=links.BIND)
+        model = col1.selectbox("Model", MODELS, format_func=_model_label, key="train_model", bind=links.BIND)
         optimizer = col1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index("adam"),
-                                   format_func={"sgd": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}.get, key="train_optimizer", bind=shared_links.BIND)
-        lr = col2.select_slider("Learning rate", LEARNING_RATES, value=0.003, key="train_lr", bind=shared_links.BIND)
-        schedule = col2.selectbox("Schedule", SCHEDULES, index=SCHEDULES.index("one-cycle"), key="train_schedule", bind=shared_links.BIND)
-        batch_size = col2.select_slider("Batch size", BATCH_SIZES, value=128, key="train_batch", bind=shared_links.BIND)
-        epochs = col2.number_input("Epochs", min_value=1, max_value=50, value=3, key="train_epochs", bind=shared_links.BIND)
-        weight_decay = col3.select_slider("Weight decay (L2)", WEIGHT_DECAYS, value=0.0, key="train_weight_decay", bind=shared_links.BIND)
-        dropout = col3.selectbox("Dropout", (DEFAULT, 0.0, 0.1, 0.2, 0.3, 0.5), key="train_dropout", bind=shared_links.BIND)
-        batch_norm = col3.selectbox("Batch norm", (DEFAULT, "on", "off"), key="train_batch_norm", bind=shared_links.BIND)
-        label_smoothing = col3.slider("Label smoothing", 0.0, 0.3, 0.0, step=0.05, key="train_label_smoothing", bind=shared_links.BIND)
+                                   format_func={"sgd": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}.get, key="train_optimizer", bind=links.BIND)
+        lr = col2.select_slider("Learning rate", LEARNING_RATES, value=0.003, key="train_lr", bind=links.BIND)
+        schedule = col2.selectbox("Schedule", SCHEDULES, index=SCHEDULES.index("one-cycle"), key="train_schedule", bind=links.BIND)
+        batch_size = col2.select_slider("Batch size", BATCH_SIZES, value=128, key="train_batch", bind=links.BIND)
+        epochs = col2.number_input("Epochs", min_value=1, max_value=50, value=3, key="train_epochs", bind=links.BIND)
+        weight_decay = col3.select_slider("Weight decay (L2)", WEIGHT_DECAYS, value=0.0, key="train_weight_decay", bind=links.BIND)
+        dropout = col3.selectbox("Dropout", (DEFAULT, 0.0, 0.1, 0.2, 0.3, 0.5), key="train_dropout", bind=links.BIND)
+        batch_norm = col3.selectbox("Batch norm", (DEFAULT, "on", "off"), key="train_batch_norm", bind=links.BIND)
+        label_smoothing = col3.slider("Label smoothing", 0.0, 0.3, 0.0, step=0.05, key="train_label_smoothing", bind=links.BIND)
         st.markdown("**Augmentation** (training images only)")
         aug = st.columns(7)
-        flip = aug[0].checkbox("Flip", key="train_flip", bind=shared_links.BIND)
-        crop = aug[1].checkbox("Crop (pad 2)", key="train_crop", bind=shared_links.BIND)
-        rotation = aug[2].checkbox("Rotate 15 deg", key="train_rotate", bind=shared_links.BIND)
-        translate = aug[3].checkbox("Shift 10%", key="train_shift", bind=shared_links.BIND)
-        noise = aug[4].checkbox("Noise", key="train_noise", bind=shared_links.BIND)
-        salt = aug[5].checkbox("Salt & pepper", key="train_salt_pepper", bind=shared_links.BIND)
-        jitter = aug[6].checkbox("Colour jitter", key="train_jitter", bind=shared_links.BIND)
+        flip = aug[0].checkbox("Flip", key="train_flip", bind=links.BIND)
+        crop = aug[1].checkbox("Crop (pad 2)", key="train_crop", bind=links.BIND)
+        rotation = aug[2].checkbox("Rotate 15 deg", key="train_rotate", bind=links.BIND)
+        translate = aug[3].checkbox("Shift 10%", key="train_shift", bind=links.BIND)
+        noise = aug[4].checkbox("Noise", key="train_noise", bind=links.BIND)
+        salt = aug[5].checkbox("Salt & pepper", key="train_salt_pepper", bind=links.BIND)
+        jitter = aug[6].checkbox("Colour jitter", key="train_jitter", bind=links.BIND)
         col1, col2, col3, col4 = st.columns(4)
         adversarial = col1.selectbox(
             "Adversarial training", ("none", "fgsm", "pgd"),
             format_func={"none": "off", "fgsm": "FGSM examples", "pgd": "PGD examples (slower)"}.get,
             help="Half of every batch is replaced by attacked images, so the model learns to resist "
                  "the attack. Compare it with a normal model on the Adversarial lab page.",
-            key="train_adversarial", bind=shared_links.BIND)
-        adversarial_eps = col2.select_slider("Attack epsilon", (0.05, 0.1, 0.15, 0.2, 0.3), value=0.1, key="train_attack_eps", bind=shared_links.BIND)
-        seed = col3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="train_seed", bind=shared_links.BIND)
-        device = col4.selectbox("Device", devices, key="train_device", bind=shared_links.BIND)
+            key="train_adversarial", bind=links.BIND)
+        adversarial_eps = col2.select_slider("Attack epsilon", (0.05, 0.1, 0.15, 0.2, 0.3), value=0.1, key="train_attack_eps", bind=links.BIND)
+        seed = col3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="train_seed", bind=links.BIND)
+        device = col4.selectbox("Device", devices, key="train_device", bind=links.BIND)
         start = st.form_submit_button("Start", type="primary")
     if start:
         config = TrainConfig(
@@ -264,13 +261,13 @@ def lr_form() -> None:
     with st.form("lr_form"):
         col1, col2, col3 = st.columns(3)
         dataset = col1.selectbox("Dataset", data.DATASET_NAMES, format_func=_dataset_label,
-                                 index=data.DATASET_NAMES.index(data.DEFAULT_DATASET), key="lr_dataset", bind=shared_links.BIND)
-        model = col1.selectbox("Model", MODELS, format_func=_model_label, key="lr_model", bind=shared_links.BIND)
-        lrs = col2.multiselect("Learning rates", LEARNING_RATES, default=list(DEFAULT_LRS), max_selections=6, key="lr_rates", bind=shared_links.BIND)
-        batch_size = col2.select_slider("Batch size", BATCH_SIZES, value=64, key="lr_batch", bind=shared_links.BIND)
-        epochs = col3.number_input("Epochs", min_value=1, max_value=10, value=1, key="lr_epochs", bind=shared_links.BIND)
+                                 index=data.DATASET_NAMES.index(data.DEFAULT_DATASET), key="lr_dataset", bind=links.BIND)
+        model = col1.selectbox("Model", MODELS, format_func=_model_label, key="lr_model", bind=links.BIND)
+        lrs = col2.multiselect("Learning rates", LEARNING_RATES, default=list(DEFAULT_LRS), max_selections=6, key="lr_rates", bind=links.BIND)
+        batch_size = col2.select_slider("Batch size", BATCH_SIZES, value=64, key="lr_batch", bind=links.BIND)
+        epochs = col3.number_input("Epochs", min_value=1, max_value=10, value=1, key="lr_epochs", bind=links.BIND)
         momentum = col3.select_slider("SGD momentum", (0.0, 0.5, 0.9), value=0.0,
-                                      help="0 is plain SGD, as in the original LeNet lesson.", key="lr_momentum", bind=shared_links.BIND)
+                                      help="0 is plain SGD, as in the original LeNet lesson.", key="lr_momentum", bind=links.BIND)
         start = st.form_submit_button("Compare", type="primary")
     if start:
         if not lrs:

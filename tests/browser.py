@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 class DashboardServer:
-    """`streamlit run app.py` on a free loopback port, stopped by its PID."""
+    """The dashboard (dashboard.serve) on a free loopback port, stopped by its PID."""
 
     def __init__(self, env: dict[str, str] | None = None):
         self.port = free_port()
@@ -47,7 +47,7 @@ class DashboardServer:
         self.log = REPO / "test-artifacts" / f"server-{self.port}.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, str(REPO / "serve.py"),
+            sys.executable, "-m", "dashboard.serve",
             "--server.headless", "true",
             "--server.address", "127.0.0.1",
             "--server.port", str(self.port),

@@ -38,7 +38,7 @@ def one_torch_thread():
 
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
-    """The real dashboard (serve.py) on a free loopback port, with its own empty data folder."""
+    """The real dashboard (dashboard.serve) on a free loopback port, with its own empty data folder."""
     from browser import DashboardServer
 
     server = DashboardServer(env={"CNNVIZ_HOME": str(tmp_path_factory.mktemp("cnnviz-home"))})

@@ -3,9 +3,9 @@
     python tests/offline_walk.py --out DIR
 
 starts the dashboard (tests/browser.py's DashboardServer, on an empty CNNVIZ_HOME) and Chromium in
-this process tree, opens every page of navigation.PAGES, does one real thing on each (upload a
-photo, pick a view, start and stop a run), opens two shared links with query parameters, and
-writes into DIR a screenshot per step and report.json with:
+this process tree, opens every page of dashboard.navigation.PAGES, does one real thing on each
+(upload a photo, pick a view, start and stop a run), opens two shared links with query
+parameters, and writes into DIR a screenshot per step and report.json with:
 
 - pages: each step's url, the stException texts seen, uncaught JavaScript errors, and walk
   errors (a widget that never appeared, a timeout), its screenshots and seconds;
@@ -43,12 +43,12 @@ from urllib.parse import urlsplit
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
-for folder in (TESTS, REPO):  # browser.py lives beside this file; navigation.py at the root
+for folder in (TESTS, REPO):  # browser.py lives beside this file; the dashboard package at the root
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-import navigation  # noqa: E402
 from browser import CHROMIUM, CHROMIUM_ARGS, DashboardServer, exceptions_on, upload, upload_photo, wait_until_idle  # noqa: E402
+from dashboard import navigation  # noqa: E402
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Schemes that never touch the network: inline data, object URLs, blank frames.

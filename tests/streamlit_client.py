@@ -296,7 +296,7 @@ TRAIN_PAGE = "train"
 
 def dashboard_pages() -> list[str]:
     """Every page's url path, in menu order; the default (first) page is "" as a browser opens it."""
-    import navigation
+    from dashboard import navigation
 
     return ["" if index == 0 else entry.url_path for index, entry in enumerate(navigation.PAGES)]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-import navigation
 from browser import SCREENSHOTS, exceptions_on, wait_until_idle
+from dashboard import navigation
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ The lab's settings (operation, kernel size, stride, padding, padding mode, dilat
 output padding) are walked over every value their widgets offer, on inputs the page builds: the
 numeric grid at its smallest and largest size, and a grey and an RGB photo. Each combination goes
 through cnnviz the way pages/conv_lab.py sends it: ConvSettings from choose_settings' dict,
-validate(), app_cache.conv_lab_result, then the player's explain_cell and figures. One of:
+validate(), dashboard.caches.conv_lab_result, then the player's explain_cell and figures. One of:
 
 - it renders: the output has torch's shape and values, the page's formulas and metrics agree with
   it, and explain_cell at the first, a middle and the last output cell equals torch there;
@@ -57,7 +57,7 @@ REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "pages" / "conv_lab.py"
 
 PHOTO = "cat"  # 451 x 300, shrunk to 8 x 5: not square, so a swapped height and width shows
-PHOTO_SIDE = 8  # the page's app_cache.LAB_MAX_SIDE is 512; same functions, fewer numbers
+PHOTO_SIDE = 8  # the page's caches.LAB_MAX_SIDE is 512; same functions, fewer numbers
 GRID_EXAMPLE = "Random digits"  # digits 0-9, no symmetry: a flipped or transposed index shows
 CHANNEL_NAMES = ("R", "G", "B")  # the page's names for the output-channel radio and the patch
 ATOL, RTOL = 1e-4, 1e-6
@@ -172,15 +172,15 @@ def native_torch_kernels():
 
 @pytest.fixture
 def lab_cache():
-    """app_cache's conv-lab functions without Streamlit's cache, photos at PHOTO_SIDE.
+    """dashboard.caches' conv-lab functions without Streamlit's cache, photos at PHOTO_SIDE.
 
     conv_lab_result looks conv_lab_input up by name when it runs, so replacing the module
     attribute with a plain memo of the undecorated function sends every call through it. Per
-    test, so that the page opened by AppTest afterwards finds app_cache as it is.
+    test, so that the page opened by AppTest afterwards finds dashboard.caches as it is.
     """
-    import app_cache
+    from dashboard import caches
 
-    undecorated_input = app_cache.conv_lab_input.__wrapped__
+    undecorated_input = caches.conv_lab_input.__wrapped__
     memo = {}
 
     def conv_lab_input(source, name, grey, grid=None, _upload=None):
@@ -190,9 +190,9 @@ def lab_cache():
         return memo[key]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app_cache, "LAB_MAX_SIDE", PHOTO_SIDE)
-        patch.setattr(app_cache, "conv_lab_input", conv_lab_input)
-        yield {"input": conv_lab_input, "result": app_cache.conv_lab_result.__wrapped__}
+        patch.setattr(caches, "LAB_MAX_SIDE", PHOTO_SIDE)
+        patch.setattr(caches, "conv_lab_input", conv_lab_input)
+        yield {"input": conv_lab_input, "result": caches.conv_lab_result.__wrapped__}
 
 
 def page_input(name: str) -> tuple[str, str, bool, tuple | None]:
@@ -258,7 +258,7 @@ def reachable(operation: str, channels: int):
 def page_settings(operation, channels, height, width, kernel_size, stride, padding_choice, mode, dilation, groups,
                   output_padding):
     """choose_settings' dict and the page's try block: (settings or None, warnings, error text or None)."""
-    import app_cache
+    from dashboard import caches
 
     padding = padding_choice if padding_choice in ("same", "valid") else int(padding_choice)
     kwargs = dict(stride=stride, padding=padding, padding_mode=mode if operation == "conv" else "zeros",
@@ -268,7 +268,7 @@ def page_settings(operation, channels, height, width, kernel_size, stride, paddi
     try:
         settings = conv.ConvSettings(operation=operation, kernel_size=kernel_size, **kwargs)
         warnings = settings.validate(height, width)
-        return settings, warnings, app_cache.conv_lab_too_large(settings, height, width)
+        return settings, warnings, caches.conv_lab_too_large(settings, height, width)
     except conv.ConvSettingsError as error:
         return settings, [], str(error)
 
@@ -587,12 +587,11 @@ def test_every_grid_example_and_photo_gives_the_page_an_input(lab_cache):
 
 # --- Through the page, from links --------------------------------------------------------------------
 
-# AppTest's switch_page runs a page file alone; this runs it inside page_frame.run as the router
+# AppTest's switch_page runs a page file alone; this runs it inside dashboard.page_frame.run as the router
 # does, so the widgets are seeded from the link by the page's own bind="query-params".
 HARNESS = """
-import runpy, sys
-sys.path.insert(0, {repo!r})
-import page_frame
+import runpy
+from dashboard import page_frame
 page_frame.run(lambda: runpy.run_path({page!r}, run_name="__main__"))
 """
 OPERATION_LABELS = {value: label for label, value in CONTROLS["OPERATIONS"].items()}
@@ -619,9 +618,9 @@ def random_link(rng: random.Random) -> tuple[dict[str, str], dict]:
         query |= {"conv_source": "Photo", "conv_photo": PHOTO, "conv_grey": str(grey).lower()}
         from cnnviz import images
 
-        import app_cache
+        from dashboard import caches
 
-        width, height = images.shrink_to(images.load_sample_image(PHOTO), app_cache.LAB_MAX_SIDE).size
+        width, height = images.shrink_to(images.load_sample_image(PHOTO), caches.LAB_MAX_SIDE).size
         channels = 1 if grey else 3
     groups = output_padding = 0
     mode = "zeros"
@@ -656,7 +655,7 @@ def test_forty_random_links_render_or_say_why():
     seen: Counter = Counter()
     for _ in range(40):
         query, facts = random_link(rng)
-        at = AppTest.from_string(HARNESS.format(repo=str(REPO), page=str(PAGE)), default_timeout=120)
+        at = AppTest.from_string(HARNESS.format(page=str(PAGE)), default_timeout=120)
         at.query_params = dict(query)
         at.run()
         settings, _, error_text = page_settings(facts["operation"], facts["channels"], facts["height"], facts["width"],

@@ -83,13 +83,14 @@ def test_both_themes_are_readable_on_a_projector(theme):
 
 
 def test_every_navigation_entry_has_a_page_file():
-    import navigation
+    from dashboard import navigation
 
     paths = [entry.path for entry in navigation.PAGES]
     assert paths[0] == "pages/home.py"
     assert len(set(paths)) == len(paths)
     assert len({entry.url_path for entry in navigation.PAGES}) == len(paths)
     for entry in navigation.PAGES:
+        # st.Page reads the path relative to app.py's folder, not to dashboard/ where it is written.
         assert (REPO / entry.path).is_file(), entry.path
         assert entry.teaches.strip(), entry.path
 
@@ -97,7 +98,7 @@ def test_every_navigation_entry_has_a_page_file():
 def test_no_url_path_equals_a_page_file_name():
     # A fresh server serves pages/ the legacy way until the router has run once; a URL equal to a
     # file stem would then skip app.py (and its page config) entirely.
-    import navigation
+    from dashboard import navigation
 
     stems = {path.stem for path in (REPO / "pages").glob("*.py")}
     assert {entry.url_path for entry in navigation.PAGES}.isdisjoint(stems)
@@ -106,7 +107,7 @@ def test_no_url_path_equals_a_page_file_name():
 def test_every_streamlit_cache_has_a_limit():
     # A lecture server runs for hours with a room of students: every cache is bounded, except the
     # one object that takes no arguments (the run manager).
-    tree = ast.parse((REPO / "app_cache.py").read_text())
+    tree = ast.parse((REPO / "dashboard" / "caches.py").read_text())
     unbounded = []
     for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
         for decorator in function.decorator_list:

@@ -1,5 +1,5 @@
 """Hostile links: numbers no widget can take fall back with the bad-link note, and a page that
-raises shows one sentence, never a traceback (shared_links.LinkCheck, page_frame.run)."""
+raises shows one sentence, never a traceback (dashboard.links.LinkCheck, dashboard.page_frame.run)."""
 
 from __future__ import annotations
 
@@ -75,10 +75,8 @@ def test_a_link_with_too_many_or_too_long_parameters_is_cut_short():
 
 
 RAISING_PAGE = """
-import sys
-sys.path.insert(0, {repo!r})
 import streamlit as st
-import page_frame
+from dashboard import page_frame
 
 def body():
     st.markdown("The page got this far.")
@@ -91,24 +89,24 @@ page_frame.run(body)
 
 
 def test_a_page_that_raises_shows_one_sentence_and_logs_the_traceback(caplog):
-    import page_frame
+    from dashboard import page_frame
     from streamlit.testing.v1 import AppTest
 
-    with caplog.at_level(logging.ERROR, logger="page_frame"):
-        at = AppTest.from_string(RAISING_PAGE.format(repo=str(REPO), how="raise"), default_timeout=60).run()
+    with caplog.at_level(logging.ERROR, logger="dashboard.page_frame"):
+        at = AppTest.from_string(RAISING_PAGE.format(how="raise"), default_timeout=60).run()
     assert not at.exception
     assert [e.value for e in at.error] == [page_frame.PAGE_FAILED]
     assert at.markdown[0].value == "The page got this far."
     shown = " ".join(str(e.value) for e in [*at.markdown, *at.error, *at.warning, *at.caption])
     assert "secret.py" not in shown and "RuntimeError" not in shown
-    logged = [r for r in caplog.records if r.name == "page_frame"]
+    logged = [r for r in caplog.records if r.name == "dashboard.page_frame"]
     assert logged and "secret.py exploded" in logged[0].exc_text
 
 
 def test_st_stop_inside_a_page_is_not_an_error():
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_string(RAISING_PAGE.format(repo=str(REPO), how="stop"), default_timeout=60).run()
+    at = AppTest.from_string(RAISING_PAGE.format(how="stop"), default_timeout=60).run()
     assert not at.exception and not at.error
     assert at.markdown[0].value == "The page got this far."
 
@@ -130,10 +128,8 @@ def test_the_private_link_api_dropping_relies_on_is_there():
 
 
 FRAGMENT_PAGE = """
-import sys
-sys.path.insert(0, {repo!r})
 import streamlit as st
-import page_frame
+from dashboard import page_frame
 
 def player():
     st.markdown("The fragment got this far.")
@@ -146,10 +142,10 @@ st.markdown("The page went on.")
 
 def test_a_fragment_that_raises_shows_the_sentence_too():
     # A fragment's own reruns (a player's step, a live view's poll) run outside the page's guard.
-    import page_frame
+    from dashboard import page_frame
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_string(FRAGMENT_PAGE.format(repo=str(REPO)), default_timeout=60).run()
+    at = AppTest.from_string(FRAGMENT_PAGE, default_timeout=60).run()
     assert not at.exception
     assert [e.value for e in at.error] == [page_frame.PAGE_FAILED]
     assert [m.value for m in at.markdown] == ["The fragment got this far.", "The page went on."]

@@ -3,8 +3,8 @@
 tests/offline_walk.py (a server and Chromium) runs twice, side by side, in subprocesses: once in a
 user and network namespace that holds only loopback (`unshare -rn`, no root needed), and once with
 the network as it is, where a request that would fail quietly offline (a CDN font with a
-fallback, a remote favicon) still shows. A third check starts serve.py as a server for a whole
-room. Screenshots and report.json land in test-artifacts/offline-walk/{cut,online}/."""
+fallback, a remote favicon) still shows. A third check starts the server (dashboard.serve) for
+a whole room. Screenshots and report.json land in test-artifacts/offline-walk/{cut,online}/."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-import navigation
 from browser import CHROMIUM, REPO, free_port
+from dashboard import navigation
 from offline_walk import audit_env, browser_traffic, is_local, read_audit_log, server_tracebacks
 
 WALK = REPO / "tests" / "offline_walk.py"
@@ -145,15 +145,15 @@ def test_no_request_leaves_the_machine_with_the_network_up(online_report):
 
 
 def test_a_server_for_the_whole_room_asks_no_one_for_its_address(tmp_path):
-    """`python serve.py --server.headless true` with no address listens on every interface, as a
-    server for forty laptops does; Streamlit then looks up this machine's public IP on the
-    internet for its start-up banner unless serve.py stops it."""
+    """`python -m dashboard.serve --server.headless true` with no address listens on every
+    interface, as a server for forty laptops does; Streamlit then looks up this machine's public
+    IP on the internet for its start-up banner unless dashboard.serve stops it."""
     reason = _can_cut_network()
     if reason:  # listening on every interface is only safe inside an empty namespace
         pytest.skip(f"cannot cut the network for the server start: {reason}")
     network_log = tmp_path / "network.jsonl"
     env = {**os.environ, "CNNVIZ_HOME": str(tmp_path / "home"), **audit_env(tmp_path, network_log)}
-    command = [sys.executable, str(REPO / "serve.py"), "--server.headless", "true", "--server.port", str(free_port())]
+    command = [sys.executable, "-m", "dashboard.serve", "--server.headless", "true", "--server.port", str(free_port())]
     server_log = tmp_path / "server.log"
     with open(server_log, "wb") as log:
         process = subprocess.Popen(_in_cut_network(command), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-import navigation
+from dashboard import navigation
 
 
 @pytest.fixture

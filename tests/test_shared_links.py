@@ -1,5 +1,5 @@
 """Shareable links: a page opened from a URL shows exactly the settings the URL names, and a link
-with bad or stale parameters falls back to the defaults with a note (shared_links, page_frame)."""
+with bad or stale parameters falls back to the defaults with a note (dashboard.links, dashboard.page_frame)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.markup import escape
-from navigation import PAGES
+from dashboard.navigation import PAGES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -20,11 +20,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 # the pages as app.py does (so st.page_link works) and wraps the one page in the same
 # page_frame.run the router uses, so the link check and the presentation switch are the real ones.
 HARNESS = """
-import os, runpy, sys
-sys.path.insert(0, {repo!r})
+import os, runpy
 import streamlit as st
-import page_frame
-from navigation import PAGES
+from dashboard import page_frame
+from dashboard.navigation import PAGES
 st.navigation([st.Page(os.path.join({repo!r}, e.path), title=e.title, url_path=e.url_path, default=(i == 0))
                for i, e in enumerate(PAGES)], position="hidden")
 page_frame.run(lambda: runpy.run_path({page!r}, run_name="__main__"))
@@ -169,7 +168,7 @@ def test_a_hand_written_link_naming_a_menus_default_label_gets_no_note():
 def test_a_link_to_a_huge_transposed_output_gets_a_sentence_not_a_2600_pixel_picture():
     # Transposed convolution, stride 5, 11x11 kernel, dilation 4 on the 512 px astronaut: the output
     # side is (512 - 1) * 5 + 4 * 10 + 1 + 4 = 2600 pixels, over the lab's limit.
-    import app_cache
+    from dashboard import caches
 
     at = open_link("pages/conv_lab.py", {
         "conv_source": "Photo", "conv_photo": "astronaut", "conv_operation": "Transposed convolution",
@@ -178,7 +177,7 @@ def test_a_link_to_a_huge_transposed_output_gets_a_sentence_not_a_2600_pixel_pic
     assert link_notes(at) == []
     errors = [e.value for e in at.error]
     assert errors == [f"The output would be 2600 x 2600 pixels; the lab draws outputs up to "
-                      f"{app_cache.LAB_MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
+                      f"{caches.LAB_MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
                       "kernel, or use the numeric grid."]
     assert not [c for c in at.get("plotly_chart") if "conv_output_chart" in c.proto.id]
 

@@ -1,6 +1,6 @@
 """Shareable links: a page's settings live in its URL, so a bookmark reopens the same view.
 
-Each page binds its setting widgets to query parameters (``bind=shared_links.BIND``; the widget's
+Each page binds its setting widgets to query parameters (``bind=links.BIND``; the widget's
 key is the parameter's name, e.g. ``/convolution?conv_stride=2&conv_dilation=2``). Streamlit
 seeds the widgets from the link, keeps the URL up to date as the user changes them, drops a
 parameter it cannot use and clamps one that is out of range. It does so silently, so a student

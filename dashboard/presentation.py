@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager
 
 import streamlit as st
 
-import shared_links
 from cnnviz.figures import style
+from dashboard import links
 
 KEY = "present"
 
@@ -36,7 +36,7 @@ html { font-size: 22px; }
 def switch() -> bool:
     """The sidebar toggle (call once per run, from the router); True while presentation mode is on."""
     on = st.sidebar.toggle(
-        "Presentation mode", key=KEY, bind=shared_links.BIND,
+        "Presentation mode", key=KEY, bind=links.BIND,
         help="For a projector: larger text and figures, fewer controls. The link keeps it (?present=true).",
     )
     if on:

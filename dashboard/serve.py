@@ -1,5 +1,5 @@
-"""Start the dashboard: `python serve.py [streamlit options]` is `streamlit run app.py`, with the router
-in charge from the first request.
+"""Start the dashboard: `python -m dashboard.serve [streamlit options]` is `streamlit run app.py`, with
+the router in charge from the first request.
 
 Why not plain `streamlit run app.py`: while no session has run st.navigation yet, Streamlit still
 serves the pages/ folder the legacy way, so the first visitor of a bookmarked page (say
@@ -30,5 +30,6 @@ if __name__ == "__main__":
     net_util.get_external_ip = lambda: None  # no lookup of the public address (see above)
     internals.refuse_unsafe_client_requests()
     internals.install_upload_manager(QuotaUploadedFileManager)  # uploads in memory within quotas
-    sys.argv = ["streamlit", "run", str(Path(__file__).resolve().parent / "app.py"), *sys.argv[1:]]
+    app = Path(__file__).resolve().parent.parent / "app.py"  # the router, at the repository root
+    sys.argv = ["streamlit", "run", str(app), *sys.argv[1:]]
     sys.exit(cli.main())

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PageEntry:
-    path: str  # relative to app.py
+    path: str  # relative to app.py (the repository root), as st.Page and switch_page read it
     title: str
     icon: str
     teaches: str

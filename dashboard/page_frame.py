@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-import presentation
-import shared_links
+from dashboard import links, presentation
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def run(page_body: Callable[[], None]) -> list[str]:
 
     Returns the link's problems (empty for a clean link), as shown in the note above the page.
     """
-    link = shared_links.LinkCheck()
+    link = links.LinkCheck()
     presentation.switch()
     guarded(page_body)()
     return link.report()

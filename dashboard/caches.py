@@ -1,4 +1,5 @@
-"""Streamlit caching for the pages, in one place (house rule 4).
+"""Streamlit caching for the pages, in one place: no page decorates its own functions, so every
+cache and its limit can be read (and checked, tests/test_layout.py) here.
 
 Models live in st.cache_resource: shared across sessions, so they are put in eval mode once and
 never trained or hooked in place. Pure results live in st.cache_data, keyed on primitives, with
@@ -32,7 +33,7 @@ def uploaded_image(data: bytes, max_side: int = 1024):
 
 def _checkpoint_fingerprint(uploaded: tuple[str, ...]) -> tuple:
     """Names, sizes and modification times of every checkpoint: cheap, and changes on any write."""
-    files = [*paths.PRETRAINED_DIR.glob("*.pt"), *paths.runs_dir().glob("*/model.pt")]
+    files = [*paths.PRETRAINED_DIR.glob("*.pt"), *paths.run_checkpoints()]
     files += [Path(p) for p in uploaded]
     return tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.exists())
 
