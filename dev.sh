@@ -4,7 +4,8 @@
 #   ./dev.sh test   set everything up, then run the whole test suite
 #   ./dev.sh setup  set everything up and stop
 # Setting up means: Debian packages (Fashion-MNIST; Chromium for the browser test), a virtual
-# environment in .venv with the pinned requirements, and the default dataset in the data cache.
+# environment in .venv with the pinned requirements and this project installed editable, and the
+# default dataset in the data cache.
 # Each step is skipped when it is already done, so the second run starts in seconds.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -50,12 +51,16 @@ setup() {
       "$python" -m venv .venv
     fi
   fi
+  # Reinstall when the pins or the project's own metadata change (its packages, its version).
   local stamp=.venv/.requirements.sha256
   local want
-  want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "installing the pinned requirements (a few minutes the first time)"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+    # cnnviz and dashboard importable from anywhere, editable: requirements.txt already holds
+    # every dependency, and the venv's own setuptools builds it offline.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
     echo "$want" > "$stamp"
   fi
 
