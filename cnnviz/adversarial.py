@@ -1,8 +1,8 @@
 """Adversarial examples: FGSM and PGD attacks in pixel space, and accuracy under attack.
 
-Every attack here is an L-infinity attack on images in [0, 1] (house rule 6: normalisation is the
-model's first layer, so pixel space is the model's input space). Each result stays in [0, 1] and
-within ``eps`` of its input in every pixel.
+Every attack here is an L-infinity attack on images in [0, 1] (normalisation is the model's first
+layer, so pixel space is the model's input space: docs/conventions.md). Each result stays in
+[0, 1] and within ``eps`` of its input in every pixel.
 
     FGSM (Goodfellow et al., 2015, https://arxiv.org/abs/1412.6572), one step:
         x_adv = clip(x + eps * sign(grad_x loss(f(x), y)), 0, 1)
@@ -11,8 +11,8 @@ within ``eps`` of its input in every pixel.
     Targeted variants step *down* the loss of a chosen target class instead of up the loss of the
     true class, so the prediction is pulled towards the target.
 
-Why this is written here and not taken from captum.robust (FGSM, PGD), which house rule 13 would
-prefer: captum 0.9 does not give this cleanly.
+Why this is written here and not taken from captum.robust (FGSM, PGD), though an existing, tested
+library is preferred where one does the job: captum 0.9 does not give this cleanly.
     - Its FGSM leaves every pixel whose gradient is below ``zero_thresh = 1e-6`` unchanged. For a
       confidently classified image the loss gradient is tiny everywhere, so captum moves few or no
       pixels: exactly the case the lesson is about, and the result no longer equals the formula.
@@ -44,7 +44,7 @@ from torch import nn
 METHODS = ("fgsm", "pgd")
 
 # The PyTorch FGSM tutorial's accuracy-versus-epsilon curve for its MNIST LeNet
-# (https://pytorch.org/tutorials/beginner/fgsm_tutorial.html; CONCEPTS.md): (eps, accuracy).
+# (https://pytorch.org/tutorials/beginner/fgsm_tutorial.html; docs/teaching.md): (eps, accuracy).
 TUTORIAL_FGSM_CURVE: tuple[tuple[float, float], ...] = (
     (0.0, 0.981),
     (0.05, 0.943),

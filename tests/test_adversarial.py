@@ -284,9 +284,9 @@ def test_pgd_sweep_equals_per_epsilon_manual_computation(fashion, trained_lenet)
     assert result.accuracy[2] < result.accuracy[0] - 0.3
 
 
-def test_the_tutorials_reference_curve_is_the_one_in_concepts():
-    # CONCEPTS.md: "accuracy 98.1% at eps 0, 94.3% at 0.05, 85.1% at 0.1, 68.3% at 0.15,
-    # 43.0% at 0.2, 20.8% at 0.25, 8.7% at 0.3."
+def test_the_tutorials_reference_curve_is_the_one_in_the_teaching_notes():
+    # docs/teaching.md: "accuracy 98.1 % at eps 0, 94.3 % at 0.05, 85.1 % at 0.1, 68.3 % at 0.15,
+    # 43.0 % at 0.2, 20.8 % at 0.25 and 8.7 % at 0.3."
     assert adv.TUTORIAL_FGSM_CURVE == (
         (0.0, 0.981), (0.05, 0.943), (0.1, 0.851), (0.15, 0.683), (0.2, 0.430), (0.25, 0.208), (0.3, 0.087),
     )

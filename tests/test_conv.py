@@ -1,4 +1,4 @@
-"""cnnviz.conv against torch (the oracle) and against the worked examples of CONCEPTS.md."""
+"""cnnviz.conv against torch (the oracle) and against the worked examples of docs/teaching.md."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def check_every_cell(settings: ConvSettings, height: int, width: int, seed: int 
         )
 
 
-# --- Worked examples (CONCEPTS.md) -----------------------------------------------------------------
+# --- Worked examples (docs/teaching.md) ------------------------------------------------------------
 
 
 def test_classic_5x5_example_matches_the_hand_computation():

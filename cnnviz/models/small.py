@@ -36,7 +36,7 @@ POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
 def _conv_output_size(size: int, kernel_size: int, padding: int) -> int:
-    """W_out = W_in - F + 2P + 1 for stride 1 (CONCEPTS: floor((W - F + 2P) / S) + 1)."""
+    """W_out = W_in - F + 2P + 1: the output-size formula of docs/teaching.md at stride 1, dilation 1."""
     return size - kernel_size + 2 * padding + 1
 
 
