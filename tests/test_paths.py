@@ -35,7 +35,8 @@ def test_a_failed_write_keeps_the_old_file_and_no_temporary(tmp_path):
 
 def test_the_runs_folder_layout_is_spelled_in_one_place(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
-    assert paths.run_folder("20261123-140512-lenet5-mnist-3fa2c1") == tmp_path / "runs" / "20261123-140512-lenet5-mnist-3fa2c1"
+    run_id = "20261123-140512-lenet5-mnist-3fa2c1"
+    assert paths.run_folder(run_id) == tmp_path / "runs" / run_id
     later, earlier = paths.run_checkpoint("20261124-000000-b"), paths.run_checkpoint("20261123-000000-a")
     assert earlier == tmp_path / "runs" / "20261123-000000-a" / "model.pt"
     assert paths.run_checkpoints() == []

@@ -51,7 +51,7 @@ def _wait(condition, timeout=120.0):
 
 
 def test_runs_queue_one_at_a_time_stop_within_moments_and_land_in_the_model_catalogue(make_manager, home):
-    from cnnviz import catalog
+    from cnnviz import catalog, paths
     from cnnviz.models import load_checkpoint
 
     manager = make_manager(max_runs=1)
@@ -74,7 +74,7 @@ def test_runs_queue_one_at_a_time_stop_within_moments_and_land_in_the_model_cata
     total = a.summary.started.total_steps
     assert 0 < a.summary.end.steps < total
     assert a.message.startswith("Stopped from the page. Stopped at step") and f"of {total}" in a.message
-    assert a.checkpoint == str(home / "runs" / first / "model.pt")
+    assert a.checkpoint == str(paths.run_checkpoint(first)) and paths.run_folder(first).parent == home / "runs"
     stopped = load_checkpoint(a.checkpoint)
     assert stopped.meta["status"] == "stopped" and stopped.meta["steps"] == a.summary.end.steps
 
@@ -252,3 +252,36 @@ def test_closing_the_manager_stops_every_run_the_way_stop_does(make_manager, hom
     assert bob.state == "stopped" and "stopped before it started" in bob.message
     with pytest.raises(RunRefused, match="shutting down"):
         manager.submit(_config(), owner="carol")
+
+
+def test_the_summary_folded_as_events_arrive_equals_summarizing_them_all():
+    import random
+
+    from cnnviz.runs import FitHistory
+    from cnnviz.runs.status import RunMember
+    from cnnviz.train import EpochEvent, StartEvent, summarize
+
+    rng = random.Random(7)
+    # A small bound compacts many times; restarts and early ends stress "the latest wins".
+    history = FitHistory(max_steps=7)
+    step = epoch = 0
+    for index in range(20_000):
+        kind = rng.choices(["step", "epoch", "start", "end"], weights=[90, 6, 2, 2])[0]
+        if kind == "step":
+            step += 1
+            history.add(StepEvent(step, epoch + 1, rng.random(), rng.random(), 0.1, 100.0, step / 4))
+        elif kind == "epoch":
+            epoch += 1
+            snapshot = [[epoch]] if rng.random() < 0.8 else []
+            history.add(EpochEvent(epoch, rng.random(), rng.random(), rng.random(), rng.random(), 1.0,
+                                   snapshot, snapshot))
+        elif kind == "start":
+            history.add(StartEvent("CPU", 100, 10, 100, 10, 5, ("a", "b"), [[[[float(index)]]]], 0.1))
+        else:
+            history.add(EndEvent("stopped", f"Stopped at step {step}.", steps=step))
+        if index % 97 == 0 or index > 19_900:
+            assert history.summary() == summarize(history.events), index
+            member = RunMember("run", None, tuple(history.events), history.fold())
+            assert member.summary == summarize(member.events), index
+    assert len([e for e in history.events if isinstance(e, StepEvent)]) <= 7
+    assert history.summary() is not history.summary()  # a fresh copy: a reader cannot change the fold
