@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 import warnings
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from cnnviz import adversarial, data, devices  # noqa: E402
-from cnnviz.models import get_model  # noqa: E402
+from cnnviz import adversarial, data, devices
+from cnnviz.models import get_model
 
 SWEEP_TARGET_S = 15.0
 PGD_TARGET_S = 1.0

@@ -13,17 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from cnnviz import activations, metrics  # noqa: E402
-from cnnviz.devices import pick_device  # noqa: E402
-from cnnviz.models import get_model  # noqa: E402
+from cnnviz import activations, metrics
+from cnnviz.devices import pick_device
+from cnnviz.models import get_model
 
 
 def _median_seconds(function, repeats: int, device: torch.device) -> float:

@@ -2,7 +2,7 @@
 training run going.
 
 A real server (dashboard.serve) is started on a free port with an empty CNNVIZ_HOME. Sessions are
-Streamlit websocket clients (tests/streamlit_client.py), each one browser tab: ``--sessions`` of
+Streamlit websocket clients (dashboard/testing/websocket_client.py), each one browser tab: ``--sessions`` of
 them connect, then each opens every page once in its own shuffled order, all at the same moment.
 A render is timed from the page request to the server's script_finished message (the server's
 side of a page view; the browser's paint is not included).
@@ -21,17 +21,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-from browser import DashboardServer  # noqa: E402
-from streamlit_client import (  # noqa: E402
+from dashboard.testing.server import DashboardServer
+from dashboard.testing.websocket_client import (
     Render,
     StreamlitSession,
     dashboard_pages,

@@ -1,7 +1,7 @@
 """Does the server's memory stay bounded over a lecture? An hour of use, compressed.
 
 A real server (dashboard.serve) is started with an empty CNNVIZ_HOME. The workload, in ``--rounds``
-rounds: ``--sessions`` browser sessions (Streamlit websocket clients, tests/streamlit_client.py)
+rounds: ``--sessions`` browser sessions (Streamlit websocket clients, dashboard/testing/websocket_client.py)
 open at once, each opens every page ``--visits`` times with different settings (query
 parameters: photo, stride, dilation, unit, test image, epsilon, ...), then closes. Every few
 rounds a training run is started from the Training page while the round runs (a small CNN on
@@ -23,19 +23,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-from browser import DashboardServer  # noqa: E402
-from streamlit_client import (  # noqa: E402
+from dashboard.testing.server import DashboardServer
+from dashboard.testing.websocket_client import (
     Render,
     StreamlitSession,
     dashboard_pages,

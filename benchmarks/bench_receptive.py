@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from cnnviz.architecture import architecture_table  # noqa: E402
-from cnnviz.devices import pick_device  # noqa: E402
-from cnnviz.effective_field import effective_field  # noqa: E402
-from cnnviz.models import get_model  # noqa: E402
-from cnnviz.receptive import receptive_fields  # noqa: E402
+from cnnviz.architecture import architecture_table
+from cnnviz.devices import pick_device
+from cnnviz.effective_field import effective_field
+from cnnviz.models import get_model
+from cnnviz.receptive import receptive_fields
 
 
 def _seconds(function, device: torch.device) -> float:

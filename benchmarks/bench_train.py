@@ -25,16 +25,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from cnnviz import data, devices  # noqa: E402
-from cnnviz.train import EpochEvent, TrainConfig, build_model, fit  # noqa: E402
+from cnnviz import data, devices
+from cnnviz.train import EpochEvent, TrainConfig, build_model, fit
 
 # The model both throughput loops train: the Fashion-MNIST preset below, batch 128, Adam.
 THROUGHPUT_CONFIG = dict(

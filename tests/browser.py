@@ -1,4 +1,6 @@
-"""Drive the real dashboard in headless Chromium: a server fixture and small page helpers.
+"""Drive the real dashboard in headless Chromium: the browser's flags and small page helpers.
+
+The server itself is dashboard.testing.server (DashboardServer), shared with the benchmarks.
 
 Debian's Chromium is used (Playwright's own browser download cannot reach the internet here),
 with the flags that keep it from phoning home.
@@ -7,11 +9,6 @@ with the flags that keep it from phoning home.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,53 +27,6 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 SCREENSHOTS = REPO / "test-artifacts" / "browser"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class DashboardServer:
-    """The dashboard (dashboard.serve) on a free loopback port, stopped by its PID."""
-
-    def __init__(self, env: dict[str, str] | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = REPO / "test-artifacts" / f"server-{self.port}.log"
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "dashboard.serve",
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(self.port),
-        ]
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=REPO, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
-            )
-        self._wait_healthy()
-
-    def _wait_healthy(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the dashboard exited early:\n{self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError(f"the dashboard did not start in {timeout:.0f} s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:

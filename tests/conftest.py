@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "app.py"
-
-# Pages import app-side modules (navigation, app_cache) by their top-level names, as Streamlit
-# does when it runs app.py from the repository root.
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 
 @pytest.fixture
@@ -39,7 +33,7 @@ def one_torch_thread():
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
     """The real dashboard (dashboard.serve) on a free loopback port, with its own empty data folder."""
-    from browser import DashboardServer
+    from dashboard.testing.server import DashboardServer
 
     server = DashboardServer(env={"CNNVIZ_HOME": str(tmp_path_factory.mktemp("cnnviz-home"))})
     yield server

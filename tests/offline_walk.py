@@ -2,7 +2,7 @@
 
     python tests/offline_walk.py --out DIR
 
-starts the dashboard (tests/browser.py's DashboardServer, on an empty CNNVIZ_HOME) and Chromium in
+starts the dashboard (dashboard.testing.server's DashboardServer, on an empty CNNVIZ_HOME) and Chromium in
 this process tree, opens every page of dashboard.navigation.PAGES, does one real thing on each
 (upload a photo, pick a view, start and stop a run), opens two shared links with query
 parameters, and writes into DIR a screenshot per step and report.json with:
@@ -32,7 +32,6 @@ import json
 import os
 import re
 import socket
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -41,14 +40,11 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
-for folder in (TESTS, REPO):  # browser.py lives beside this file; the dashboard package at the root
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+from browser import CHROMIUM, CHROMIUM_ARGS, exceptions_on, upload, upload_photo, wait_until_idle
+from dashboard import navigation
+from dashboard.testing.server import DashboardServer
 
-from browser import CHROMIUM, CHROMIUM_ARGS, DashboardServer, exceptions_on, upload, upload_photo, wait_until_idle  # noqa: E402
-from dashboard import navigation  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Schemes that never touch the network: inline data, object URLs, blank frames.

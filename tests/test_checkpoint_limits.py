@@ -201,8 +201,6 @@ def test_a_zip_bomb_is_refused_from_its_directory_without_torch_load(zip_bomb, t
 def test_refusing_a_zip_bomb_takes_no_memory(zip_bomb):
     # Peak RSS of a fresh process: the old loader inflated the whole gigabyte before refusing.
     script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(REPO)!r})
         from cnnviz.models import CheckpointError, load_checkpoint
 
         def peak_mb():

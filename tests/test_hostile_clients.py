@@ -2,7 +2,7 @@
 anyone's work.
 
 Each test plays one trick a curious or malicious student can play with the websocket protocol
-(tests/streamlit_client.py speaks it as a browser tab does) or with a link in Chromium, while
+(dashboard/testing/websocket_client.py speaks it as a browser tab does) or with a link in Chromium, while
 other sessions keep being served. Every loop is bounded in count and time, and memory is read
 as the server process's peak RSS (VmHWM), which sees torch's and Pillow's buffers too.
 Checkpoints, uploads, links and the stack builder have unit and AppTest tests of their own;
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from browser import DashboardServer, exceptions_on, wait_until_idle
-from streamlit_client import StreamlitSession, start_training, stop_training, training_is_shown
+from browser import exceptions_on, wait_until_idle
+from dashboard.testing.server import DashboardServer
+from dashboard.testing.websocket_client import StreamlitSession, start_training, stop_training, training_is_shown
 
 pytestmark = pytest.mark.browser
 

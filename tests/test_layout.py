@@ -1,6 +1,9 @@
 """The project's fixed layout, and the rule that cnnviz/ never imports streamlit."""
 
 import ast
+import re
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -36,6 +39,56 @@ def test_the_streamlit_check_catches_an_import(tmp_path):
 def test_fixed_layout_exists():
     for name in ["requirements.txt", "app.py", "pages", "cnnviz", "pretrained", "tests", ".streamlit"]:
         assert (REPO / name).exists(), name
+
+
+def test_app_py_is_the_only_module_at_the_root():
+    # Everything Streamlit-side lives in the dashboard package; a loose module at the root would
+    # import only where the repository root happens to be on the path.
+    assert sorted(path.name for path in REPO.glob("*.py")) == ["app.py"]
+
+
+# A call that edits the import path, or an assignment to it: read as text, so that it is also found
+# in the scripts tests hold in strings (AppTest scripts, subprocess code, format templates).
+SYS_PATH_EDIT = re.compile(r"\bsys\.path(?:\.(?:insert|append|extend|remove)\(|\s*\+?=(?!=))")
+
+
+def _edits_of_the_import_path(text):
+    """Where a source text changes sys.path.
+
+    Args:
+        text: a Python file's text.
+
+    Returns:
+        The line numbers, one per edit.
+    """
+    return [text.count("\n", 0, match.start()) + 1 for match in SYS_PATH_EDIT.finditer(text)]
+
+
+def test_no_code_edits_sys_path():
+    # The project is installed (./dev.sh setup), so tests, benchmarks and AppTest scripts import
+    # cnnviz and dashboard as they are, from any folder.
+    sources = [REPO / "app.py", *(path for folder in ("cnnviz", "dashboard", "pages", "tests", "benchmarks")
+                                 for path in sorted((REPO / folder).rglob("*.py")))]
+    edits = [f"{path.relative_to(REPO)}:{line}" for path in sources
+             for line in _edits_of_the_import_path(path.read_text())]
+    assert edits == []
+
+
+def test_the_sys_path_check_catches_an_edit_in_a_script_string():
+    # Filled in here, so that this file holds no edit for the check above to find.
+    template = 'SCRIPT = """\nimport sys\n{path}.insert(0, "/repo")\n"""\nimport sys\n{path} += ["x"]\n'
+    code = template.format(path="sys." + "path")
+    assert _edits_of_the_import_path(code) == [3, 6]
+
+
+def test_the_installed_project_imports_from_any_folder(tmp_path):
+    # What `pip install -e .` (./dev.sh setup) gives: the library and the dashboard package, and
+    # nothing else of the repository (no pages, no tests).
+    script = ("import importlib.util, cnnviz, dashboard.caches, dashboard.links, dashboard.testing.server\n"
+              "print([importlib.util.find_spec(name) is None for name in ('app', 'pages', 'browser')])")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, "run ./dev.sh setup to install the project: " + done.stderr[-500:]
+    assert done.stdout.strip() == "[True, True, True]"
 
 
 def test_requirements_pin_torch_and_every_package():

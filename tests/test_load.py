@@ -1,6 +1,6 @@
 """A room of students: 20 sessions open every page at once while a training run is active.
 
-Sessions are Streamlit websocket clients (tests/streamlit_client.py), the protocol a browser tab
+Sessions are Streamlit websocket clients (dashboard/testing/websocket_client.py), the protocol a browser tab
 speaks, so twenty of them fit on a laptop where twenty Chromium tabs would not. Render times are
 measured by benchmarks/bench_load.py, never asserted here.
 """
@@ -11,7 +11,7 @@ import statistics
 
 import pytest
 
-from streamlit_client import (
+from dashboard.testing.websocket_client import (
     StreamlitSession,
     dashboard_pages,
     start_training,

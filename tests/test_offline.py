@@ -17,8 +17,9 @@ import time
 
 import pytest
 
-from browser import CHROMIUM, REPO, free_port
+from browser import CHROMIUM, REPO
 from dashboard import navigation
+from dashboard.testing.server import free_port
 from offline_walk import audit_env, browser_traffic, is_local, read_audit_log, server_tracebacks
 
 WALK = REPO / "tests" / "offline_walk.py"

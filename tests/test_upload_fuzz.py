@@ -518,7 +518,8 @@ BROWSER_SAMPLE = (
 
 @pytest.mark.browser
 def test_the_server_survives_nasty_uploads_in_a_real_browser(tmp_path):
-    from browser import CHROMIUM, CHROMIUM_ARGS, DashboardServer, exceptions_on, upload, wait_until_idle
+    from browser import CHROMIUM, CHROMIUM_ARGS, exceptions_on, upload, wait_until_idle
+    from dashboard.testing.server import DashboardServer
 
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}")

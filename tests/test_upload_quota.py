@@ -182,7 +182,7 @@ def _session_with_id(base_url):
     """A StreamlitSession that remembers its session id (from the new_session message)."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    from streamlit_client import StreamlitSession
+    from dashboard.testing.websocket_client import StreamlitSession
 
     session = StreamlitSession(base_url).open()
     receive = session._socket.recv
@@ -201,7 +201,7 @@ def _session_with_id(base_url):
 
 def _put(base_url, session_id, data: bytes) -> int:
     """PUT one file to the upload endpoint as the frontend does; the HTTP status."""
-    from streamlit_client import XSRF_COOKIE, _cookie
+    from dashboard.testing.websocket_client import XSRF_COOKIE, _cookie
 
     with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=30) as response:
         xsrf = _cookie(response.headers.get_all("Set-Cookie") or [], XSRF_COOKIE)
@@ -221,7 +221,7 @@ def _put(base_url, session_id, data: bytes) -> int:
 
 @pytest.fixture(scope="module")
 def small_quota_server(tmp_path_factory):
-    from browser import DashboardServer
+    from dashboard.testing.server import DashboardServer
 
     server = DashboardServer(env={
         "CNNVIZ_HOME": str(tmp_path_factory.mktemp("cnnviz-home")),
