@@ -151,8 +151,7 @@ def inside_network(model_key: str):
     path, mtime_ns = model_key[len(CHECKPOINT_PREFIX):].rsplit("::", 1)
     model = checkpoint_network(path, int(mtime_ns))
     dataset = str(model.meta.get("dataset", "")).replace("_", "-")
-    # Runs are saved as runs/<run id>/model.pt: the folder names the run.
-    title = Path(path).parent.name if Path(path).name == "model.pt" else Path(path).stem
+    title = paths.run_id_of(path) or Path(path).stem  # a run is named by its folder
     return {"model": model, "classes": list(model.classes), "meta": dict(model.meta), "dataset": dataset,
             "title": title, "note": ""}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import adversarial, data, images
+from cnnviz import adversarial, data, images, paths
 from cnnviz.figures import adversarial_figures as figs
 from cnnviz.models import CheckpointError
 from dashboard import caches, links, presentation
@@ -63,7 +63,7 @@ def short_names(found) -> dict[str, str]:
     folder for runs/<id>/model.pt, numbered when two coincide."""
     names: dict[str, str] = {}
     for m in found:
-        base = m.path.parent.name if m.path.stem == "model" else m.path.stem
+        base = paths.run_id_of(m.path) or m.path.stem
         name, number = base, 2
         while name in names.values():
             name, number = f"{base} ({number})", number + 1
