@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import exceptions_on, wait_until_idle
+from browser import exceptions_on, upload, wait_until_idle
 from dashboard.testing.server import DashboardServer
 from dashboard.testing.websocket_client import StreamlitSession, start_training, stop_training, training_is_shown
 
@@ -187,6 +187,53 @@ def test_no_link_value_becomes_a_link_or_an_image_in_the_note(server, chromium):
         hosts = {urllib.parse.urlsplit(address).hostname for address in requested}
         assert hosts == {"127.0.0.1"}, hosts  # no fetch of the link's hosts (nor of any other)
         assert not exceptions_on(page)
+    finally:
+        page.close()
+
+
+def _zip_bomb(folder: Path, claimed_bytes: int) -> Path:
+    """A real checkpoint whose pickle record is DEFLATE-compressed zeros claiming ``claimed_bytes``."""
+    import zipfile
+
+    import torch
+
+    from cnnviz.models import get_model, save_checkpoint
+
+    torch.manual_seed(0)
+    real = save_checkpoint(folder / "real.pt", get_model("small_cnn", channels=[4]),
+                           classes=[f"class {i}" for i in range(10)])
+    bomb = folder / "homework.pt"
+    with zipfile.ZipFile(real) as source, zipfile.ZipFile(bomb, "w") as out:
+        for info in source.infolist():
+            if not info.filename.endswith("/data.pkl"):
+                out.writestr(info, source.read(info.filename))
+                continue
+            record = zipfile.ZipInfo(info.filename)
+            record.compress_type = zipfile.ZIP_DEFLATED
+            with out.open(record, "w", force_zip64=True) as entry:
+                zeros = bytes(2**24)
+                for _ in range(claimed_bytes // len(zeros)):
+                    entry.write(zeros)
+    return bomb
+
+
+def test_a_zip_bomb_checkpoint_uploaded_in_the_browser_gets_a_sentence_and_costs_no_memory(
+        server, chromium, tmp_path):
+    # torch.load read the whole DEFLATE record before any check: 4.4 MB claiming 4 GiB cost 2.7 GB.
+    bomb = _zip_bomb(tmp_path, 2 * 2**30)
+    assert bomb.stat().st_size < 5 * 2**20
+    page = chromium.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto(server.url)
+        wait_until_idle(page)
+        before = _status(server.process.pid, "VmHWM")
+        upload(page, bomb)
+        page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=120_000)
+        error = page.locator('[data-testid="stAlertContentError"]').first.inner_text()
+        assert "would unpack to 2.0 GB" in error and "homework" not in error and "/" not in error, error
+        assert not exceptions_on(page)
+        assert (_status(server.process.pid, "VmHWM") - before) / 1024 < 300  # MB
+        assert _health_seconds(server.url) < 5
     finally:
         page.close()
 
