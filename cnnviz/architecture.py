@@ -67,7 +67,6 @@ class ArchitectureTable:
     rows: tuple[LayerRow, ...]
     input_shape: tuple[int, int, int]
     total_parameters: int
-    trainable_parameters: int
     model_size_bytes: int
 
     @property
@@ -260,6 +259,5 @@ def architecture_table(model, input_size: Sequence[int] | None = None) -> Archit
         rows=tuple(rows),
         input_shape=input_shape,
         total_parameters=sum(p.numel() for p in model.parameters()),
-        trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
         model_size_bytes=sum(t.numel() * t.element_size() for t in stored),
     )

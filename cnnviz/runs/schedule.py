@@ -18,11 +18,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from cnnviz.train.events import END_STATUSES
+from cnnviz.train.events import END_STATES  # a run ends the way its (last) fit does
 
 ACTIVE_STATES = ("queued", "starting", "running")
 TRAINING_STATES = ("starting", "running")  # a process exists
-END_STATES = END_STATUSES  # a run ends the way its (last) fit does
 STOP_GRACE_SECONDS = 60.0  # after a stop request: time to finish the batch, evaluate and save
 SHUTDOWN_REASON = "The server is shutting down."
 

@@ -6,7 +6,6 @@
 from cnnviz.train.config import OPTIMIZERS, SCHEDULES, Augmentation, TrainConfig, TrainConfigError
 from cnnviz.train.engine import Evaluation, build_model, evaluate, fit, kernel_snapshot
 from cnnviz.train.events import (
-    END_STATUSES,
     EndEvent,
     EpochEvent,
     Event,
@@ -17,7 +16,7 @@ from cnnviz.train.events import (
 )
 
 __all__ = [
-    "Augmentation", "END_STATUSES", "EndEvent", "EpochEvent", "Evaluation", "Event", "OPTIMIZERS",
+    "Augmentation", "EndEvent", "EpochEvent", "Evaluation", "Event", "OPTIMIZERS",
     "RunSummary", "SCHEDULES", "StartEvent", "StepEvent", "TrainConfig", "TrainConfigError",
     "build_model", "evaluate", "fit", "kernel_snapshot", "summarize",
 ]

@@ -8,7 +8,7 @@ be repeated from its checkpoint alone.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -153,18 +153,6 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (stored in the checkpoint's meta)."""
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        """Inverse of to_dict; unknown keys are refused with a sentence."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise TrainConfigError(f"Unknown training setting(s): {', '.join(unknown)}.")
-        values = dict(values)
-        if isinstance(values.get("augment"), dict):
-            values["augment"] = Augmentation(**values["augment"])
-        return cls(**values)
 
     def with_lr(self, lr: float) -> "TrainConfig":
         return replace(self, lr=lr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-END_STATUSES = ("finished", "stopped", "diverged", "failed")
+END_STATES = ("finished", "stopped", "diverged", "failed")  # how a fit, and so a run, can end
 
 
 @dataclass(frozen=True)
