@@ -3,8 +3,6 @@ against epsilon over the test set, for two models at once (FGSM, PGD)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from cnnviz import adversarial, data, images, paths
@@ -52,8 +50,7 @@ if not models:
         "No trained model is available yet. Train one on the Training page (a LeNet-5 on "
         "Fashion-MNIST takes a minute), or upload a checkpoint on the Home page, then come back."
     )
-    if (Path(__file__).parent / "training.py").exists():  # st.page_link fails on a missing page
-        st.page_link("pages/training.py", label="Go to the Training page", icon=":material/model_training:")
+    st.page_link("pages/training.py", label="Go to the Training page", icon=":material/model_training:")
     st.stop()
 
 

@@ -4,7 +4,6 @@ kernels, what it looked at, and its confusion matrix with the mistakes behind ea
 import random
 
 import streamlit as st
-from streamlit.errors import StreamlitPageNotFoundError
 
 from cnnviz import activations, attribution, data, images, learned_kernels, metrics
 from cnnviz.figures import inside_figures as figs
@@ -56,10 +55,7 @@ def _choose_network() -> str | None:
             "can open an untrained network from the zoo below: its layers and kernels show the "
             "architecture, but its predictions mean nothing."
         )
-        try:
-            st.page_link("pages/training.py", label="Train a network", icon=":material/model_training:")
-        except StreamlitPageNotFoundError:  # a checkout without the Training page
-            pass
+        st.page_link("pages/training.py", label="Train a network", icon=":material/model_training:")
     for name in list_models():
         options[f"zoo: {model_spec(name).title}"] = caches.ZOO_PREFIX + name
     label = st.selectbox("Network", list(options), key="inside_network", bind=links.BIND)
