@@ -122,6 +122,10 @@ def test_a_clean_link_or_no_link_shows_no_note():
     assert link_notes(open_link("pages/conv_lab.py", {"conv_stride": "1"})) == []  # the default, written out
 
 
+# Pages that draw figures as soon as they open; the overview and the Training page (before a run) draw none.
+PAGES_WITH_FIGURES = {"convolution", "receptive-fields", "inside-a-network", "attacks"}
+
+
 @pytest.mark.parametrize("entry", PAGES, ids=lambda e: e.url_path)
 def test_every_page_renders_in_presentation_mode_with_projector_sized_figures(entry):
     from cnnviz.figures import style
@@ -130,7 +134,9 @@ def test_every_page_renders_in_presentation_mode_with_projector_sized_figures(en
     assert at.session_state["present"] is True
     assert link_notes(at) == []
     big = round(style.FONT["size"] * style.PROJECTOR_SCALE)
-    for chart in at.get("plotly_chart"):
+    charts = at.get("plotly_chart")
+    assert bool(charts) == (entry.url_path in PAGES_WITH_FIGURES), [c.proto.id for c in charts]
+    for chart in charts:
         spec = json.loads(chart.proto.spec)
         assert spec["layout"]["font"]["size"] >= big, chart.proto.id
         config = json.loads(chart.proto.config)
