@@ -35,11 +35,11 @@ def test_confusion_matrix_agrees_with_argmax_counts_from_torch():
 
 
 def test_confusion_matrix_refuses_mismatched_or_out_of_range_labels():
-    with pytest.raises(ValueError, match="pair up"):
+    with pytest.raises(ValueError, match=r"^There are 2 predictions but 1 targets; they must pair up one to one\.$"):
         metrics.confusion_matrix(torch.tensor([0, 1]), torch.tensor([0]), 2)
-    with pytest.raises(ValueError, match="between 0 and 1"):
+    with pytest.raises(ValueError, match=r"^predictions must lie between 0 and 1 for 2 classes; found 0 to 2\.$"):
         metrics.confusion_matrix(torch.tensor([0, 2]), torch.tensor([0, 1]), 2)
-    with pytest.raises(ValueError, match="whole class indices"):
+    with pytest.raises(ValueError, match=r"^predictions must hold whole class indices, not torch\.float32\.$"):
         metrics.confusion_matrix(torch.tensor([0.0, 1.0]), torch.tensor([0, 1]), 2)
 
 

@@ -118,5 +118,5 @@ def test_bad_augmentation_settings_are_refused_with_a_sentence():
 
     with pytest.raises(TrainConfigError, match="Augmentation 'rotation' must be a number from 0 to 180"):
         Augmentation(rotation=400).check()
-    with pytest.raises(TrainConfigError, match="Crop padding"):
+    with pytest.raises(TrainConfigError, match=r"^Crop padding must be a whole number of pixels from 0 to 16, not -1\.$"):
         Augmentation(crop_padding=-1).check()

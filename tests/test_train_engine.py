@@ -285,5 +285,5 @@ def test_adversarial_training_trains_on_attacked_halves_and_resists_the_attack(t
 def test_adversarial_settings_are_checked():
     with pytest.raises(ValueError, match="Adversarial training must be one of"):
         _config(adversarial="deepfool").check()
-    with pytest.raises(ValueError, match="adversarial epsilon"):
+    with pytest.raises(ValueError, match=r"^The adversarial epsilon must be a number above 0 and at most 1, not 0\.$"):
         _config(adversarial="pgd", adversarial_eps=0).check()
