@@ -36,9 +36,11 @@ def test_home_shows_the_device_and_dataset_state(home):
     assert "CPU (" in text or "CUDA GPU" in text or "MPS" in text
     table = home.dataframe[0].value
     assert set(table["Dataset"]) >= {"Fashion-MNIST", "MNIST", "CIFAR-10"}
-    mnist = table[table["Dataset"] == "MNIST"].iloc[0]
-    if mnist["Ready"] == "no":
-        assert "python -m cnnviz.data fetch mnist" in mnist["Where / how to get it"]
+    # The cache is an empty folder and only Fashion-MNIST has a system-wide copy to fall back on.
+    for title, name in (("MNIST", "mnist"), ("CIFAR-10", "cifar10")):
+        row = table[table["Dataset"] == title].iloc[0]
+        assert row["Ready"] == "no", title
+        assert row["Where / how to get it"] == f"python -m cnnviz.data fetch {name}"
 
 
 def _checkpoint_bytes(tmp_path):
