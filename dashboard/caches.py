@@ -2,18 +2,20 @@
 cache and its limit can be read (and checked, tests/test_layout.py) here.
 
 Models live in st.cache_resource: shared across sessions, so they are put in eval mode once and
-never trained or hooked in place. Pure results live in st.cache_data, keyed on primitives, with
-max_entries on anything image-sized so that a room of students cannot grow the server's memory
-without bound.
+never trained or hooked in place. Pure results live in st.cache_data, keyed on primitives (a
+network on its cnnviz.model_ref.ModelRef's key), with max_entries on anything image-sized so
+that a room of students cannot grow the server's memory without bound.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from cnnviz import catalog, images, paths
+from cnnviz.model_ref import ModelRef
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -62,18 +64,23 @@ def remember_upload(path: Path) -> None:
 
 
 # --- Trained networks and inputs, shared by every page ---
-# One cache_resource entry per checkpoint file, whichever page asks: the Inside page and the
-# Adversarial lab used to load their own copies of the same network.
+# Every wrapper that takes a network takes its cnnviz.model_ref.ModelRef, hashed by its key
+# (_BY_KEY): one entry per network and input, whichever page asks and whatever its menu says.
+# One cache_resource entry per checkpoint file: the pages used to load their own copies.
+# Captures and attributions hook the model, so they run on a private deep copy: the shared
+# cache_resource model is never hooked in place while another session computes with it.
+
+_BY_KEY = {ModelRef: lambda ref: ref.key}
 
 
-@st.cache_resource(max_entries=6, show_spinner="Loading the network...")
-def checkpoint_network(path: str, mtime_ns: int):
-    """The checkpoint at ``path`` in eval mode on the compute device; a re-written file (new
-    mtime) is a new entry. Raises cnnviz.models.CheckpointError with a sentence."""
+@st.cache_resource(max_entries=6, show_spinner="Loading the network...", hash_funcs=_BY_KEY)
+def checkpoint_network(ref: ModelRef):
+    """The checkpoint ``ref`` names, in eval mode on the compute device; a re-written file (new
+    version) is a new entry. Raises cnnviz.models.CheckpointError with a sentence."""
     from cnnviz import devices
     from cnnviz.models import load_checkpoint
 
-    return load_checkpoint(path, map_location=devices.pick_device())
+    return load_checkpoint(ref.path, map_location=devices.pick_device())
 
 
 def image_hash(tensor) -> str:
@@ -84,29 +91,25 @@ def image_hash(tensor) -> str:
     return hashlib.sha1(array.tobytes() + str(array.shape).encode()).hexdigest()[:16]
 
 
-# --- Inside a network ---
-# One model key string per network, so every cache below is keyed on primitives:
-# "checkpoint::<path>::<mtime_ns>" (a re-trained file gets a new key) or "zoo::<registry name>".
-# Captures and attributions hook the model, so they run on a private deep copy: the shared
-# cache_resource model is never hooked in place while another session computes with it.
+@dataclass(frozen=True)
+class OpenedNetwork:
+    """A network in eval mode, with what a page needs to know about it."""
 
-ZOO_PREFIX = "zoo::"
-CHECKPOINT_PREFIX = "checkpoint::"
-
-
-def inside_checkpoint_key(path: str | Path) -> str:
-    """The model key of a checkpoint file (its modification time included)."""
-    path = Path(path)
-    return f"{CHECKPOINT_PREFIX}{path}::{path.stat().st_mtime_ns}"
+    model: object  # the torch module, shared: never trained or hooked in place
+    classes: list[str]
+    meta: dict  # the checkpoint's meta, {} for a zoo network
+    dataset: str  # the registry name of its dataset, "" when unknown
+    title: str
+    note: str  # a sentence to show, or ""
 
 
-@st.cache_resource(max_entries=3, show_spinner="Loading the network...")
-def inside_network(model_key: str):
-    """The network behind a model key, in eval mode, with what the page needs to know about it.
+@st.cache_resource(max_entries=3, show_spinner="Loading the network...", hash_funcs=_BY_KEY)
+def opened_network(ref: ModelRef) -> OpenedNetwork:
+    """The network ``ref`` names: a zoo network (ImageNet weights when on this machine, else
+    seeded random ones) or a checkpoint.
 
     Returns:
-        dict with "model", "classes" (list of str), "meta" (dict), "dataset" (registry name or
-        ""), "title" and "note" (a sentence to show, or "").
+        OpenedNetwork: the model with its classes, meta, dataset, title and note.
 
     Raises:
         cnnviz.models.CheckpointError: a checkpoint that cannot be used (with its sentence).
@@ -115,8 +118,8 @@ def inside_network(model_key: str):
     from cnnviz.models import get_model, imagenet_classes, imagenet_weights_file, model_spec
 
     device = devices.pick_device()
-    if model_key.startswith(ZOO_PREFIX):
-        name = model_key[len(ZOO_PREFIX):]
+    if ref.is_zoo:
+        name = ref.name
         spec = model_spec(name)
         note, trained = "", False
         if spec.family == "imagenet":
@@ -146,59 +149,57 @@ def inside_network(model_key: str):
                 f"This {spec.title} is untrained (random weights, seed 0): its predictions mean nothing. "
                 "Train it on the Training page to see what learning changes."
             )
-        return {"model": model.to(device).eval(), "classes": classes, "meta": {}, "dataset": "",
-                "title": spec.title if trained else f"{spec.title} (untrained)", "note": note}
-    path, mtime_ns = model_key[len(CHECKPOINT_PREFIX):].rsplit("::", 1)
-    model = checkpoint_network(path, int(mtime_ns))
+        return OpenedNetwork(model.to(device).eval(), classes, {}, "",
+                             spec.title if trained else f"{spec.title} (untrained)", note)
+    model = checkpoint_network(ref)
     dataset = str(model.meta.get("dataset", "")).replace("_", "-")
-    title = paths.run_id_of(path) or Path(path).stem  # a run is named by its folder
-    return {"model": model, "classes": list(model.classes), "meta": dict(model.meta), "dataset": dataset,
-            "title": title, "note": ""}
+    title = paths.run_id_of(ref.path) or Path(ref.path).stem  # a run is named by its folder
+    return OpenedNetwork(model, list(model.classes), dict(model.meta), dataset, title, "")
 
 
-def _private_copy(model_key: str):
+def _private_copy(ref: ModelRef):
     import copy
 
-    return copy.deepcopy(inside_network(model_key)["model"])
+    return copy.deepcopy(opened_network(ref).model)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def inside_untrained_twin(model_key: str):
+# --- Inside a network ---
+
+
+@st.cache_resource(max_entries=4, show_spinner=False, hash_funcs=_BY_KEY)
+def inside_untrained_twin(ref: ModelRef):
     """The same architecture freshly initialised (seed 0): what training started from."""
     from cnnviz import learned_kernels
 
-    return learned_kernels.untrained_twin(inside_network(model_key)["model"], seed=0)
+    return learned_kernels.untrained_twin(opened_network(ref).model, seed=0)
 
 
-inside_image_hash = image_hash
-
-
-@st.cache_data(max_entries=4, show_spinner="Running the image through every layer...")
-def inside_layer_outputs(model_key: str, image_hash: str, _image):
+@st.cache_data(max_entries=4, show_spinner="Running the image through every layer...", hash_funcs=_BY_KEY)
+def inside_layer_outputs(ref: ModelRef, image_hash: str, _image):
     """activations.capture_layer_outputs, once per (model, image): changing the chosen layer or
     channel reruns the page but not the forward pass."""
     from cnnviz import activations
 
-    return activations.capture_layer_outputs(_private_copy(model_key), _image)
+    return activations.capture_layer_outputs(_private_copy(ref), _image)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def inside_gradcam_layers(model_key: str, image_hash: str, _image) -> list[str]:
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
+def inside_gradcam_layers(ref: ModelRef, image_hash: str, _image) -> list[str]:
     from cnnviz import attribution
 
-    return attribution.gradcam_layers(_private_copy(model_key), _image)
+    return attribution.gradcam_layers(_private_copy(ref), _image)
 
 
-@st.cache_data(max_entries=32, show_spinner="Computing the attribution map...")
-def inside_attribution(model_key: str, image_hash: str, _image, method: str, target: int | None, layer: str | None):
+@st.cache_data(max_entries=32, show_spinner="Computing the attribution map...", hash_funcs=_BY_KEY)
+def inside_attribution(ref: ModelRef, image_hash: str, _image, method: str, target: int | None, layer: str | None):
     """attribution.attribute on a private copy of the network; raises AttributionError."""
     from cnnviz import attribution
 
-    return attribution.attribute(_private_copy(model_key), _image, method, target=target, layer=layer)
+    return attribution.attribute(_private_copy(ref), _image, method, target=target, layer=layer)
 
 
-@st.cache_data(max_entries=4, show_spinner="Classifying every test image...")
-def inside_test_predictions(model_key: str, dataset: str):
+@st.cache_data(max_entries=4, show_spinner="Classifying every test image...", hash_funcs=_BY_KEY)
+def inside_test_predictions(ref: ModelRef, dataset: str):
     """(probabilities (N, K), predictions (N,), targets (N,)) over the test set, once per model.
 
     Raises:
@@ -207,39 +208,24 @@ def inside_test_predictions(model_key: str, dataset: str):
     from cnnviz import data, metrics
 
     test = data.load_dataset(dataset)
-    probabilities, predictions = metrics.predict_dataset(inside_network(model_key)["model"], test.test_images, 1000)
+    probabilities, predictions = metrics.predict_dataset(opened_network(ref).model, test.test_images, 1000)
     return probabilities, predictions, test.test_labels.clone()
 
 
 # --- Adversarial lab ---
-# Networks are cache_resource, keyed on "<checkpoint path>::<mtime_ns>" so a re-trained file is
-# reloaded; attacks never change them (gradients are taken with respect to the input only, in
-# eval mode). Attacks and sweeps are pure results in cache_data, keyed on that key and the settings.
+# Attacks run on the shared checkpoint_network and never change it (gradients are taken with
+# respect to the input only, in eval mode). Attacks and sweeps are pure results in cache_data,
+# keyed on the checkpoint's reference and the settings.
 
 
-def adversarial_model_key(path: str | Path) -> str:
-    """The cache key of a checkpoint file: its path and modification time."""
-    path = Path(path)
-    return f"{path}::{path.stat().st_mtime_ns}"
-
-
-def adversarial_network(model_key: str):
-    """The checkpoint behind a key (shared cache); raises cnnviz.models.CheckpointError."""
-    path, mtime_ns = model_key.rsplit("::", 1)
-    return checkpoint_network(path, int(mtime_ns))
-
-
-adversarial_image_hash = image_hash
-
-
-@st.cache_data(max_entries=32, show_spinner="Attacking...")
-def adversarial_attack(model_key: str, image_hash: str, _image, method: str, eps: float, label: int | None,
+@st.cache_data(max_entries=32, show_spinner="Attacking...", hash_funcs=_BY_KEY)
+def adversarial_attack(ref: ModelRef, image_hash: str, _image, method: str, eps: float, label: int | None,
                        target: int | None, steps: int, step_size: float | None, random_start: bool):
     """adversarial.attack_image, once per (model, image, settings); raises AttackError."""
     from cnnviz import adversarial
 
     return adversarial.attack_image(
-        adversarial_network(model_key), _image, method=method, eps=eps, label=label, target=target,
+        checkpoint_network(ref), _image, method=method, eps=eps, label=label, target=target,
         steps=steps, step_size=step_size, random_start=random_start,
     )
 
@@ -261,8 +247,8 @@ def adversarial_progress(bar, offset: float, share: float, text: str):
     return report
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def adversarial_sweep(model_key: str, dataset: str, num_images: int, epsilons: tuple[float, ...], method: str,
+@st.cache_data(max_entries=24, show_spinner=False, hash_funcs=_BY_KEY)
+def adversarial_sweep(ref: ModelRef, dataset: str, num_images: int, epsilons: tuple[float, ...], method: str,
                       _progress=None):
     """adversarial.sweep over the first ``num_images`` test images of ``dataset``.
 
@@ -273,7 +259,7 @@ def adversarial_sweep(model_key: str, dataset: str, num_images: int, epsilons: t
 
     test = data.load_dataset(dataset)
     return adversarial.sweep(
-        adversarial_network(model_key), test.test_images[:num_images], test.test_labels[:num_images],
+        checkpoint_network(ref), test.test_images[:num_images], test.test_labels[:num_images],
         epsilons, method, batch_size=500, num_examples=6, progress=_progress,
     )
 
@@ -364,7 +350,7 @@ def conv_lab_result(source: str, name: str, grey: bool, grid: tuple | None, kern
 # --- Receptive fields ---
 # Fields and counts need shapes only, so zoo networks are built on the "meta" device (no weights,
 # no memory, VGG-16 in milliseconds) and cached per (network, input size). The effective field
-# needs real weights: it reuses the Inside page's cached network (one copy in memory per server)
+# needs real weights: it reuses opened_network, the Inside page's too (one copy in memory per server)
 # and hooks a private deep copy of it, never the shared model.
 
 
@@ -379,26 +365,25 @@ def receptive_shape_model(model_name: str):
         return get_model(model_name)
 
 
-def _receptive_counting_model(model_key: str):
-    if model_key.startswith(ZOO_PREFIX):
-        return receptive_shape_model(model_key[len(ZOO_PREFIX):])
-    return inside_network(model_key)["model"]
+def counting_model(ref: ModelRef):
+    """The network to follow or count: shapes only for the zoo, the opened checkpoint otherwise."""
+    return receptive_shape_model(ref.name) if ref.is_zoo else opened_network(ref).model
 
 
-@st.cache_data(max_entries=32, show_spinner="Following the network layer by layer...")
-def receptive_field_rows(model_key: str, input_shape: tuple[int, int, int]):
+@st.cache_data(max_entries=32, show_spinner="Following the network layer by layer...", hash_funcs=_BY_KEY)
+def receptive_field_rows(ref: ModelRef, input_shape: tuple[int, int, int]):
     """receptive.receptive_fields; raises receptive.ReceptiveFieldError with a sentence."""
     from cnnviz import receptive
 
-    return receptive.receptive_fields(_receptive_counting_model(model_key), input_shape)
+    return receptive.receptive_fields(counting_model(ref), input_shape)
 
 
-@st.cache_data(max_entries=32, show_spinner="Counting parameters, memory and multiply-adds...")
-def receptive_architecture(model_key: str, input_shape: tuple[int, int, int]):
+@st.cache_data(max_entries=32, show_spinner="Counting parameters, memory and multiply-adds...", hash_funcs=_BY_KEY)
+def receptive_architecture(ref: ModelRef, input_shape: tuple[int, int, int]):
     """architecture.architecture_table; raises architecture.ArchitectureError with a sentence."""
     from cnnviz import architecture
 
-    return architecture.architecture_table(_receptive_counting_model(model_key), input_shape)
+    return architecture.architecture_table(counting_model(ref), input_shape)
 
 
 @st.cache_data(max_entries=2, show_spinner="Counting every network in the zoo...")
@@ -408,9 +393,9 @@ def receptive_zoo_comparison() -> list[dict]:
 
     summaries = []
     for name in list_models():
-        model = receptive_shape_model(name)
-        table = receptive_architecture(ZOO_PREFIX + name, tuple(model.input_shape))
-        rows = receptive_field_rows(ZOO_PREFIX + name, tuple(model.input_shape))
+        model, ref = receptive_shape_model(name), ModelRef.zoo(name)
+        table = receptive_architecture(ref, tuple(model.input_shape))
+        rows = receptive_field_rows(ref, tuple(model.input_shape))
         finite = [row for row in rows if row.spatial and not row.whole_input]
         summaries.append({
             "name": model_spec(name).title,
@@ -437,9 +422,9 @@ def receptive_stack_report(layers: tuple[tuple, ...], in_channels: int, input_si
     return stack_builder.report_stack([stack_builder.StackLayer(*layer) for layer in layers], in_channels, input_size)
 
 
-@st.cache_data(max_entries=64, show_spinner="Back-propagating from the chosen unit...")
-def receptive_effective_field(model_key: str, image_hash: str, _image, layer: str, unit: tuple[int, int]):
+@st.cache_data(max_entries=64, show_spinner="Back-propagating from the chosen unit...", hash_funcs=_BY_KEY)
+def receptive_effective_field(ref: ModelRef, image_hash: str, _image, layer: str, unit: tuple[int, int]):
     """effective_field.effective_field on a private copy of the network; raises EffectiveFieldError."""
     from cnnviz import effective_field
 
-    return effective_field.effective_field(_private_copy(model_key), _image, layer, unit)
+    return effective_field.effective_field(_private_copy(ref), _image, layer, unit)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnnviz import adversarial, data, images, paths
 from cnnviz.figures import adversarial_figures as figs
+from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError
 from dashboard import caches, links, presentation
 from dashboard.markup import escape
@@ -71,12 +72,14 @@ def short_names(found) -> dict[str, str]:
 names = short_names(models)
 by_path = {m.key: m for m in models}
 labels = {m.key: m.label for m in models}  # the one label every page's menu shows
+refs: dict[str, ModelRef] = {}  # catalog key -> the file as loaded, for every cache call after load()
 
 
 def load(path: str):
     """The network for a checkpoint path, or None after showing a sentence."""
     try:
-        return caches.adversarial_network(caches.adversarial_model_key(path))
+        refs[path] = ModelRef.checkpoint(by_path[path])
+        return caches.checkpoint_network(refs[path])
     except (CheckpointError, OSError) as err:
         st.error(escape(f"{by_path[path].path.name} cannot be used: {err}"))
         return None
@@ -188,7 +191,7 @@ if model is not None:
     if image is not None:
         try:
             result = caches.adversarial_attack(
-                caches.adversarial_model_key(model_path), caches.adversarial_image_hash(image), image,
+                refs[model_path], caches.image_hash(image), image,
                 method, eps, label, target, steps, step_fraction * eps if eps > 0 else None, random_start,
             )
         except adversarial.AttackError as err:
@@ -308,7 +311,7 @@ elif settings:
             report = caches.adversarial_progress(bar, number / len(jobs), 1 / len(jobs), text)
         try:
             sweep = caches.adversarial_sweep(
-                caches.adversarial_model_key(path), datasets[path], settings["sizes"][method],
+                refs[path], datasets[path], settings["sizes"][method],
                 settings["epsilons"], method, _progress=report,
             )
             results.append((path, sweep))

@@ -7,7 +7,8 @@ import streamlit as st
 
 from cnnviz import activations, attribution, data, images, learned_kernels, metrics
 from cnnviz.figures import inside_figures as figs
-from cnnviz.models import CheckpointError, list_models, model_spec
+from cnnviz.model_ref import ModelRef
+from cnnviz.models import CheckpointError, list_models
 from dashboard import caches, links, presentation
 from dashboard.markup import escape
 
@@ -37,15 +38,15 @@ st.info(
 # Which network
 
 
-def _choose_network() -> str | None:
-    """The model key of the chosen network, or None when nothing can be loaded."""
+def _choose_network() -> ModelRef:
+    """The chosen network: a trained checkpoint, or a network of the zoo."""
     trained, problems = caches.trained_models(caches.session_uploads())
     for problem in problems:
         st.warning(f"Skipped a checkpoint: {escape(problem)}")
-    options: dict[str, str] = {}
+    options: dict[str, ModelRef] = {}  # menu label (as links carry it) -> network
     for entry in trained:
         try:
-            options[entry.label] = caches.inside_checkpoint_key(entry.path)
+            options[entry.label] = ModelRef.checkpoint(entry)
         except OSError:  # deleted since it was listed
             continue
     if not options:
@@ -56,22 +57,22 @@ def _choose_network() -> str | None:
             "architecture, but its predictions mean nothing."
         )
         st.page_link("pages/training.py", label="Train a network", icon=":material/model_training:")
-    for name in list_models():
-        options[f"zoo: {model_spec(name).title}"] = caches.ZOO_PREFIX + name
+    for ref in map(ModelRef.zoo, list_models()):
+        options[ref.label] = ref
     label = st.selectbox("Network", list(options), key="inside_network", bind=links.BIND)
     return options[label]
 
 
-model_key = _choose_network()
+network_ref = _choose_network()
 try:
-    network = caches.inside_network(model_key)
+    network = caches.opened_network(network_ref)
 except (CheckpointError, ValueError) as error:
     st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
     st.stop()
-model, classes, dataset_name = network["model"], network["classes"], network["dataset"]
+model, classes, dataset_name = network.model, network.classes, network.dataset
 channels, height, width = model.input_shape
-if network["note"]:
-    st.info(network["note"])
+if network.note:
+    st.info(network.note)
 
 dataset = None
 if dataset_name:
@@ -161,8 +162,8 @@ original, prepared, true_label = _input_image()
 if prepared is None:
     st.stop()
 
-image_hash = caches.inside_image_hash(prepared.tensor)
-captured = caches.inside_layer_outputs(model_key, image_hash, prepared.tensor)
+image_hash = caches.image_hash(prepared.tensor)
+captured = caches.inside_layer_outputs(network_ref, image_hash, prepared.tensor)
 probabilities = captured.probabilities()
 predicted = int(probabilities.argmax())
 
@@ -259,15 +260,15 @@ def _kernels_view() -> None:
            "Its input has one channel, so each picture is one output channel's kernel."
            if weight.shape[1] == 1 else "Each row is one output channel, each column one input channel.")
     )
-    twin = dict(learned_kernels.conv_layers(caches.inside_untrained_twin(model_key)))[layer_name]
+    twin = dict(learned_kernels.conv_layers(caches.inside_untrained_twin(network_ref)))[layer_name]
     left, right = st.columns(2)
     with left:
         presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(weight, normalisation),
-                                         title=f"{network['title']}"), key="inside_kernels_trained")
+                                         title=f"{network.title}"), key="inside_kernels_trained")
     with right:
         presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(twin.weight, normalisation),
                                          title="The same layer, untrained (seed 0)"), key="inside_kernels_untrained")
-    snapshots = learned_kernels.kernel_snapshots(network["meta"])
+    snapshots = learned_kernels.kernel_snapshots(network.meta)
     if snapshots and layer_name == names[0]:
         labels = [label for label, _ in snapshots]
         chosen = st.select_slider("The first layer's kernels during training", labels, value=labels[-1],
@@ -289,7 +290,7 @@ def _attribution_view() -> None:
     target = None if target_label == targets[0] else classes.index(target_label)
     layer = None
     if method == "gradcam":
-        layers = caches.inside_gradcam_layers(model_key, image_hash, prepared.tensor)
+        layers = caches.inside_gradcam_layers(network_ref, image_hash, prepared.tensor)
         if not layers:
             st.info("Grad-CAM needs a convolution layer whose output is larger than 1 x 1.")
             return
@@ -298,7 +299,7 @@ def _attribution_view() -> None:
                                  "still with a map of where.")
     opacity = c.slider("Overlay opacity", 0.0, 1.0, 0.7, key="inside_attr_opacity", bind=links.BIND)
     try:
-        result = caches.inside_attribution(model_key, image_hash, prepared.tensor, method, target, layer)
+        result = caches.inside_attribution(network_ref, image_hash, prepared.tensor, method, target, layer)
     except attribution.AttributionError as error:
         st.error(str(error))
         return
@@ -336,7 +337,7 @@ def _confusion_view() -> None:
     if len(dataset.classes) != len(classes):
         st.warning(f"This model has {len(classes)} outputs but {dataset.info.title} has {len(dataset.classes)} classes.")
         return
-    probabilities_all, predictions, targets = caches.inside_test_predictions(model_key, dataset_name)
+    probabilities_all, predictions, targets = caches.inside_test_predictions(network_ref, dataset_name)
     matrix = metrics.confusion_matrix(predictions, targets, len(classes))
     scores = metrics.per_class_scores(matrix)
     st.markdown(

@@ -6,6 +6,7 @@ from cnnviz import images, stack_builder
 from cnnviz.architecture import ArchitectureError
 from cnnviz.effective_field import EffectiveFieldError
 from cnnviz.figures import receptive_figures as figs
+from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError, list_models, model_spec
 from cnnviz.receptive import ReceptiveFieldError
 from cnnviz.stack_builder import StackLayer
@@ -49,25 +50,24 @@ tab_image, tab_lesson, tab_builder, tab_count = st.tabs(
 # Field on your image
 
 
-def _network_options() -> dict[str, str]:
-    """Menu label -> model key: the zoo first (ResNet-18 the default), then trained checkpoints."""
-    options = {f"zoo: {model_spec(name).title}": caches.ZOO_PREFIX + name for name in list_models()}
+def _network_options() -> dict[str, ModelRef]:
+    """Menu label (as links carry it) -> network: the zoo first (ResNet-18 the default), then
+    trained checkpoints."""
+    options = {ref.label: ref for ref in map(ModelRef.zoo, list_models())}
     trained, problems = caches.trained_models(caches.session_uploads())
     for problem in problems:
         st.warning(f"Skipped a checkpoint: {escape(problem)}")
     for entry in trained:
         try:
-            options[f"trained: {entry.label}"] = caches.inside_checkpoint_key(entry.path)
+            ref = ModelRef.checkpoint(entry, label=f"trained: {entry.label}")
+            options[ref.label] = ref
         except OSError:  # deleted since it was listed
             continue
     return options
 
 
-def _input_shape(model_key: str) -> tuple[int, int, int]:
-    if model_key.startswith(caches.ZOO_PREFIX):
-        model = caches.receptive_shape_model(model_key[len(caches.ZOO_PREFIX):])
-    else:
-        model = caches.inside_network(model_key)["model"]
+def _input_shape(ref: ModelRef) -> tuple[int, int, int]:
+    model = caches.counting_model(ref)
     return tuple(int(v) for v in model.input_shape)
 
 
@@ -128,16 +128,17 @@ def _recurrence_text(row) -> str:
 def field_on_image_view() -> None:
     options = _network_options()
     labels = list(options)
-    default_label = next(label for label, key in options.items() if key == caches.ZOO_PREFIX + DEFAULT_NETWORK)
+    default = ModelRef.zoo(DEFAULT_NETWORK)
+    default_label = next(label for label, ref in options.items() if ref == default)
     if st.session_state.get("rf_network") not in labels:
         st.session_state["rf_network"] = default_label
     left, right = st.columns([1, 1])
     with left:
         label = st.selectbox("Network", labels, key="rf_network", bind=links.BIND)
-    model_key = options[label]
+    network_ref = options[label]
     try:
-        channels, height, width = _input_shape(model_key)
-        rows = caches.receptive_field_rows(model_key, (channels, height, width))
+        channels, height, width = _input_shape(network_ref)
+        rows = caches.receptive_field_rows(network_ref, (channels, height, width))
     except (CheckpointError, ReceptiveFieldError, ValueError) as error:
         st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
         return
@@ -155,12 +156,12 @@ def field_on_image_view() -> None:
     _, grid_h, grid_w = row.output_shape
 
     # The unit: a grid click (handled before the number inputs exist, so it can set them) or typed.
-    grid_key = f"rf_grid::{model_key}::{layer_name}"
+    grid_key = f"rf_grid::{network_ref.key}::{layer_name}"
     # Streamlit drops a widget's state on a run that does not draw it (e.g. while an upload is
     # awaited), so the unit is re-seeded whenever its inputs are missing, not only on a new layer.
     unit_missing = "rf_row" not in st.session_state or "rf_col" not in st.session_state
-    if unit_missing or st.session_state.get("rf_unit_layer") != (model_key, layer_name):
-        st.session_state["rf_unit_layer"] = (model_key, layer_name)
+    if unit_missing or st.session_state.get("rf_unit_layer") != (network_ref.key, layer_name):
+        st.session_state["rf_unit_layer"] = (network_ref.key, layer_name)
         st.session_state["rf_row"], st.session_state["rf_col"] = grid_h // 2, grid_w // 2
     clicked = _clicked_unit(grid_key)
     if clicked is not None:
@@ -190,7 +191,7 @@ def field_on_image_view() -> None:
     if show_effective and row.module is not None:
         try:
             effective = caches.receptive_effective_field(
-                model_key, caches.inside_image_hash(prepared.tensor), prepared.tensor, row.module, unit
+                network_ref, caches.image_hash(prepared.tensor), prepared.tensor, row.module, unit
             )
         except (EffectiveFieldError, CheckpointError) as error:
             st.warning(escape(f"No effective field for this layer: {error}"))
@@ -221,7 +222,7 @@ def field_on_image_view() -> None:
             f"{strongest / visible:.0%} of the {visible:,} pixels of the theoretical field inside the image. "
             "Pixels near the centre reach the unit along many more paths than pixels at the edge of the box."
             + (" This network is untrained, so the map shows the architecture, not learned features."
-               if "untrained" in _network_title(model_key) else "")
+               if "untrained" in _network_title(network_ref) else "")
         )
 
     st.subheader("Field size, layer by layer")
@@ -276,9 +277,9 @@ def _stage_ends(rows, most: int = 6):
     return stages
 
 
-def _network_title(model_key: str) -> str:
-    if model_key.startswith(caches.ZOO_PREFIX):
-        return "untrained" if caches.inside_network(model_key)["note"] else ""
+def _network_title(ref: ModelRef) -> str:
+    if ref.is_zoo:
+        return "untrained" if caches.opened_network(ref).note else ""
     return ""
 
 
@@ -443,10 +444,10 @@ def count_view() -> None:
     zoo = list_models()
     name = st.selectbox("Network", zoo, index=zoo.index(DEFAULT_NETWORK), key="rf_count_network", bind=links.BIND,
                         format_func=lambda n: model_spec(n).title)
-    key = caches.ZOO_PREFIX + name
-    shape = _input_shape(key)
+    ref = ModelRef.zoo(name)
+    shape = _input_shape(ref)
     try:
-        table = caches.receptive_architecture(key, shape)
+        table = caches.receptive_architecture(ref, shape)
     except ArchitectureError as error:
         st.error(str(error))
         return
