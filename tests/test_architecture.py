@@ -61,16 +61,21 @@ def test_output_shapes_equal_a_real_forward_pass(name, size):
     assert [row.name.split(" (call")[0] for row in table.rows] == [name for name, _ in real]
 
 
-def test_conv_multiply_adds_follow_the_formula_and_totals_sum():
+def test_conv_and_linear_multiply_adds_match_torchs_own_flop_counter():
+    # An independent count: torch's FlopCounterMode tallies the convolutions and matrix products a
+    # real forward pass runs, per module, as FLOPs (one multiply-add is 2 FLOPs).
+    from torch.utils.flop_counter import FlopCounterMode
+
     table = architecture_table(torchvision.models.resnet18(), (3, 96, 96))
-    model = torchvision.models.resnet18()
-    convs = [row for row in table.rows if row.type == "Conv2d"]
-    assert len(convs) == 20
-    for row in convs:
-        conv = model.get_submodule(row.name)
-        c_out, h_out, w_out = row.output_shape
-        kh, kw = conv.kernel_size
-        assert row.mult_adds == c_out * (conv.in_channels // conv.groups) * kh * kw * h_out * w_out
+    model = torchvision.models.resnet18().eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, 96, 96))
+    flops = counter.get_flop_counts()
+    counted = [row for row in table.rows if row.type in ("Conv2d", "Linear")]
+    assert [row.type for row in counted].count("Conv2d") == 20 and counted[-1].name == "fc"
+    for row in counted:
+        assert 2 * row.mult_adds == sum(flops[f"ResNet.{row.name}"].values()), row.name
+    assert 2 * sum(row.mult_adds for row in counted) == sum(flops["Global"].values()) == 2 * 333_615_104
     assert table.total_mult_adds == sum(row.mult_adds for row in table.rows)
     # ReLU is called twice per block: parameters (none) and the name show the repeat.
     assert any(row.name == "layer1.0.relu (call 2)" for row in table.rows)
