@@ -39,10 +39,12 @@ def test_channel_grid_tiles_every_channel_and_reports_clicks(scale):
     assert first_tile.sum() == 9 and custom[0, 0, 1] == 10.0  # channel 4 drawn first, raw value kept
     if scale == "layer":
         assert tiles[0, 0] == 1.0  # 10 is the layer's maximum
-    if scale == "global":
+    elif scale == "global":
         assert tiles[0, 0] == pytest.approx(1.0) and np.nanmin(tiles) == pytest.approx(0.5)
-    if scale == "channel":
+    elif scale == "channel":
         assert tiles[0, 0] == 1.0 and np.nanmax(tiles[custom[..., 0] == 2]) == 0.0  # a flat channel
+    else:
+        pytest.fail(f"no expected tiles for the scale {scale!r}")
 
 
 def test_channel_grid_refuses_flat_input_and_global_without_range():
