@@ -28,10 +28,10 @@ import tempfile
 import threading
 import time
 import urllib.request
-import zipfile
 from pathlib import Path
 
 from cnnviz import paths
+from dashboard.testing.crafted_files import zip_bomb
 
 FLOOD_PAGE = "receptive-fields"
 BASELINE = paths.PRETRAINED_DIR / "lenet5-fashion-mnist.pt"
@@ -134,19 +134,7 @@ def _crafted_checkpoints(folder: Path, bomb_gib: float) -> dict[str, Path]:
     huge = folder / "small-cnn-8192px.pt"
     save_checkpoint(huge, get_model("small_cnn", global_pool=True, input_size=8192, channels=[1]),
                     classes=[f"class {i}" for i in range(10)])
-    bomb = folder / "zip-bomb.pt"
-    source = zipfile.ZipFile(huge)
-    with zipfile.ZipFile(bomb, "w") as out:
-        for info in source.infolist():
-            if not info.filename.endswith("/data.pkl"):
-                out.writestr(info, source.read(info.filename))
-                continue
-            entry_info = zipfile.ZipInfo(info.filename)
-            entry_info.compress_type = zipfile.ZIP_DEFLATED
-            with out.open(entry_info, "w", force_zip64=True) as entry:
-                zeros = bytes(2**24)
-                for _ in range(int(bomb_gib * 2**30) // len(zeros)):
-                    entry.write(zeros)
+    bomb = zip_bomb(huge, folder / "zip-bomb.pt", int(bomb_gib * 2**30))
     return {"small_cnn claiming 8192 px inputs": huge, f"zip bomb claiming {bomb_gib:g} GiB": bomb}
 
 

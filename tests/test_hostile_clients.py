@@ -193,28 +193,15 @@ def test_no_link_value_becomes_a_link_or_an_image_in_the_note(server, chromium):
 
 def _zip_bomb(folder: Path, claimed_bytes: int) -> Path:
     """A real checkpoint whose pickle record is DEFLATE-compressed zeros claiming ``claimed_bytes``."""
-    import zipfile
-
     import torch
 
     from cnnviz.models import get_model, save_checkpoint
+    from dashboard.testing.crafted_files import zip_bomb
 
     torch.manual_seed(0)
     real = save_checkpoint(folder / "real.pt", get_model("small_cnn", channels=[4]),
                            classes=[f"class {i}" for i in range(10)])
-    bomb = folder / "homework.pt"
-    with zipfile.ZipFile(real) as source, zipfile.ZipFile(bomb, "w") as out:
-        for info in source.infolist():
-            if not info.filename.endswith("/data.pkl"):
-                out.writestr(info, source.read(info.filename))
-                continue
-            record = zipfile.ZipInfo(info.filename)
-            record.compress_type = zipfile.ZIP_DEFLATED
-            with out.open(record, "w", force_zip64=True) as entry:
-                zeros = bytes(2**24)
-                for _ in range(claimed_bytes // len(zeros)):
-                    entry.write(zeros)
-    return bomb
+    return zip_bomb(real, folder / "homework.pt", claimed_bytes)
 
 
 def test_a_zip_bomb_checkpoint_uploaded_in_the_browser_gets_a_sentence_and_costs_no_memory(
