@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz import conv, images, kernels
 from cnnviz.figures import conv_figures
+from cnnviz.lessons import conv_lab as lesson
 from dashboard import caches, links, page_frame, presentation
 from dashboard.markup import escape
 
@@ -149,10 +150,7 @@ def choose_settings(operation: str, channels: int) -> dict:
     output_padding = 0
     if operation == "transposed":
         output_padding = st.number_input("Output padding", 0, 4, 0, key="conv_output_padding", bind=links.BIND)
-    padding = padding_choice if padding_choice in ("same", "valid") else int(padding_choice)
-    return dict(stride=stride, padding=padding, padding_mode=mode if operation == "conv" else "zeros",
-                dilation=dilation, groups=groups, output_padding=output_padding,
-                in_channels=channels, out_channels=1 if groups == 1 else groups)
+    return lesson.settings_kwargs(operation, channels, stride, padding_choice, mode, dilation, groups, output_padding)
 
 
 # --- The step-by-step player --------------------------------------------------------------------------
@@ -190,7 +188,7 @@ def _jump_to_click(key: str, width: int) -> None:
     points = state["selection"]["points"] if state else []
     for point in points:
         if isinstance(point.get("x"), (int, float)) and isinstance(point.get("y"), (int, float)):
-            st.session_state.conv_pos = int(round(point["y"])) * width + int(round(point["x"]))
+            st.session_state.conv_pos = lesson.position_of(int(round(point["y"])), int(round(point["x"])), width)
             return
 
 
@@ -234,15 +232,17 @@ def player(lab: Lab, started_playing: bool, started_speed: str) -> None:
         scrubbed = st.slider("Output position (scrub)", 0, total - 1, st.session_state.conv_pos,
                              help="Output cells in reading order: row by row, left to right.")
         st.session_state.conv_pos = scrubbed
-    position = st.session_state.conv_pos
-    row, col = divmod(position, out_w)
     channel = 0
     if c_out > 1:
         channel = st.radio("Output channel", list(range(c_out)), horizontal=True, key="conv_channel", bind=links.BIND,
                            format_func=lambda c: CHANNEL_NAMES[c] if c_out == 3 else str(c))
+    shown = lesson.cell_at(st.session_state.conv_pos, output.shape, channel)
+    row, col = shown.row, shown.col
 
     cell = conv.explain_cell(result["x"], result["weight"], result["bias"], settings, channel, row, col)
-    window = (cell.grid_rows, cell.grid_cols)
+    texts = lesson.cell_texts(output.shape, shown, cell)
+    highlight = lesson.window_of(settings, row, col)
+    window = (highlight.grid_rows, highlight.grid_cols)
     origin = settings.input_origin()
     if settings.is_transposed:
         grid_title = "Zero-inserted, padded input; the flipped kernel slides over it"
@@ -261,7 +261,7 @@ def player(lab: Lab, started_playing: bool, started_speed: str) -> None:
             figure = conv_figures.photo_figure(result["input_layer"], title=grid_title, input_box=input_box, window=window)
         presentation.plot(figure, key="conv_input_chart")
     with right:
-        out_title = f"Output {c_out}x{out_h}x{out_w} (click a cell to jump to its window)"
+        out_title = texts.output_title
         if lab.is_grid:
             figure = conv_figures.grid_figure(output[channel], title=out_title, cell=(row, col), clickable=True)
         else:
@@ -272,9 +272,9 @@ def player(lab: Lab, started_playing: bool, started_speed: str) -> None:
     names = [CHANNEL_NAMES[c] for c in cell.in_channels] if settings.in_channels == 3 else None
     patch = conv_figures.window_figure(cell.window, cell.kernel, cell.products, kinds=cell.kinds,
                                        channel_names=names, argmax=cell.argmax,
-                                       title=f"Output row {row}, column {col}: the window, zoomed")
+                                       title=texts.patch_title)
     presentation.plot(patch, key="conv_patch_chart")
-    st.markdown(f"**output[{channel}, {row}, {col}]** = `{cell.sum_text()}`")
+    st.markdown(texts.sum_line)
     if settings.is_transposed:
         taps = cell.contributions()
         st.caption(
@@ -311,33 +311,20 @@ with tab_2d:
         st.subheader("Kernel", divider="gray")
         kernel_size, kernel_values, bias, _ = choose_kernels(operation, channels, source)
 
-    settings = error_text = None
-    warnings: list[str] = []
-    try:
-        settings = conv.ConvSettings(operation=operation, kernel_size=kernel_size, **settings_kwargs)
-        warnings = settings.validate(in_height, in_width)
+    settings, warnings, error_text = lesson.lab_settings(operation, kernel_size, settings_kwargs, in_height, in_width)
+    if error_text is None:
         error_text = caches.conv_lab_too_large(settings, in_height, in_width)
-    except conv.ConvSettingsError as error:
-        error_text = str(error)
 
     st.subheader("Arithmetic", divider="gray")
     if settings is not None:
         # Full width, one thing per row: with photo-sized numbers the formulas and the metrics
         # were cut off in side-by-side columns, unreadable on a projector.
-        for line in settings.formula_lines(in_height, in_width, latex=True):
+        shown = lesson.arithmetic(settings, in_height, in_width, refused=error_text is not None)
+        for line in shown.formula_lines:
             st.latex(line)
-        st.code(settings.torch_line(), language="python", wrap_lines=True)
-        metrics = st.columns(3)
-        if error_text is None:
-            c_out, out_h, out_w = settings.output_shape(in_height, in_width)
-            metrics[0].metric("Output", f"{c_out}x{out_h}x{out_w}", help="channels x height x width")
-            if settings.is_pool:
-                metrics[1].metric("Parameters", "0", help="Pooling learns nothing.")
-                metrics[2].metric("Values read", f"{conv.window_reads(settings, in_height, in_width):,}")
-            else:
-                metrics[1].metric("Parameters", f"{conv.parameter_count(settings):,}",
-                                  help="C_out * C_in/groups * F_h * F_w + C_out (bias)")
-                metrics[2].metric("Multiply-adds", f"{conv.multiply_adds(settings, in_height, in_width):,}")
+        st.code(shown.torch_line, language="python", wrap_lines=True)
+        for column, metric in zip(st.columns(3), shown.metrics):
+            column.metric(metric.label, metric.value, help=metric.help)
     if error_text is not None:
         st.error(error_text, icon=":material/block:")
     for warning in warnings:

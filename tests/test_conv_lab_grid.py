@@ -3,8 +3,9 @@
 The lab's settings (operation, kernel size, stride, padding, padding mode, dilation, groups,
 output padding) are walked over every value their widgets offer, on inputs the page builds: the
 numeric grid at its smallest and largest size, and a grey and an RGB photo. Each combination goes
-through cnnviz the way pages/conv_lab.py sends it: ConvSettings from choose_settings' dict,
-validate(), dashboard.caches.conv_lab_result, then the player's explain_cell and figures. One of:
+through cnnviz the way pages/conv_lab.py sends it: cnnviz.lessons.conv_lab's settings_kwargs and
+lab_settings (the functions the page calls), the page's size check, dashboard.caches.conv_lab_result,
+then the lesson's player cell, window and texts, explain_cell and the figures. One of:
 
 - it renders: the output has torch's shape and values, the page's formulas and metrics agree with
   it, and explain_cell at the first, a middle and the last output cell equals torch there;
@@ -46,6 +47,7 @@ import numpy as np
 import pytest
 
 from cnnviz import conv, kernels
+from cnnviz.lessons import conv_lab as lesson
 
 pytestmark = [
     pytest.mark.usefixtures("one_torch_thread"),
@@ -257,20 +259,16 @@ def reachable(operation: str, channels: int):
 
 def page_settings(operation, channels, height, width, kernel_size, stride, padding_choice, mode, dilation, groups,
                   output_padding):
-    """choose_settings' dict and the page's try block: (settings or None, warnings, error text or None)."""
+    """What the page builds from its controls, through the lesson's functions the page calls, then
+    the page's size check: (settings or None, warnings, error text or None)."""
     from dashboard import caches
 
-    padding = padding_choice if padding_choice in ("same", "valid") else int(padding_choice)
-    kwargs = dict(stride=stride, padding=padding, padding_mode=mode if operation == "conv" else "zeros",
-                  dilation=dilation, groups=groups, output_padding=output_padding,
-                  in_channels=channels, out_channels=1 if groups == 1 else groups)
-    settings = None
-    try:
-        settings = conv.ConvSettings(operation=operation, kernel_size=kernel_size, **kwargs)
-        warnings = settings.validate(height, width)
-        return settings, warnings, caches.conv_lab_too_large(settings, height, width)
-    except conv.ConvSettingsError as error:
-        return settings, [], str(error)
+    kwargs = lesson.settings_kwargs(operation, channels, stride, padding_choice, mode, dilation, groups,
+                                    output_padding)
+    settings, warnings, error_text = lesson.lab_settings(operation, kernel_size, kwargs, height, width)
+    if error_text is None:
+        error_text = caches.conv_lab_too_large(settings, height, width)
+    return settings, warnings, error_text
 
 
 # --- torch's own answer -------------------------------------------------------------------------------
@@ -439,23 +437,28 @@ def draw_player(settings, result, is_grid: bool, height: int, width: int, last: 
 
     output = result["output"]
     c_out, out_h, out_w = output.shape
-    channel, row, col = (c_out - 1, out_h - 1, out_w - 1) if last else (0, 0, 0)
+    shown = lesson.cell_at(out_h * out_w - 1 if last else 0, output.shape, c_out - 1 if last else 0)
+    channel, row, col = shown.channel, shown.row, shown.col
+    assert (row, col) == ((out_h - 1, out_w - 1) if last else (0, 0))
     cell = conv.explain_cell(result["x"], result["weight"], result["bias"], settings, channel, row, col)
-    window = (cell.grid_rows, cell.grid_cols)
+    texts = lesson.cell_texts(output.shape, shown, cell)
+    highlight = lesson.window_of(settings, row, col)
+    assert (highlight.grid_rows.tolist(), highlight.grid_cols.tolist()) == (cell.grid_rows.tolist(),
+                                                                            cell.grid_cols.tolist())
+    window = (highlight.grid_rows, highlight.grid_cols)
     origin = settings.input_origin()
     input_box = None if settings.is_transposed else (origin[0], origin[1], height, width)
     if is_grid:
         argmax = None if cell.argmax is None else (cell.grid_rows[cell.argmax[1]], cell.grid_cols[cell.argmax[2]])
         conv_figures.grid_figure(result["grid"][cell.in_channels[0]], kinds=result["kinds"], title="input",
                                  input_box=input_box, window=window, argmax=argmax)
-        conv_figures.grid_figure(output[channel], title="output", cell=(row, col), clickable=True)
+        conv_figures.grid_figure(output[channel], title=texts.output_title, cell=(row, col), clickable=True)
     else:
         conv_figures.photo_figure(result["input_layer"], title="input", input_box=input_box, window=window)
-        conv_figures.photo_figure(result["output_layer"], title="output", cell=(row, col), clickable=True)
+        conv_figures.photo_figure(result["output_layer"], title=texts.output_title, cell=(row, col), clickable=True)
     names = [CHANNEL_NAMES[c] for c in cell.in_channels] if settings.in_channels == 3 else None
     conv_figures.window_figure(cell.window, cell.kernel, cell.products, kinds=cell.kinds, channel_names=names,
-                               argmax=cell.argmax, title="patch")
-    cell.sum_text()
+                               argmax=cell.argmax, title=texts.patch_title)
     if settings.is_transposed:
         cell.contributions()
 
@@ -483,8 +486,7 @@ def walk(operation: str, input_name: str, lab_cache) -> dict:
             settings, warnings_, error_text = page_settings(operation, channels, height, width, *combo)
             expected = torch_answer(operation, x, kernel_array, bias, *combo)
             if settings is not None:  # the page writes these even when the settings are refused
-                lines = settings.formula_lines(height, width, latex=True)
-                settings.torch_line()
+                lines = lesson.arithmetic(settings, height, width, refused=error_text is not None).formula_lines
             if error_text is not None:
                 tally[f"refused: {refusal_reason(error_text)}"] += 1
                 found = []
