@@ -6,6 +6,7 @@ from cnnviz import images, stack_builder
 from cnnviz.architecture import ArchitectureError
 from cnnviz.effective_field import EffectiveFieldError
 from cnnviz.figures import receptive_figures as figs
+from cnnviz.lessons import receptive_fields as lesson_math
 from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError, list_models, model_spec
 from cnnviz.receptive import ReceptiveFieldError
@@ -106,25 +107,6 @@ def _clicked_unit(grid_key: str) -> tuple[int, int] | None:
     return clicked
 
 
-def _recurrence_text(row) -> str:
-    """The recurrence with this layer's own numbers substituted (rows axis)."""
-    settings = dict(row.settings)
-    if row.kind in ("add", "concat", "subtract", "multiply", "merge"):
-        return f"**{row.name}** joins paths: its field is the union of theirs, r = {row.text(row.size)} px."
-    if "kernel" not in settings:
-        return f"**{row.name}** ({row.kind}): field {row.text(row.size)} px, stride {row.text(row.stride)} px."
-    kernel, stride = settings["kernel"][0], settings["stride"][0]
-    dilation = settings.get("dilation", (1, 1))[0]
-    k_eff = dilation * (kernel - 1) + 1
-    j_in = row.stride[0] // stride
-    r_in = row.size[0] - (k_eff - 1) * j_in
-    return (
-        f"**{row.name}** ({row.kind}, k = {kernel}, s = {stride}" + (f", d = {dilation}" if dilation != 1 else "")
-        + f"): r = {r_in} + ({k_eff} − 1) × {j_in} = **{row.size[0]}**, j = {j_in} × {stride} = **{row.stride[0]}**"
-        + ("  (rows; columns differ: " + row.text(row.size) + ")" if not row.square else "")
-    )
-
-
 def field_on_image_view() -> None:
     options = _network_options()
     labels = list(options)
@@ -204,26 +186,12 @@ def field_on_image_view() -> None:
         )
         st.caption(prepared.note)
 
-    top, left_px, bottom, right_px = box
-    st.markdown(
-        f"Unit ({unit[0]}, {unit[1]}) of **{layer_name}** sees input rows {top} … {bottom} and columns "
-        f"{left_px} … {right_px}: a field of {row.text(row.size)} px, effective stride {row.text(row.stride)} px, "
-        f"effective padding {row.text(row.padding)} px (rows = −{row.padding[0]} + {unit[0]} × {row.stride[0]} "
-        f"… + {row.size[0]} − 1). "
-        + ("The grey part of the box lies outside the image: padding, zeros." if
-           top < 0 or left_px < 0 or bottom >= height or right_px >= width else "")
-    )
-    st.markdown(_recurrence_text(row))
+    st.markdown(lesson_math.unit_field(row, unit, (height, width)).text)
+    st.markdown(lesson_math.recurrence_step(row).text)
     if effective is not None:
-        strongest = effective.mass_pixels(0.9)
-        visible = (min(bottom, height - 1) - max(top, 0) + 1) * (min(right_px, width - 1) - max(left_px, 0) + 1)
-        st.markdown(
-            f"**Effective field:** 90% of the gradient comes from the strongest {strongest:,} pixels, "
-            f"{strongest / visible:.0%} of the {visible:,} pixels of the theoretical field inside the image. "
-            "Pixels near the centre reach the unit along many more paths than pixels at the edge of the box."
-            + (" This network is untrained, so the map shows the architecture, not learned features."
-               if "untrained" in _network_title(network_ref) else "")
-        )
+        st.markdown(lesson_math.effective_field_text(
+            effective.mass_pixels(0.9), box, (height, width), "untrained" in _network_title(network_ref)
+        ))
 
     st.subheader("Field size, layer by layer")
     growth_column, chart_column = st.columns([2, 3])
@@ -291,12 +259,7 @@ with tab_image:
 # Small kernels, stacked
 
 with tab_lesson:
-    st.markdown(
-        "Three stacked 3×3 convolutions see a 7×7 patch, exactly like one 7×7 convolution, but with "
-        "27 C² weights instead of 49 C² (C channels in and out), and three non-linearities instead of "
-        "one. That is why VGG and ResNet use 3×3 kernels. Dilation spaces a kernel's taps, so the same "
-        "27 C² weights reach much further."
-    )
+    st.markdown(lesson_math.SMALL_KERNELS_TEXT)
     # Streamlit resets a number sent outside min..max to the default; the library checks it again.
     lesson_channels = st.number_input("Channels C", *stack_builder.LESSON_CHANNELS_RANGE, 64, step=16,
                                       key="rf_lesson_channels", bind=links.BIND)
@@ -418,10 +381,7 @@ def builder_view() -> None:
         ],
         hide_index=True, width="stretch",
     )
-    st.markdown(
-        f"Total: **{report.total_parameters:,} parameters**, {report.total_mult_adds:,} multiply-adds; the last "
-        f"layer's units each see **{fields[-1].text(fields[-1].size)} px** of the {size} px input."
-    )
+    st.markdown(lesson_math.builder_totals_text(report.total_parameters, report.total_mult_adds, fields[-1], size))
     presentation.plot(
         figs.field_size_chart(
             [f"{n}. {layer.kind} {layer.kernel}x{layer.kernel}" for n, layer in enumerate(layers, start=1)],
