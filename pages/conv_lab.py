@@ -19,13 +19,6 @@ from cnnviz.lessons import conv_lab as lesson
 from dashboard import caches, links, page_frame, presentation
 from dashboard.markup import escape
 
-OPERATIONS = {
-    "Convolution": "conv",
-    "Transposed convolution": "transposed",
-    "Max pooling": "max_pool",
-    "Average pooling": "avg_pool",
-}
-PADDINGS = ["0", "1", "2", "3", "4", "5", "same", "valid"]
 SPEEDS = {"slow": 1.2, "normal": 0.6, "fast": 0.25}  # seconds per step while playing
 CHANNEL_NAMES = ("R", "G", "B")
 
@@ -56,7 +49,7 @@ def choose_input() -> tuple[str, str, bool, tuple | None, bytes | None]:
     if choice == "Numeric grid":
         left, right = st.columns(2)
         example = left.selectbox("Example", kernels.GRID_EXAMPLES, key="conv_grid_example", bind=links.BIND)
-        size = right.select_slider("Size", [5, 6, 7, 8, 9], value=5, key="conv_grid_size", bind=links.BIND,
+        size = right.select_slider("Size", lesson.GRID_SIZES, value=lesson.GRID_SIZES[0], key="conv_grid_size", bind=links.BIND,
                                    disabled=example == "Classic 5x5 example")
         start = kernels.example_grid(example, size)
         st.caption("Edit any cell; the output follows.")
@@ -102,8 +95,8 @@ def kernel_editor(label: str, key: str, height: int, width: int, default_preset:
 def choose_kernels(operation: str, channels: int, source: str) -> tuple[tuple[int, int], tuple | None, float, bool]:
     """Kernel widgets -> (kernel size, per-channel kernels as tuples or None, bias, flipped)."""
     left, right = st.columns(2)
-    height = left.number_input("Kernel height F_h", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kh", bind=links.BIND)
-    width = right.number_input("Kernel width F_w", 1, kernels.MAX_KERNEL_SIDE, 3, key="conv_kw", bind=links.BIND)
+    height = left.number_input("Kernel height F_h", *lesson.KERNEL_SIDES, 3, key="conv_kh", bind=links.BIND)
+    width = right.number_input("Kernel width F_w", *lesson.KERNEL_SIDES, 3, key="conv_kw", bind=links.BIND)
     if operation in ("max_pool", "avg_pool"):
         st.caption("Pooling has no weights: it takes the max or the mean of each window, per channel.")
         return (height, width), None, 0.0, False
@@ -137,19 +130,19 @@ def _bias_and_flip() -> tuple[float, bool]:
 
 def choose_settings(operation: str, channels: int) -> dict:
     """Stride, padding, mode, dilation, groups, output padding -> ConvSettings keyword arguments."""
-    stride = st.slider("Stride S", 1, 5, 1, key="conv_stride", bind=links.BIND)
+    stride = st.slider("Stride S", *lesson.STRIDES, 1, key="conv_stride", bind=links.BIND)
     left, right = st.columns(2)
-    padding_choice = left.selectbox("Padding P", PADDINGS, key="conv_padding", bind=links.BIND)
+    padding_choice = left.selectbox("Padding P", lesson.PADDINGS, key="conv_padding", bind=links.BIND)
     mode = right.selectbox("Padding mode", conv.PADDING_MODES, key="conv_padding_mode", bind=links.BIND,
                            disabled=operation != "conv")
-    dilation = st.slider("Dilation D", 1, 4, 1, key="conv_dilation", bind=links.BIND)
+    dilation = st.slider("Dilation D", *lesson.DILATIONS, 1, key="conv_dilation", bind=links.BIND)
     groups = 1
     if operation in ("conv", "transposed") and channels == 3:
-        groups = st.radio("Groups", [1, 2, 3], horizontal=True, key="conv_groups", bind=links.BIND,
+        groups = st.radio("Groups", lesson.GROUPS, horizontal=True, key="conv_groups", bind=links.BIND,
                           captions=["all channels -> 1 map", "2 maps", "depthwise"])
     output_padding = 0
     if operation == "transposed":
-        output_padding = st.number_input("Output padding", 0, 4, 0, key="conv_output_padding", bind=links.BIND)
+        output_padding = st.number_input("Output padding", *lesson.OUTPUT_PADDINGS, 0, key="conv_output_padding", bind=links.BIND)
     return lesson.settings_kwargs(operation, channels, stride, padding_choice, mode, dilation, groups, output_padding)
 
 
@@ -305,7 +298,7 @@ with tab_2d:
     channels, in_height, in_width = x.shape
     with col_settings:
         st.subheader("Settings", divider="gray")
-        operation = OPERATIONS[st.radio("Operation", list(OPERATIONS), key="conv_operation", bind=links.BIND)]
+        operation = lesson.OPERATIONS[st.radio("Operation", list(lesson.OPERATIONS), key="conv_operation", bind=links.BIND)]
         settings_kwargs = choose_settings(operation, channels)
     with col_kernel:
         st.subheader("Kernel", divider="gray")

@@ -15,7 +15,8 @@ And the refused set is exactly what torch refuses, torch being called directly (
 with the same arguments, not through cnnviz), apart from DELIBERATE_REFUSALS.
 
 What is enumerated, per operation and input:
-- the page's ranges, read from its source (page_controls), so the grid follows the page: stride,
+- the page's ranges, declared once in cnnviz.lessons.conv_lab (page_controls), which the page's
+  widgets read, so the grid follows the page: stride,
   every padding entry ('same' and 'valid' included), dilation, the padding mode (convolution only:
   the page ignores it otherwise), groups 1/2/3 (convolution and transposed, 3 channels only),
   output padding (transposed only);
@@ -36,7 +37,6 @@ test_forty_random_links_render_or_say_why then opens the real page from 40 seede
 
 from __future__ import annotations
 
-import ast
 import itertools
 import random
 import re
@@ -79,54 +79,29 @@ DELIBERATE_REFUSALS = {
 # --- The page's controls, read from its source -------------------------------------------------------
 
 
-SETTING_KEYS = ("conv_operation", "conv_grid_example", "conv_grid_size", "conv_kh", "conv_kw", "conv_stride",
-                "conv_padding", "conv_padding_mode", "conv_dilation", "conv_groups", "conv_output_padding")
-
-
 def page_controls() -> dict[str, list]:
     """The values each widget of the lab's 2-D tab offers, by widget key.
 
-    The page draws as it is imported, so it cannot be imported here: its syntax tree gives the
-    option lists and (min, max) ranges as written, evaluated against the modules it names.
+    cnnviz.lessons.conv_lab declares them once and the page's widgets read them from there.
     """
-    from cnnviz import images
 
-    tree = ast.parse(PAGE.read_text())
-    namespace = {"conv": conv, "kernels": kernels, "images": images, "list": list}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                namespace[node.targets[0].id] = ast.literal_eval(node.value)
-            except (ValueError, TypeError, SyntaxError):
-                pass  # not a constant
+    def both_ends(bounds: tuple[int, int]) -> list[int]:
+        return list(range(bounds[0], bounds[1] + 1))
 
-    def evaluate(node):
-        return eval(compile(ast.Expression(node), str(PAGE), "eval"), namespace)  # noqa: S307 - the page's own text
-
-    def argument(call: ast.Call, index: int, name: str):
-        keywords = {k.arg: k.value for k in call.keywords}
-        return evaluate(keywords[name] if name in keywords else call.args[index])
-
-    controls = {}
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        key = next((k.value.value for k in node.keywords if k.arg == "key" and isinstance(k.value, ast.Constant)), None)
-        if key not in SETTING_KEYS:
-            continue
-        if node.func.attr in ("slider", "number_input"):
-            low, high = argument(node, 1, "min_value"), argument(node, 2, "max_value")
-            controls[key] = list(range(int(low), int(high) + 1))
-        elif node.func.attr in ("selectbox", "radio", "select_slider"):
-            controls[key] = list(argument(node, 1, "options"))
-            format_func = next((k.value for k in node.keywords if k.arg == "format_func"), None)
-            if format_func is not None:  # a link names the option by its label
-                labels = evaluate(format_func)
-                controls[f"{key} labels"] = {option: labels(option) for option in controls[key]}
-    missing = set(SETTING_KEYS) - set(controls)
-    assert not missing, f"pages/conv_lab.py has no widget with key {sorted(missing)}"
-    controls["OPERATIONS"] = namespace["OPERATIONS"]
-    return controls
+    return {
+        "conv_operation": list(lesson.OPERATIONS),
+        "conv_grid_example": list(kernels.GRID_EXAMPLES),
+        "conv_grid_size": list(lesson.GRID_SIZES),
+        "conv_kh": both_ends(lesson.KERNEL_SIDES),
+        "conv_kw": both_ends(lesson.KERNEL_SIDES),
+        "conv_stride": both_ends(lesson.STRIDES),
+        "conv_padding": list(lesson.PADDINGS),
+        "conv_padding_mode": list(conv.PADDING_MODES),
+        "conv_dilation": both_ends(lesson.DILATIONS),
+        "conv_groups": list(lesson.GROUPS),
+        "conv_output_padding": both_ends(lesson.OUTPUT_PADDINGS),
+        "OPERATIONS": lesson.OPERATIONS,
+    }
 
 
 CONTROLS = page_controls()

@@ -12,7 +12,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz import conv
+from cnnviz import conv, kernels
+
+# What the lab's controls offer, declared once: the page's widgets read these, and the tests walk
+# every value. Ranges are (lowest, highest), both offered.
+OPERATIONS = {
+    "Convolution": "conv",
+    "Transposed convolution": "transposed",
+    "Max pooling": "max_pool",
+    "Average pooling": "avg_pool",
+}
+GRID_SIZES = (5, 6, 7, 8, 9)
+KERNEL_SIDES = (1, kernels.MAX_KERNEL_SIDE)
+STRIDES = (1, 5)
+PADDINGS = ("0", "1", "2", "3", "4", "5", "same", "valid")
+DILATIONS = (1, 4)
+GROUPS = (1, 2, 3)
+OUTPUT_PADDINGS = (0, 4)
 
 
 def settings_kwargs(operation: str, channels: int, stride: int, padding_choice: str, mode: str, dilation: int,
