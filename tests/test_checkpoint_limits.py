@@ -159,23 +159,13 @@ def test_every_shipped_checkpoint_still_loads(path):
 # ---------------------------------------------------------------------------------------------
 
 
-def rezipped(data: bytes, *, compression: int = zipfile.ZIP_STORED, extra: dict[str, bytes] | None = None,
-             deflated_zeros: int = 0) -> bytes:
-    """``data`` (a torch.save zip) written again with zipfile: recompressed, with extra entries,
-    or with its data.pkl replaced by ``deflated_zeros`` zero bytes under DEFLATE (a zip bomb)."""
+def rezipped(data: bytes, *, compression: int = zipfile.ZIP_STORED, extra: dict[str, bytes] | None = None) -> bytes:
+    """``data`` (a torch.save zip) written again with zipfile: recompressed, or with extra entries."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=compression, compresslevel=1) as target:
         for info in source.infolist():
-            if deflated_zeros and info.filename.endswith("/data.pkl"):
-                entry = zipfile.ZipInfo(info.filename)
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                with target.open(entry, "w", force_zip64=True) as stream:
-                    chunk = bytes(2**24)
-                    for _ in range(deflated_zeros // len(chunk)):
-                        stream.write(chunk)
-            else:
-                target.writestr(info.filename, source.read(info.filename))
+            target.writestr(info.filename, source.read(info.filename))
         for name, payload in (extra or {}).items():
             target.writestr(name, payload)
     return out.getvalue()
@@ -184,10 +174,11 @@ def rezipped(data: bytes, *, compression: int = zipfile.ZIP_STORED, extra: dict[
 @pytest.fixture(scope="module")
 def zip_bomb(tmp_path_factory) -> Path:
     """A real lenet5 checkpoint whose data.pkl is 1 GiB of zeros, DEFLATE-compressed to ~4.5 MB."""
-    data = rezipped(checkpoint_bytes(payload_of("lenet5")), deflated_zeros=2**30)
-    path = tmp_path_factory.mktemp("bomb") / "bomb.pt"
-    path.write_bytes(data)
-    return path
+    from dashboard.testing.crafted_files import zip_bomb
+
+    folder = tmp_path_factory.mktemp("bomb")
+    (folder / "real.pt").write_bytes(checkpoint_bytes(payload_of("lenet5")))
+    return zip_bomb(folder / "real.pt", folder / "bomb.pt", 2**30)
 
 
 def test_a_zip_bomb_is_refused_from_its_directory_without_torch_load(zip_bomb, torch_load_calls):

@@ -80,6 +80,15 @@ def _button(at, label):
     return next(b for b in at.button if b.label == label)
 
 
+def _start_long_run(page) -> str:
+    """Start a run on the digits far longer than any test waits; its run id."""
+    page.selectbox[0].set_value("digits")
+    page.selectbox[1].set_value("small_cnn")
+    page.number_input[0].set_value(50)
+    _button(page, "Start").click().run()
+    return page.session_state["training_run_id"]
+
+
 def test_a_learning_rate_comparison_runs_from_its_tab_and_lists_each_rate(page):
     page.selectbox(key="lr_dataset").set_value("digits")
     page.selectbox(key="lr_model").set_value("small_cnn")
@@ -99,11 +108,7 @@ def test_a_learning_rate_comparison_runs_from_its_tab_and_lists_each_rate(page):
 
 
 def test_stop_from_the_page_ends_the_run_and_keeps_it(page, tmp_path):
-    page.selectbox[0].set_value("digits")
-    page.selectbox[1].set_value("small_cnn")
-    page.number_input[0].set_value(50)  # far longer than the test waits
-    _button(page, "Start").click().run()
-    run_id = page.session_state["training_run_id"]
+    run_id = _start_long_run(page)
     deadline = time.time() + 90
     while time.time() < deadline and "Computing on" not in _texts(page):
         time.sleep(1)
@@ -124,11 +129,7 @@ def test_a_run_keeps_its_place_its_limit_and_its_stop_button_when_every_cache_is
     # What a crafted client's "clear cache" request (or any cache clear on the server) does.
     import streamlit as st
 
-    page.selectbox[0].set_value("digits")
-    page.selectbox[1].set_value("small_cnn")
-    page.number_input[0].set_value(50)  # far longer than the test waits
-    _button(page, "Start").click().run()
-    run_id = page.session_state["training_run_id"]
+    run_id = _start_long_run(page)
     st.cache_data.clear()
     st.cache_resource.clear()
     page.run()
