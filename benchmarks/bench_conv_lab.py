@@ -94,10 +94,10 @@ def main() -> None:
     from streamlit import logger
 
     logger.set_log_level("error")  # quiet the "no runtime" notes that cache_data prints outside a server
-    from dashboard import caches
+    from dashboard.caches import conv_lab as conv_lab_cache
 
     def cached_rerun():
-        caches.conv_lab_result("photo", args.photo, False, None, tuple(map(tuple, per_channel.tolist())), 0.0, settings)
+        conv_lab_cache.result("photo", args.photo, False, None, tuple(map(tuple, per_channel.tolist())), 0.0, settings)
 
     runs = args.runs
     cached = median_ms(cached_rerun, runs)

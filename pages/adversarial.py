@@ -10,6 +10,7 @@ from cnnviz.figures import adversarial_figures as figs
 from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError
 from dashboard import caches, links, presentation
+from dashboard.caches import adversarial as adversarial_cache
 from dashboard.markup import escape
 
 METHOD_NAMES = {"FGSM": "fgsm", "PGD": "pgd"}
@@ -190,7 +191,7 @@ if model is not None:
 
     if image is not None:
         try:
-            result = caches.adversarial_attack(
+            result = adversarial_cache.attack(
                 refs[model_path], caches.image_hash(image), image,
                 method, eps, label, target, steps, step_fraction * eps if eps > 0 else None, random_start,
             )
@@ -308,9 +309,9 @@ elif settings:
         report = None
         if bar is not None:
             text = f"Attacking the test set: {escape(names[path])}, {method.upper()} ({number + 1} of {len(jobs)})"
-            report = caches.adversarial_progress(bar, number / len(jobs), 1 / len(jobs), text)
+            report = adversarial_cache.progress(bar, number / len(jobs), 1 / len(jobs), text)
         try:
-            sweep = caches.adversarial_sweep(
+            sweep = adversarial_cache.sweep(
                 refs[path], datasets[path], settings["sizes"][method],
                 settings["epsilons"], method, _progress=report,
             )

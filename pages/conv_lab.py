@@ -17,6 +17,7 @@ from cnnviz import conv, images, kernels
 from cnnviz.figures import conv_figures
 from cnnviz.lessons import conv_lab as lesson
 from dashboard import caches, links, page_frame, presentation
+from dashboard.caches import conv_lab as conv_lab_cache
 from dashboard.markup import escape
 
 SPEEDS = {"slow": 1.2, "normal": 0.6, "fast": 0.25}  # seconds per step while playing
@@ -289,12 +290,12 @@ with tab_2d:
         st.subheader("Input", divider="gray")
         source, name, grey, grid, upload = choose_input()
     try:
-        x = caches.conv_lab_input(source, name, grey, grid, _upload=upload)
+        x = conv_lab_cache.lab_input(source, name, grey, grid, _upload=upload)
     except images.ImageError as error:
         with col_input:
             st.error(str(error))
         source, name, upload = "photo", "astronaut", None
-        x = caches.conv_lab_input(source, name, grey, grid)
+        x = conv_lab_cache.lab_input(source, name, grey, grid)
     channels, in_height, in_width = x.shape
     with col_settings:
         st.subheader("Settings", divider="gray")
@@ -306,7 +307,7 @@ with tab_2d:
 
     settings, warnings, error_text = lesson.lab_settings(operation, kernel_size, settings_kwargs, in_height, in_width)
     if error_text is None:
-        error_text = caches.conv_lab_too_large(settings, in_height, in_width)
+        error_text = conv_lab_cache.too_large(settings, in_height, in_width)
 
     st.subheader("Arithmetic", divider="gray")
     if settings is not None:
@@ -324,7 +325,7 @@ with tab_2d:
         st.warning(warning, icon=":material/warning:")
 
     if settings is not None and error_text is None and (settings.is_pool or kernel_values is not None):
-        result = caches.conv_lab_result(source, name, grey, grid, kernel_values, float(bias), settings, _upload=upload)
+        result = conv_lab_cache.result(source, name, grey, grid, kernel_values, float(bias), settings, _upload=upload)
         st.subheader("Step by step", divider="gray")
         lab = Lab(result, settings, source == "grid", in_height, in_width)
         playing = st.session_state.get("conv_playing", False)

@@ -10,6 +10,7 @@ from cnnviz.figures import inside_figures as figs
 from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError, list_models
 from dashboard import caches, links, presentation
+from dashboard.caches import inside as inside_cache
 from dashboard.markup import escape
 
 VIEWS = ("Layer outputs", "Kernels", "Attribution", "Confusion matrix")
@@ -163,7 +164,7 @@ if prepared is None:
     st.stop()
 
 image_hash = caches.image_hash(prepared.tensor)
-captured = caches.inside_layer_outputs(network_ref, image_hash, prepared.tensor)
+captured = inside_cache.layer_outputs(network_ref, image_hash, prepared.tensor)
 probabilities = captured.probabilities()
 predicted = int(probabilities.argmax())
 
@@ -260,7 +261,7 @@ def _kernels_view() -> None:
            "Its input has one channel, so each picture is one output channel's kernel."
            if weight.shape[1] == 1 else "Each row is one output channel, each column one input channel.")
     )
-    twin = dict(learned_kernels.conv_layers(caches.inside_untrained_twin(network_ref)))[layer_name]
+    twin = dict(learned_kernels.conv_layers(inside_cache.untrained_twin(network_ref)))[layer_name]
     left, right = st.columns(2)
     with left:
         presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(weight, normalisation),
@@ -290,7 +291,7 @@ def _attribution_view() -> None:
     target = None if target_label == targets[0] else classes.index(target_label)
     layer = None
     if method == "gradcam":
-        layers = caches.inside_gradcam_layers(network_ref, image_hash, prepared.tensor)
+        layers = inside_cache.gradcam_layers(network_ref, image_hash, prepared.tensor)
         if not layers:
             st.info("Grad-CAM needs a convolution layer whose output is larger than 1 x 1.")
             return
@@ -299,7 +300,7 @@ def _attribution_view() -> None:
                                  "still with a map of where.")
     opacity = c.slider("Overlay opacity", 0.0, 1.0, 0.7, key="inside_attr_opacity", bind=links.BIND)
     try:
-        result = caches.inside_attribution(network_ref, image_hash, prepared.tensor, method, target, layer)
+        result = inside_cache.attribution_map(network_ref, image_hash, prepared.tensor, method, target, layer)
     except attribution.AttributionError as error:
         st.error(str(error))
         return
@@ -337,7 +338,7 @@ def _confusion_view() -> None:
     if len(dataset.classes) != len(classes):
         st.warning(f"This model has {len(classes)} outputs but {dataset.info.title} has {len(dataset.classes)} classes.")
         return
-    probabilities_all, predictions, targets = caches.inside_test_predictions(network_ref, dataset_name)
+    probabilities_all, predictions, targets = inside_cache.test_predictions(network_ref, dataset_name)
     matrix = metrics.confusion_matrix(predictions, targets, len(classes))
     scores = metrics.per_class_scores(matrix)
     st.markdown(

@@ -12,6 +12,7 @@ from cnnviz.models import CheckpointError, list_models, model_spec
 from cnnviz.receptive import ReceptiveFieldError
 from cnnviz.stack_builder import StackLayer
 from dashboard import caches, links, presentation
+from dashboard.caches import receptive_fields as rf_cache
 from dashboard.markup import escape
 
 DEFAULT_NETWORK = "resnet18"
@@ -68,7 +69,7 @@ def _network_options() -> dict[str, ModelRef]:
 
 
 def _input_shape(ref: ModelRef) -> tuple[int, int, int]:
-    model = caches.counting_model(ref)
+    model = rf_cache.counting_model(ref)
     return tuple(int(v) for v in model.input_shape)
 
 
@@ -120,7 +121,7 @@ def field_on_image_view() -> None:
     network_ref = options[label]
     try:
         channels, height, width = _input_shape(network_ref)
-        rows = caches.receptive_field_rows(network_ref, (channels, height, width))
+        rows = rf_cache.field_rows(network_ref, (channels, height, width))
     except (CheckpointError, ReceptiveFieldError, ValueError) as error:
         st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
         return
@@ -172,7 +173,7 @@ def field_on_image_view() -> None:
     effective = None
     if show_effective and row.module is not None:
         try:
-            effective = caches.receptive_effective_field(
+            effective = rf_cache.effective_field(
                 network_ref, caches.image_hash(prepared.tensor), prepared.tensor, row.module, unit
             )
         except (EffectiveFieldError, CheckpointError) as error:
@@ -358,7 +359,7 @@ def builder_view() -> None:
         layers = stack_builder.stack_from_records(edited)
         in_channels, size = stack_builder.check_input(in_channels, size)
         # Plain tuples as the cache key: every rerun of the page (all tabs run) reuses the last result.
-        report = caches.receptive_stack_report(
+        report = rf_cache.stack_report(
             tuple(tuple(getattr(layer, column) for column in stack_builder.STACK_COLUMNS) for layer in layers),
             in_channels, size,
         )
@@ -407,7 +408,7 @@ def count_view() -> None:
     ref = ModelRef.zoo(name)
     shape = _input_shape(ref)
     try:
-        table = caches.receptive_architecture(ref, shape)
+        table = rf_cache.architecture_table(ref, shape)
     except ArchitectureError as error:
         st.error(str(error))
         return
@@ -433,7 +434,7 @@ def count_view() -> None:
     )
 
     st.subheader("Every network side by side")
-    summaries = caches.receptive_zoo_comparison()
+    summaries = rf_cache.zoo_comparison()
     presentation.plot(figs.comparison_chart(summaries), width="stretch", key="rf_comparison_chart")
     st.dataframe(
         [

@@ -4,7 +4,7 @@ The lab's settings (operation, kernel size, stride, padding, padding mode, dilat
 output padding) are walked over every value their widgets offer, on inputs the page builds: the
 numeric grid at its smallest and largest size, and a grey and an RGB photo. Each combination goes
 through cnnviz the way pages/conv_lab.py sends it: cnnviz.lessons.conv_lab's settings_kwargs and
-lab_settings (the functions the page calls), the page's size check, dashboard.caches.conv_lab_result,
+lab_settings (the functions the page calls), the page's size check, dashboard.caches.conv_lab.result,
 then the lesson's player cell, window and texts, explain_cell and the figures. One of:
 
 - it renders: the output has torch's shape and values, the page's formulas and metrics agree with
@@ -59,7 +59,7 @@ REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "pages" / "conv_lab.py"
 
 PHOTO = "cat"  # 451 x 300, shrunk to 8 x 5: not square, so a swapped height and width shows
-PHOTO_SIDE = 8  # the page's caches.LAB_MAX_SIDE is 512; same functions, fewer numbers
+PHOTO_SIDE = 8  # the page's conv_lab_cache.LAB_MAX_SIDE is 512; same functions, fewer numbers
 GRID_EXAMPLE = "Random digits"  # digits 0-9, no symmetry: a flipped or transposed index shows
 CHANNEL_NAMES = ("R", "G", "B")  # the page's names for the output-channel radio and the patch
 ATOL, RTOL = 1e-4, 1e-6
@@ -155,9 +155,9 @@ def lab_cache():
     attribute with a plain memo of the undecorated function sends every call through it. Per
     test, so that the page opened by AppTest afterwards finds dashboard.caches as it is.
     """
-    from dashboard import caches
+    from dashboard.caches import conv_lab as conv_lab_cache
 
-    undecorated_input = caches.conv_lab_input.__wrapped__
+    undecorated_input = conv_lab_cache.lab_input.__wrapped__
     memo = {}
 
     def conv_lab_input(source, name, grey, grid=None, _upload=None):
@@ -167,9 +167,9 @@ def lab_cache():
         return memo[key]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(caches, "LAB_MAX_SIDE", PHOTO_SIDE)
-        patch.setattr(caches, "conv_lab_input", conv_lab_input)
-        yield {"input": conv_lab_input, "result": caches.conv_lab_result.__wrapped__}
+        patch.setattr(conv_lab_cache, "LAB_MAX_SIDE", PHOTO_SIDE)
+        patch.setattr(conv_lab_cache, "lab_input", conv_lab_input)
+        yield {"input": conv_lab_input, "result": conv_lab_cache.result.__wrapped__}
 
 
 def page_input(name: str) -> tuple[str, str, bool, tuple | None]:
@@ -236,13 +236,13 @@ def page_settings(operation, channels, height, width, kernel_size, stride, paddi
                   output_padding):
     """What the page builds from its controls, through the lesson's functions the page calls, then
     the page's size check: (settings or None, warnings, error text or None)."""
-    from dashboard import caches
+    from dashboard.caches import conv_lab as conv_lab_cache
 
     kwargs = lesson.settings_kwargs(operation, channels, stride, padding_choice, mode, dilation, groups,
                                     output_padding)
     settings, warnings, error_text = lesson.lab_settings(operation, kernel_size, kwargs, height, width)
     if error_text is None:
-        error_text = caches.conv_lab_too_large(settings, height, width)
+        error_text = conv_lab_cache.too_large(settings, height, width)
     return settings, warnings, error_text
 
 
@@ -595,9 +595,9 @@ def random_link(rng: random.Random) -> tuple[dict[str, str], dict]:
         query |= {"conv_source": "Photo", "conv_photo": PHOTO, "conv_grey": str(grey).lower()}
         from cnnviz import images
 
-        from dashboard import caches
+        from dashboard.caches import conv_lab as conv_lab_cache
 
-        width, height = images.shrink_to(images.load_sample_image(PHOTO), caches.LAB_MAX_SIDE).size
+        width, height = images.shrink_to(images.load_sample_image(PHOTO), conv_lab_cache.LAB_MAX_SIDE).size
         channels = 1 if grey else 3
     groups = output_padding = 0
     mode = "zeros"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.markup import escape
+from dashboard.caches import conv_lab as conv_lab_cache
 from dashboard.navigation import PAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -174,8 +175,6 @@ def test_a_hand_written_link_naming_a_menus_default_label_gets_no_note():
 def test_a_link_to_a_huge_transposed_output_gets_a_sentence_not_a_2600_pixel_picture():
     # Transposed convolution, stride 5, 11x11 kernel, dilation 4 on the 512 px astronaut: the output
     # side is (512 - 1) * 5 + 4 * 10 + 1 + 4 = 2600 pixels, over the lab's limit.
-    from dashboard import caches
-
     at = open_link("pages/conv_lab.py", {
         "conv_source": "Photo", "conv_photo": "astronaut", "conv_operation": "Transposed convolution",
         "conv_stride": "5", "conv_kh": "11", "conv_kw": "11", "conv_dilation": "4", "conv_output_padding": "4",
@@ -183,7 +182,7 @@ def test_a_link_to_a_huge_transposed_output_gets_a_sentence_not_a_2600_pixel_pic
     assert link_notes(at) == []
     errors = [e.value for e in at.error]
     assert errors == [f"The output would be 2600 x 2600 pixels; the lab draws outputs up to "
-                      f"{caches.LAB_MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
+                      f"{conv_lab_cache.LAB_MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
                       "kernel, or use the numeric grid."]
     assert not [c for c in at.get("plotly_chart") if "conv_output_chart" in c.proto.id]
 

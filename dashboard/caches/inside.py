@@ -1,0 +1,53 @@
+"""The Inside page's caches: captures, attributions and test-set predictions of an opened network."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.model_ref import ModelRef
+from dashboard.caches import BY_KEY, opened_network, private_copy
+
+@st.cache_resource(max_entries=4, show_spinner=False, hash_funcs=BY_KEY)
+def untrained_twin(ref: ModelRef):
+    """The same architecture freshly initialised (seed 0): what training started from."""
+    from cnnviz import learned_kernels
+
+    return learned_kernels.untrained_twin(opened_network(ref).model, seed=0)
+
+
+@st.cache_data(max_entries=4, show_spinner="Running the image through every layer...", hash_funcs=BY_KEY)
+def layer_outputs(ref: ModelRef, image_hash: str, _image):
+    """activations.capture_layer_outputs, once per (model, image): changing the chosen layer or
+    channel reruns the page but not the forward pass."""
+    from cnnviz import activations
+
+    return activations.capture_layer_outputs(private_copy(ref), _image)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=BY_KEY)
+def gradcam_layers(ref: ModelRef, image_hash: str, _image) -> list[str]:
+    from cnnviz import attribution
+
+    return attribution.gradcam_layers(private_copy(ref), _image)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing the attribution map...", hash_funcs=BY_KEY)
+def attribution_map(ref: ModelRef, image_hash: str, _image, method: str, target: int | None, layer: str | None):
+    """attribution.attribute on a private copy of the network; raises AttributionError."""
+    from cnnviz import attribution
+
+    return attribution.attribute(private_copy(ref), _image, method, target=target, layer=layer)
+
+
+@st.cache_data(max_entries=4, show_spinner="Classifying every test image...", hash_funcs=BY_KEY)
+def test_predictions(ref: ModelRef, dataset: str):
+    """(probabilities (N, K), predictions (N,), targets (N,)) over the test set, once per model.
+
+    Raises:
+        cnnviz.data.DatasetUnavailable: the dataset is not on this machine.
+    """
+    from cnnviz import data, metrics
+
+    test = data.load_dataset(dataset)
+    probabilities, predictions = metrics.predict_dataset(opened_network(ref).model, test.test_images, 1000)
+    return probabilities, predictions, test.test_labels.clone()

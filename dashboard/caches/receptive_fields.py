@@ -1,0 +1,89 @@
+"""The Receptive fields page's caches: shape-only networks, fields, counts and effective fields."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.model_ref import ModelRef
+from dashboard.caches import BY_KEY, opened_network, private_copy
+
+# Fields and counts need shapes only, so zoo networks are built on the "meta" device (no weights,
+# no memory, VGG-16 in milliseconds) and cached per (network, input size). The effective field
+# needs real weights: it reuses opened_network, the Inside page's too (one copy in memory per server)
+# and hooks a private deep copy of it, never the shared model.
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def shape_model(model_name: str):
+    """A zoo network with shapes but no weights (meta device): for fields and counting only."""
+    import torch
+
+    from cnnviz.models import get_model
+
+    with torch.device("meta"):
+        return get_model(model_name)
+
+
+def counting_model(ref: ModelRef):
+    """The network to follow or count: shapes only for the zoo, the opened checkpoint otherwise."""
+    return shape_model(ref.name) if ref.is_zoo else opened_network(ref).model
+
+
+@st.cache_data(max_entries=32, show_spinner="Following the network layer by layer...", hash_funcs=BY_KEY)
+def field_rows(ref: ModelRef, input_shape: tuple[int, int, int]):
+    """receptive.receptive_fields; raises receptive.ReceptiveFieldError with a sentence."""
+    from cnnviz import receptive
+
+    return receptive.receptive_fields(counting_model(ref), input_shape)
+
+
+@st.cache_data(max_entries=32, show_spinner="Counting parameters, memory and multiply-adds...", hash_funcs=BY_KEY)
+def architecture_table(ref: ModelRef, input_shape: tuple[int, int, int]):
+    """architecture.architecture_table; raises architecture.ArchitectureError with a sentence."""
+    from cnnviz import architecture
+
+    return architecture.architecture_table(counting_model(ref), input_shape)
+
+
+@st.cache_data(max_entries=2, show_spinner="Counting every network in the zoo...")
+def zoo_comparison() -> list[dict]:
+    """One summary per zoo network at its own input size: the comparison chart's numbers."""
+    from cnnviz.models import list_models, model_spec
+
+    summaries = []
+    for name in list_models():
+        model, ref = shape_model(name), ModelRef.zoo(name)
+        table = architecture_table(ref, tuple(model.input_shape))
+        rows = field_rows(ref, tuple(model.input_shape))
+        finite = [row for row in rows if row.spatial and not row.whole_input]
+        summaries.append({
+            "name": model_spec(name).title,
+            "input": " x ".join(str(v) for v in model.input_shape),
+            "parameters": table.total_parameters,
+            "mult_adds": table.total_mult_adds,
+            "activation_mb": table.total_activation_bytes / 2**20,
+            "size_mb": table.model_size_mb,
+            "final_field": max(finite[-1].size) if finite else 0,
+        })
+    return summaries
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def stack_report(layers: tuple[tuple, ...], in_channels: int, input_size: int):
+    """stack_builder.report_stack for the builder's table; raises receptive.ReceptiveFieldError.
+
+    Args:
+        layers: one tuple of StackLayer's fields per layer (plain values, so the key hashes cheaply).
+        in_channels, input_size: the builder's input image.
+    """
+    from cnnviz import stack_builder
+
+    return stack_builder.report_stack([stack_builder.StackLayer(*layer) for layer in layers], in_channels, input_size)
+
+
+@st.cache_data(max_entries=64, show_spinner="Back-propagating from the chosen unit...", hash_funcs=BY_KEY)
+def effective_field(ref: ModelRef, image_hash: str, _image, layer: str, unit: tuple[int, int]):
+    """effective_field.effective_field on a private copy of the network; raises EffectiveFieldError."""
+    from cnnviz import effective_field
+
+    return effective_field.effective_field(private_copy(ref), _image, layer, unit)

@@ -1,0 +1,70 @@
+"""The widgets every page repeats, written once: a widget bound to the URL, the trained-network
+list and its menu, a bundled photo and an uploaded photo.
+
+Each returns plain values (a ModelRef, a PIL image) for the page to hand to its lesson; a bad file
+gets one sentence on the page and None, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from cnnviz import images
+from cnnviz.model_ref import ModelRef
+from dashboard import caches, links
+from dashboard.markup import escape
+
+UPLOAD_LABEL = "A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)"
+
+
+def bound(widget: Callable, label: str, *args, key: str, **kwargs):
+    """``widget(label, *args, key=key, **kwargs)`` bound to the URL parameter ``key``, so a shared
+    link reopens it with the same value."""
+    return widget(label, *args, key=key, bind=links.BIND, **kwargs)
+
+
+def trained_networks(say: Callable[[str], object] = st.warning) -> list[tuple[object, ModelRef]]:
+    """Every usable checkpoint (shipped, runs, this session's uploads) with its ModelRef, shipped
+    first; each skipped file is named with ``say`` (a sentence) and one deleted since it was
+    listed is left out."""
+    found, problems = caches.trained_models(caches.session_uploads())
+    for problem in problems:
+        say(f"Skipped a checkpoint: {escape(problem)}")
+    networks = []
+    for entry in found:
+        try:
+            networks.append((entry, ModelRef.checkpoint(entry)))
+        except OSError:  # deleted between the listing and now
+            continue
+    return networks
+
+
+def network_menu(label: str, refs: list[ModelRef], key: str, *, container=st, **kwargs) -> ModelRef:
+    """A menu of networks, shown and linked by their labels; returns the chosen one's ModelRef."""
+    options = {ref.label: ref for ref in refs}
+    chosen = bound(container.selectbox, label, list(options), key=key, **kwargs)
+    return options[chosen]
+
+
+def bundled_photo(key: str, *, index: int = 0, described: bool = False, container=st):
+    """A menu of the bundled photos (linked by name); returns the chosen photo as a PIL image."""
+    describe = (lambda name: f"{name}: {images.SAMPLE_IMAGES[name]}") if described else str
+    name = bound(container.selectbox, "Photo", images.sample_image_names(), key=key, index=index,
+                 format_func=describe)
+    return caches.sample_image(name)
+
+
+def uploaded_photo(key: str, *, waiting: str, label: str = UPLOAD_LABEL, say_waiting=st.info, container=st):
+    """A photo uploader; returns the decoded (and shrunk) photo, or None after saying ``waiting``
+    while nothing is uploaded, or the sentence of a file that is not a usable image."""
+    upload = container.file_uploader(label, key=key)
+    if upload is None:
+        say_waiting(waiting)
+        return None
+    try:
+        return caches.uploaded_image(upload.getvalue())
+    except images.ImageError as error:
+        st.error(str(error))
+        return None
