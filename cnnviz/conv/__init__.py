@@ -31,34 +31,13 @@ The package is read as one module (cnnviz.conv.X); each idea lives in its own fi
 
 from __future__ import annotations
 
-# The underscore helpers are re-exported as well, so that cnnviz.conv._name still reaches them.
-from cnnviz.conv.cell import CellExplanation, Tap, _as_numpy, explain_cell
+from cnnviz.conv.cell import CellExplanation, Tap, explain_cell
 from cnnviz.conv.cost import multiply_adds, parameter_count, window_reads
-from cnnviz.conv.grid import (
-    INPUT_CELL,
-    INSERTED_CELL,
-    PADDING_CELL,
-    _grid_axis,
-    _pad_value,
-    sliding_grid,
-    window_position,
-)
-from cnnviz.conv.number_text import _number_text, _term_text
+from cnnviz.conv.grid import INPUT_CELL, INSERTED_CELL, PADDING_CELL, sliding_grid, window_position
 from cnnviz.conv.one_d import conv1d, conv1d_sum_text, pointwise, pointwise_sum_text, true_convolution1d
-from cnnviz.conv.settings import (
-    _AXIS_NAMES,
-    _AXIS_WORDS,
-    OPERATIONS,
-    PADDING_MODES,
-    PADDING_WORDS,
-    ConvSettings,
-    _as_pair,
-)
+from cnnviz.conv.settings import OPERATIONS, PADDING_MODES, PADDING_WORDS, ConvSettings
 from cnnviz.conv.sizes import (
     ConvSettingsError,
-    _pad_pair,
-    _padding_text,
-    _require_at_least,
     output_size,
     output_size_formula,
     transposed_output_size,
