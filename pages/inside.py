@@ -1,391 +1,234 @@
 """Inside a network: one image through a trained CNN: its predictions, every layer's output, its
-kernels, what it looked at, and its confusion matrix with the mistakes behind each cell."""
+kernels, what it looked at, and its confusion matrix with the mistakes behind each cell. A view:
+the numbers and sentences come from cnnviz.lessons.inside."""
 
-import random
+from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import activations, attribution, data, images, learned_kernels, metrics
+from cnnviz import attribution, data, images
 from cnnviz.figures import inside_figures as figs
+from cnnviz.lessons import inside as lesson
 from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError, list_models
-from dashboard import caches, links, presentation
+from dashboard import caches, presentation
 from dashboard.caches import inside as inside_cache
 from dashboard.markup import escape
-
-VIEWS = ("Layer outputs", "Kernels", "Attribution", "Confusion matrix")
-SOURCES = ("Test-set image", "Bundled photo", "Upload a photo")
-GALLERY_SIZE = 24
+from dashboard.widgets import bound, bundled_photo, network_menu, trained_networks, uploaded_photo
 
 st.title("Inside a network")
-st.markdown(
-    "A trained network is a stack of layers, each turning the previous layer's feature maps into new "
-    "ones: a convolution layer computes $a^{(l)} = \\mathrm{ReLU}(W^{(l)} * a^{(l-1)} + b^{(l)})$, and "
-    "the last layer's logits $z$ become probabilities with the softmax, $p_k = e^{z_k} / \\sum_j e^{z_j}$; "
-    "the prediction is the class with the largest $p_k$. Open a network on your own image: every "
-    "layer's activations, its learned kernels, its predictions, what it looked at (Grad-CAM weighs "
-    "the last feature maps by the gradient of the class score), and its confusion matrix."
-)
-st.info(
-    "**Try this first:** keep the shipped LeNet-5 and a test image, step through the layers from "
-    "the first convolution to the logits (early maps are edges, late ones are blobs), then open "
-    "*Attribution* with Grad-CAM, and finally the *Confusion matrix*: click the largest off-diagonal "
-    "cell to see which shirts it calls T-shirts.",
-    icon=":material/lightbulb:",
-)
+st.markdown(lesson.INTRO)
+st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
 
-
-# ---------------------------------------------------------------------------------------------
-# Which network
-
-
-def _choose_network() -> ModelRef:
-    """The chosen network: a trained checkpoint, or a network of the zoo."""
-    trained, problems = caches.trained_models(caches.session_uploads())
-    for problem in problems:
-        st.warning(f"Skipped a checkpoint: {escape(problem)}")
-    options: dict[str, ModelRef] = {}  # menu label (as links carry it) -> network
-    for entry in trained:
-        try:
-            options[entry.label] = ModelRef.checkpoint(entry)
-        except OSError:  # deleted since it was listed
-            continue
-    if not options:
-        st.info(
-            "No trained model is available yet: train one on the Training page (a LeNet-5 on "
-            "Fashion-MNIST takes a minute), or upload a checkpoint on the Home page. Meanwhile you "
-            "can open an untrained network from the zoo below: its layers and kernels show the "
-            "architecture, but its predictions mean nothing."
-        )
-        st.page_link("pages/training.py", label="Train a network", icon=":material/model_training:")
-    for ref in map(ModelRef.zoo, list_models()):
-        options[ref.label] = ref
-    label = st.selectbox("Network", list(options), key="inside_network", bind=links.BIND)
-    return options[label]
-
-
-network_ref = _choose_network()
+trained = [ref for _, ref in trained_networks(say=st.warning)]
+if not trained:
+    st.info(lesson.NO_TRAINED_MODEL)
+    st.page_link("pages/training.py", label="Train a network", icon=":material/model_training:")
+network_ref = network_menu("Network", [*trained, *map(ModelRef.zoo, list_models())], key="inside_network")
 try:
     network = caches.opened_network(network_ref)
 except (CheckpointError, ValueError) as error:
     st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
     st.stop()
-model, classes, dataset_name = network.model, network.classes, network.dataset
-channels, height, width = model.input_shape
+classes, input_shape = network.classes, network.model.input_shape
 if network.note:
     st.info(network.note)
-
 dataset = None
-if dataset_name:
+if network.dataset:
     try:
-        dataset = data.load_dataset(dataset_name)
+        dataset = data.load_dataset(network.dataset)
     except (data.DatasetUnavailable, ValueError) as error:
         st.warning(escape(f"The test set of this model is not available here, so the confusion matrix and test "
                           f"images are off: {error}"))  # names the checkpoint's dataset
 
 
-# ---------------------------------------------------------------------------------------------
-# Which image
-
-
 def _pick_random(class_filter: str) -> None:
-    labels = dataset.test_labels
-    pool = range(len(labels)) if class_filter == "any class" else (
-        labels == dataset.classes.index(class_filter)).nonzero().flatten().tolist()
-    st.session_state["inside_test_index"] = int(random.choice(list(pool)))
+    st.session_state["inside_test_index"] = lesson.random_test_index(dataset.test_labels, dataset.classes, class_filter)
 
 
-def _input_image():
-    """(original picture or None, PreparedImage or None, true label or None)."""
-    sources = SOURCES if dataset is not None else SOURCES[1:]
+def _chosen_input() -> lesson.Input | None:
+    sources = lesson.sources(dataset is not None)
     if st.session_state.get("inside_source") not in sources:
         st.session_state["inside_source"] = sources[0]
-    source = st.radio("Image", sources, horizontal=True, key="inside_source", bind=links.BIND)
-    invert_default = "auto" if dataset is not None and dataset.info.white_on_black else "no"
+    source = bound(st.radio, "Image", sources, horizontal=True, key="inside_source")
     if source == "Test-set image":
         left, right = st.columns([2, 1])
-        with left:
-            class_filter = st.selectbox("Class to pick from", ["any class", *dataset.classes], key="inside_test_class", bind=links.BIND)
-            last = len(dataset.test_labels) - 1
-            st.session_state["inside_test_index"] = min(int(st.session_state.get("inside_test_index", 0)), last)
-            index = st.number_input("Test image number", 0, last, key="inside_test_index", bind=links.BIND)
-        with right:
-            st.write("")
-            st.button("Random image of that class", on_click=_pick_random, args=(class_filter,), icon=":material/casino:")
-        picture = dataset.test_images[int(index)]  # (C, H, W) uint8
-        label = int(dataset.test_labels[int(index)])
-        original = _to_pil(picture)
-        if tuple(picture.shape) == (channels, height, width):
-            tensor = data.to_float(picture).unsqueeze(0)  # (1, C, H, W)
-            prepared = images.PreparedImage(tensor, original, False, "A test image: exactly what the model was trained on, used as it is.")
-            return original, prepared, label
-        return original, images.prepare_for_model(original, channels=channels, size=(height, width)), label
+        class_filter = bound(left.selectbox, "Class to pick from", lesson.class_filter_options(dataset.classes),
+                             key="inside_test_class")
+        last = len(dataset.test_labels) - 1
+        st.session_state["inside_test_index"] = min(int(st.session_state.get("inside_test_index", 0)), last)
+        index = bound(left.number_input, "Test image number", 0, last, key="inside_test_index")
+        right.write("")
+        right.button("Random image of that class", on_click=_pick_random, args=(class_filter,), icon=":material/casino:")
+        return lesson.test_image(dataset, index, input_shape)
     if source == "Bundled photo":
-        name = st.selectbox("Photo", images.sample_image_names(), key="inside_sample", bind=links.BIND,
-                            format_func=lambda n: f"{n}: {images.SAMPLE_IMAGES[n]}")
-        original = caches.sample_image(name)
+        photo = bundled_photo("inside_sample", described=True)
     else:
-        upload = st.file_uploader("A photo (JPEG, PNG, WebP, BMP, GIF or TIFF)", key="inside_upload")
-        if upload is None:
-            st.info("Upload a photo to see what the network makes of it.")
-            return None, None, None
-        try:
-            original = caches.uploaded_image(upload.getvalue())
-        except images.ImageError as error:
-            st.error(str(error))
-            return None, None, None
-    invert = st.radio(
-        "Swap black and white", ["auto", "yes", "no"], horizontal=True,
-        index=["auto", "yes", "no"].index(invert_default), key="inside_invert", bind=links.BIND,
-        help="Fashion-MNIST and MNIST show light objects on black; a photo of a dark object on "
-             "white paper must be inverted to look like them. 'auto' inverts when the border is bright.",
-    )
-    invert_value = {"auto": "auto", "yes": True, "no": False}[invert]
-    return original, images.prepare_for_model(original, channels=channels, size=(height, width), invert=invert_value), None
+        photo = uploaded_photo("inside_upload", waiting=lesson.UPLOAD_WAITING)
+        if photo is None:
+            return None
+    invert_default = lesson.invert_default(dataset is not None and dataset.info.white_on_black)
+    invert = bound(st.radio, "Swap black and white", list(lesson.INVERT_CHOICES), horizontal=True, key="inside_invert",
+                   index=list(lesson.INVERT_CHOICES).index(invert_default), help=lesson.INVERT_HELP)
+    return lesson.photo_input(photo, input_shape, invert)
 
 
-def _to_pil(picture):
-    from PIL import Image
-
-    array = picture.permute(1, 2, 0).numpy()  # (C, H, W) -> (H, W, C)
-    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-
-
-def _enlarged(picture, side: int = 224):
-    """Nearest-neighbour enlargement, so 28 x 28 pixels stay crisp squares on a projector."""
-    from PIL import Image
-
-    scale = max(1, side // max(picture.size))
-    return picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
-
-
-original, prepared, true_label = _input_image()
-if prepared is None:
+shown = _chosen_input()
+if shown is None:
     st.stop()
-
+prepared = shown.prepared
 image_hash = caches.image_hash(prepared.tensor)
 captured = inside_cache.layer_outputs(network_ref, image_hash, prepared.tensor)
-probabilities = captured.probabilities()
-predicted = int(probabilities.argmax())
+said = lesson.prediction(captured.probabilities(), classes, shown.true_label, quote=escape)
 
 left, middle, right = st.columns([1, 1, 2])
-with left:
-    st.subheader("Your image")
-    st.image(original, width="stretch")
-with middle:
-    st.subheader("What the model sees")
-    st.image(_enlarged(prepared.image), width="stretch")
-    st.caption(f"{width} x {height}, {'grayscale' if channels == 1 else 'RGB'}. {prepared.note}")
+left.subheader("Your image")
+left.image(shown.original, width="stretch")
+middle.subheader("What the model sees")
+middle.image(lesson.enlarged(prepared.image), width="stretch")
+middle.caption(shown.seen_caption)
 with right:
     st.subheader("Prediction")
-    # Class names come from the checkpoint: shown as text.
-    verdict = f"**{escape(classes[predicted])}** with {probabilities[predicted]:.1%}"
-    if true_label is not None:
-        verdict += " (right)" if predicted == true_label else f" (wrong: it is **{escape(classes[true_label])}**)"
-    st.markdown(f"The network says {verdict}.")
-    top_k = st.slider("Classes shown (top-k)", 1, len(classes), min(10, len(classes)), key="inside_top_k", bind=links.BIND)
-    presentation.plot(figs.probability_bars(probabilities, classes, true_label=true_label, top_k=top_k),
-                    key="inside_probabilities")
-    st.caption("Softmax turns the last layer's scores (logits) into probabilities; the prediction is the largest.")
+    st.markdown(said.verdict)
+    top_k = bound(st.slider, "Classes shown (top-k)", *said.top_k_range(), key="inside_top_k")
+    bars = said.bars(classes, top_k)
+    presentation.plot(figs.probability_bars(bars.values, bars.names, true_label=bars.true_row), key="inside_probabilities")
+    st.caption(lesson.SOFTMAX_CAPTION)
 
 st.divider()
-view = st.radio("Look at", VIEWS, horizontal=True, key="inside_view", bind=links.BIND)
+view = bound(st.radio, "Look at", lesson.VIEWS, horizontal=True, key="inside_view")
 
 
-# ---------------------------------------------------------------------------------------------
-# Views
+def _clicked(event) -> list:
+    """The customdata of the clicked cells (the figures' clickable markers are their second trace)."""
+    return [p.get("customdata") for p in (event.selection.points if event else []) if p.get("curve_number") == 1]
 
 
 def _layer_outputs_view() -> None:
-    layers = captured.layers
-    st.markdown(
-        "Each step of the network turns the image into new **feature maps**, one per channel. The "
-        "strip shows one picture per step: the **mean over its channels**. Convolution, batch norm, "
-        "ReLU and pooling are separate steps, so you can see what each one does."
-    )
-    kinds = [layer.kind for layer in layers]
-    labels = [f"{i + 1}. {layer.kind} {layer.name} ({layer.shape_text})" for i, layer in enumerate(layers)]
-    chosen_label = st.selectbox("Layer", labels, index=min(1, len(labels) - 1), key="inside_layer", bind=links.BIND)
-    chosen = layers[labels.index(chosen_label)]
-    presentation.plot(figs.activation_overview(activations.overview(captured), kinds, selected=chosen.name),
-                    key="inside_overview")
-    if not chosen.is_spatial:
-        names = classes if chosen.output.numel() == len(classes) else None
-        presentation.plot(figs.vector_bars(chosen.output.numpy(), labels=names,
-                                         title=f"{chosen.name}: {chosen.output.numel()} values"),
-                        key="inside_vector")
+    st.markdown(lesson.LAYERS_INTRO)
+    labels = lesson.layer_labels(captured)
+    chosen = bound(st.selectbox, "Layer", labels, index=lesson.first_layer_shown(len(labels)), key="inside_layer")
+    layer = lesson.layer_view(captured, labels.index(chosen), classes)
+    presentation.plot(figs.activation_overview(layer.overview, layer.kinds, selected=layer.name), key="inside_overview")
+    if not layer.is_spatial:
+        presentation.plot(figs.vector_bars(layer.output, labels=layer.vector_names, title=layer.vector_title),
+                          key="inside_vector")
         return
-    output = chosen.output.numpy()
     a, b = st.columns(2)
-    scale = a.radio("Colour scale", figs.CHANNEL_SCALES, horizontal=True, key="inside_scale", bind=links.BIND,
-                    format_func=lambda s: {"channel": "per channel", "layer": "per layer", "global": "global"}[s])
-    order_by = b.radio("Order channels by", ["index", "activation"], horizontal=True, key="inside_order", bind=links.BIND,
-                       format_func=lambda s: {"index": "number", "activation": "mean activation"}[s])
-    order = activations.channel_order(chosen.output, order_by)
-    grid = figs.channel_grid(output, scale=scale, global_range=activations.value_range(captured), order=order)
-    event = presentation.plot(grid, on_select="rerun", selection_mode="points", key=f"inside_grid_{chosen.name}")
-    if output.shape[0] > 64:
-        st.caption(f"The first 64 of {output.shape[0]} channels in this order.")
-    clicked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("curve_number") == 1]
-    click_key = (chosen.name, clicked[0] if clicked else None)
+    scale = bound(a.radio, "Colour scale", list(lesson.CHANNEL_SCALES), horizontal=True, key="inside_scale",
+                  format_func=lesson.CHANNEL_SCALES.get)
+    order_by = bound(b.radio, "Order channels by", list(lesson.CHANNEL_ORDERS), horizontal=True, key="inside_order",
+                     format_func=lesson.CHANNEL_ORDERS.get)
+    grid = figs.channel_grid(layer.output, scale=scale, global_range=layer.value_range,
+                             order=layer.channel_order(order_by), max_channels=lesson.GRID_CHANNELS)
+    event = presentation.plot(grid, on_select="rerun", selection_mode="points", key=f"inside_grid_{layer.name}")
+    if layer.grid_caption:
+        st.caption(layer.grid_caption)
+    clicked = _clicked(event)
+    click_key = (layer.name, clicked[0] if clicked else None)
     if clicked and st.session_state.get("inside_last_click") != click_key:
         st.session_state["inside_channel"] = int(clicked[0])
     st.session_state["inside_last_click"] = click_key
-    if st.session_state.get("inside_channel", 0) >= output.shape[0]:
-        st.session_state["inside_channel"] = 0
-    channel = st.number_input("Channel (or click one above)", 0, output.shape[0] - 1, key="inside_channel", bind=links.BIND)
-    values = output[int(channel)]
-    presentation.plot(figs.channel_detail(values, title=f"{chosen.name}, channel {channel}: "
-                                        f"min {values.min():.3f}, max {values.max():.3f}"),
-                    key="inside_channel_detail")
+    kept = lesson.valid_channel(st.session_state.get("inside_channel", 0), layer.channels)
+    if kept != st.session_state.get("inside_channel", 0):  # written only on a change: a link's channel stays
+        st.session_state["inside_channel"] = kept
+    channel = bound(st.number_input, "Channel (or click one above)", 0, layer.channels - 1, key="inside_channel")
+    detail = lesson.channel_detail(layer, channel)
+    presentation.plot(figs.channel_detail(detail.values, title=detail.title), key="inside_channel_detail")
 
 
 def _kernels_view() -> None:
-    convs = learned_kernels.conv_layers(model)
-    if not convs:
-        st.info("This network has no convolution layers.")
+    names = lesson.conv_layer_names(network.model)
+    if not names:
+        st.info(lesson.NO_CONVOLUTION)
         return
-    names = [name for name, _ in convs]
     a, b = st.columns(2)
-    layer_name = a.selectbox("Convolution layer", names, key="inside_kernel_layer", bind=links.BIND)
-    normalisation = b.radio(
-        "Normalise", learned_kernels.NORMALISATIONS, horizontal=True, key="inside_kernel_norm", bind=links.BIND,
-        format_func=lambda s: {"per_kernel": "per kernel", "per_layer": "per layer", "symmetric": "symmetric around 0"}[s],
-    )
-    weight = dict(convs)[layer_name].weight
-    st.markdown(
-        f"`{layer_name}` has weights of shape {' x '.join(str(n) for n in weight.shape)} "
-        "(output channels x input channels x height x width). "
-        + ("Its input is colour, so each kernel is drawn as a small RGB picture."
-           if weight.shape[1] == 3 else
-           "Its input has one channel, so each picture is one output channel's kernel."
-           if weight.shape[1] == 1 else "Each row is one output channel, each column one input channel.")
-    )
-    twin = dict(learned_kernels.conv_layers(inside_cache.untrained_twin(network_ref)))[layer_name]
+    layer = bound(a.selectbox, "Convolution layer", names, key="inside_kernel_layer")
+    norm = bound(b.radio, "Normalise", list(lesson.KERNEL_NORMALISATIONS), horizontal=True, key="inside_kernel_norm",
+                 format_func=lesson.KERNEL_NORMALISATIONS.get)
+    kernels = lesson.kernel_view(network.model, inside_cache.untrained_twin(network_ref), layer, norm, network.meta)
+    st.markdown(kernels.description)
     left, right = st.columns(2)
     with left:
-        presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(weight, normalisation),
-                                         title=f"{network.title}"), key="inside_kernels_trained")
+        presentation.plot(figs.kernel_grid(kernels.trained, title=network.title), key="inside_kernels_trained")
     with right:
-        presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(twin.weight, normalisation),
-                                         title="The same layer, untrained (seed 0)"), key="inside_kernels_untrained")
-    snapshots = learned_kernels.kernel_snapshots(network.meta)
-    if snapshots and layer_name == names[0]:
-        labels = [label for label, _ in snapshots]
-        chosen = st.select_slider("The first layer's kernels during training", labels, value=labels[-1],
-                                  key="inside_kernel_epoch", bind=links.BIND)
-        weights = dict(snapshots)[chosen]
-        presentation.plot(figs.kernel_grid(learned_kernels.kernel_pictures(weights, normalisation), title=chosen),
-                        key="inside_kernels_epoch")
-    elif layer_name == names[0]:
-        st.caption("Networks trained on the Training page keep their first-layer kernels after each epoch; "
-                   "this one has none, so there is no epoch slider.")
+        presentation.plot(figs.kernel_grid(kernels.untrained, title=lesson.UNTRAINED_TITLE), key="inside_kernels_untrained")
+    if kernels.snapshots:
+        labels = [label for label, _ in kernels.snapshots]
+        chosen = bound(st.select_slider, "The first layer's kernels during training", labels, value=labels[-1],
+                       key="inside_kernel_epoch")
+        presentation.plot(figs.kernel_grid(kernels.snapshot(chosen, norm), title=chosen), key="inside_kernels_epoch")
+    elif kernels.no_snapshots:
+        st.caption(kernels.no_snapshots)
 
 
 def _attribution_view() -> None:
     a, b, c = st.columns(3)
-    method = a.radio("Method", attribution.METHODS, key="inside_attr_method", bind=links.BIND,
-                     format_func=lambda m: attribution.METHOD_TITLES[m])
-    targets = ["the predicted class", *classes]
-    target_label = b.selectbox("Explain the class", targets, key="inside_attr_target", bind=links.BIND)
-    target = None if target_label == targets[0] else classes.index(target_label)
+    method = bound(a.radio, "Method", attribution.METHODS, key="inside_attr_method", format_func=attribution.METHOD_TITLES.get)
+    target_label = bound(b.selectbox, "Explain the class", lesson.attribution_targets(classes), key="inside_attr_target")
     layer = None
     if method == "gradcam":
         layers = inside_cache.gradcam_layers(network_ref, image_hash, prepared.tensor)
         if not layers:
-            st.info("Grad-CAM needs a convolution layer whose output is larger than 1 x 1.")
+            st.info(lesson.NO_GRADCAM_LAYER)
             return
-        layer = c.selectbox("Grad-CAM layer", layers, key="inside_attr_layer", bind=links.BIND,
-                            help="The last convolution is the usual choice: deep enough to know the class, "
-                                 "still with a map of where.")
-    opacity = c.slider("Overlay opacity", 0.0, 1.0, 0.7, key="inside_attr_opacity", bind=links.BIND)
+        layer = bound(c.selectbox, "Grad-CAM layer", layers, key="inside_attr_layer", help=lesson.GRADCAM_LAYER_HELP)
+    opacity = bound(c.slider, "Overlay opacity", *lesson.OPACITY, key="inside_attr_opacity")
     try:
-        result = inside_cache.attribution_map(network_ref, image_hash, prepared.tensor, method, target, layer)
+        result = inside_cache.attribution_map(network_ref, image_hash, prepared.tensor, method,
+                                              lesson.attribution_target(target_label, classes), layer)
     except attribution.AttributionError as error:
         st.error(str(error))
         return
-    picture = images.to_array(prepared.image)  # exactly the model's input, (H, W) or (H, W, 3)
-    title = f"{attribution.METHOD_TITLES[method]} for '{classes[result.target]}'" + (
-        f" at {result.layer}" if result.layer else "")
-    presentation.plot(figs.attribution_overlay(picture, result.heatmap, opacity=opacity, raw=result.raw, title=title),
-                    key="inside_attribution_overlay")
-    explanations = {
-        "gradcam": "Grad-CAM weights each channel of the chosen layer by how much the class score "
-                   "rises with it (the mean gradient), adds the channels up and keeps the positive part: "
-                   "a coarse map of where the evidence for the class is.",
-        "saliency": "Saliency is |d score / d pixel|: the pixels whose change would move the class "
-                    "score fastest. Sharp but noisy.",
-        "integrated_gradients": "Integrated gradients average the gradient along the path from a black "
-                                "image to this one; the contributions add up to score(image) - "
-                                "score(black). Bright = pushes the score up.",
-        "occlusion": "Occlusion hides one patch at a time behind black and records how much the class "
-                     "score drops: no gradients, only forward passes.",
-    }
-    st.caption(explanations[method] + " Computed with captum.")
+    title = lesson.attribution_title(method, classes[result.target], result.layer)
+    presentation.plot(figs.attribution_overlay(images.to_array(prepared.image), result.heatmap, opacity=opacity,
+                                               raw=result.raw, title=title), key="inside_attribution_overlay")
+    st.caption(lesson.method_caption(method))
 
 
 def _open_in_attribution(index: int) -> None:
-    st.session_state["inside_source"] = "Test-set image"
-    st.session_state["inside_test_index"] = int(index)
-    st.session_state["inside_test_class"] = "any class"
-    st.session_state["inside_view"] = "Attribution"
+    st.session_state.update(inside_source="Test-set image", inside_test_index=int(index),
+                            inside_test_class=lesson.ANY_CLASS, inside_view="Attribution")
+
+
+def _show_cell(actual: int, predicted: int) -> None:
+    st.session_state.update(inside_cell_actual=classes[actual], inside_cell_predicted=classes[predicted])
 
 
 def _confusion_view() -> None:
     if dataset is None:
-        st.info("The confusion matrix needs the test set the model was trained for; this network does not name one.")
+        st.info(lesson.NO_TEST_SET)
         return
-    if len(dataset.classes) != len(classes):
-        st.warning(f"This model has {len(classes)} outputs but {dataset.info.title} has {len(dataset.classes)} classes.")
+    if mismatch := lesson.class_count_mismatch(classes, dataset):
+        st.warning(mismatch)
         return
-    probabilities_all, predictions, targets = inside_cache.test_predictions(network_ref, dataset_name)
-    matrix = metrics.confusion_matrix(predictions, targets, len(classes))
-    scores = metrics.per_class_scores(matrix)
-    st.markdown(
-        f"All {len(targets):,} {dataset.info.title} test images: accuracy **{scores.accuracy:.1%}**. "
-        "Row = the actual class, column = what the model predicted; the diagonal is right. "
-        "Click a cell to see its images."
-    )
-    normalise = st.radio("Show", ["counts", "row"], horizontal=True, key="inside_confusion_norm", bind=links.BIND,
-                         format_func=lambda s: {"counts": "counts", "row": "share of each row"}[s])
-    event = presentation.plot(figs.confusion_heatmap(matrix.numpy(), classes, normalise=normalise),
-                            on_select="rerun", selection_mode="points", key="inside_confusion")
-    clicked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("curve_number") == 1]
+    probabilities, predictions, targets = inside_cache.test_predictions(network_ref, network.dataset)
+    matrix = lesson.confusion(predictions, targets, classes, dataset.info.title)
+    st.markdown(matrix.summary)
+    normalise = bound(st.radio, "Show", list(lesson.CONFUSION_SHOWS), horizontal=True, key="inside_confusion_norm",
+                      format_func=lesson.CONFUSION_SHOWS.get)
+    event = presentation.plot(figs.confusion_heatmap(matrix.matrix, classes, normalise=normalise),
+                              on_select="rerun", selection_mode="points", key="inside_confusion")
+    clicked = _clicked(event)
     if clicked and st.session_state.get("inside_last_cell") != clicked[0]:
-        clicked_actual, clicked_predicted = divmod(int(clicked[0]), len(classes))  # flat index a * K + p
-        st.session_state["inside_cell_actual"] = classes[clicked_actual]
-        st.session_state["inside_cell_predicted"] = classes[clicked_predicted]
+        _show_cell(*lesson.cell_of(clicked[0], len(classes)))
     st.session_state["inside_last_cell"] = clicked[0] if clicked else None
-    undefined = scores.undefined.tolist()
-    st.dataframe(
-        [{"Class": name, "Precision": float(scores.precision[i]), "Recall": float(scores.recall[i]),
-          "F1": float(scores.f1[i]), "Test images": int(scores.support[i])}
-         for i, name in enumerate(classes)],
-        hide_index=True, key="inside_scores",
-        column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("Precision", "Recall", "F1")},
-    )
-    st.caption("Precision: of the images called this class, the share that are. Recall: of the images of "
-               "this class, the share found. F1: their harmonic mean."
-               + (" A score with nothing to divide by (a class never predicted) is shown as 0." if any(undefined) else ""))
+    st.dataframe(list(matrix.rows), hide_index=True, key="inside_scores",
+                 column_config={k: st.column_config.NumberColumn(format="%.3f") for k in lesson.SCORE_COLUMNS})
+    st.caption(matrix.scores_caption)
     if "inside_cell_actual" not in st.session_state:
-        # Start on the biggest mistake: the most instructive cell.
-        actual, predicted_class = metrics.largest_mistake(matrix)
-        st.session_state["inside_cell_actual"] = classes[actual]
-        st.session_state["inside_cell_predicted"] = classes[predicted_class]
+        _show_cell(*matrix.largest_mistake)  # start on the biggest mistake: the most instructive cell
     a, b = st.columns(2)
-    actual_name = a.selectbox("Actual class", classes, key="inside_cell_actual", bind=links.BIND)
-    predicted_name = b.selectbox("Predicted class", classes, key="inside_cell_predicted", bind=links.BIND)
-    actual, predicted_class = classes.index(actual_name), classes.index(predicted_name)
-    indices = metrics.mistakes(probabilities_all, targets, actual, predicted_class)
-    st.markdown(f"**{len(indices)}** test images of *{escape(actual_name)}* predicted as *{escape(predicted_name)}*, "
-                "most confident first.")
-    shown = indices[:GALLERY_SIZE].tolist()
-    columns = st.columns(8)
-    for slot, index in enumerate(shown):
-        with columns[slot % 8]:
-            st.image(_enlarged(_to_pil(dataset.test_images[index]), 112), width="stretch",
-                     caption=escape(f"#{index}: {probabilities_all[index, predicted_class]:.0%} {predicted_name}"))
-            st.button("Explain", key=f"inside_explain_{index}", on_click=_open_in_attribution, args=(index,),
+    actual = bound(a.selectbox, "Actual class", classes, key="inside_cell_actual")
+    predicted = bound(b.selectbox, "Predicted class", classes, key="inside_cell_predicted")
+    cell = lesson.gallery(probabilities, targets, dataset.test_images, classes, classes.index(actual),
+                          classes.index(predicted), quote=escape)
+    st.markdown(cell.sentence)
+    columns = st.columns(lesson.GALLERY_COLUMNS)
+    for slot, tile in enumerate(cell.tiles):
+        with columns[slot % lesson.GALLERY_COLUMNS]:
+            st.image(tile.picture, width="stretch", caption=tile.caption)
+            st.button("Explain", key=f"inside_explain_{tile.index}", on_click=_open_in_attribution, args=(tile.index,),
                       help="Open this image in the attribution view")
 
 
