@@ -45,26 +45,26 @@ def architecture_table(ref: ModelRef, input_shape: tuple[int, int, int]):
     return architecture.architecture_table(counting_model(ref), input_shape)
 
 
+def input_shape(ref: ModelRef) -> tuple[int, int, int]:
+    """(C, H, W) the network takes."""
+    return tuple(int(v) for v in counting_model(ref).input_shape)
+
+
+def untrained(ref: ModelRef) -> bool:
+    """Whether the network's weights are random: a zoo network without its weights on this machine."""
+    return ref.is_zoo and bool(opened_network(ref).note)
+
+
 @st.cache_data(max_entries=2, show_spinner="Counting every network in the zoo...")
-def zoo_comparison() -> list[dict]:
-    """One summary per zoo network at its own input size: the comparison chart's numbers."""
-    from cnnviz.models import list_models, model_spec
+def zoo_comparison() -> list:
+    """One lessons.receptive_fields.NetworkSummary per zoo network, at its own input size."""
+    from cnnviz.lessons.receptive_fields import network_summary, network_titles
 
     summaries = []
-    for name in list_models():
-        model, ref = shape_model(name), ModelRef.zoo(name)
-        table = architecture_table(ref, tuple(model.input_shape))
-        rows = field_rows(ref, tuple(model.input_shape))
-        finite = [row for row in rows if row.spatial and not row.whole_input]
-        summaries.append({
-            "name": model_spec(name).title,
-            "input": " x ".join(str(v) for v in model.input_shape),
-            "parameters": table.total_parameters,
-            "mult_adds": table.total_mult_adds,
-            "activation_mb": table.total_activation_bytes / 2**20,
-            "size_mb": table.model_size_mb,
-            "final_field": max(finite[-1].size) if finite else 0,
-        })
+    for name, title in network_titles().items():
+        ref = ModelRef.zoo(name)
+        shape = input_shape(ref)
+        summaries.append(network_summary(title, architecture_table(ref, shape), field_rows(ref, shape)))
     return summaries
 
 
@@ -79,6 +79,14 @@ def stack_report(layers: tuple[tuple, ...], in_channels: int, input_size: int):
     from cnnviz import stack_builder
 
     return stack_builder.report_stack([stack_builder.StackLayer(*layer) for layer in layers], in_channels, input_size)
+
+
+def report_stack(layers: list, in_channels: int, input_size: int):
+    """stack_report for StackLayers: plain tuples as the key, so every rerun of the page (all its
+    tabs run) reuses the last report."""
+    from dataclasses import astuple
+
+    return stack_report(tuple(astuple(layer) for layer in layers), in_channels, input_size)
 
 
 @st.cache_data(max_entries=64, show_spinner="Back-propagating from the chosen unit...", hash_funcs=BY_KEY)
