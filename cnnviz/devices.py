@@ -38,3 +38,10 @@ def describe_device(device: torch.device | None = None) -> str:
         return "Apple GPU (MPS)"
     threads = torch.get_num_threads()
     return f"CPU ({threads} thread{'s' if threads != 1 else ''})"
+
+
+def available_devices() -> list[str]:
+    """The device choices a run can be given here: "auto", "cpu", then "cuda" and "mps" where
+    torch finds them (each is a valid ``pick_device`` preference on this machine)."""
+    return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + \
+        (["mps"] if torch.backends.mps.is_available() else [])

@@ -148,3 +148,56 @@ def test_a_run_keeps_its_place_its_limit_and_its_stop_button_when_every_cache_is
         manager.submit(TrainConfig(dataset="digits", model="small_cnn"), owner="another tab", client=run.client)
     _button(page, "Stop").click().run()
     assert not page.exception
+
+
+def test_the_forms_offer_exactly_the_lessons_choices_with_its_defaults(page):
+    from cnnviz import data
+    from cnnviz.lessons import training as lesson
+
+    train, compare = lesson.Settings(), lesson.LrSettings()
+    labels, titles = lesson.dataset_labels(), lesson.model_titles()
+    for prefix in ("train", "lr"):
+        assert page.selectbox(key=f"{prefix}_dataset").options == [labels[n] for n in data.DATASET_NAMES]
+        assert page.selectbox(key=f"{prefix}_model").options == [titles[n] for n in lesson.MODELS]
+    menus = {"train_optimizer": list(lesson.OPTIMIZER_LABELS.values()), "train_schedule": ["constant", "cosine", "one-cycle"],
+             "train_dropout": [str(o) for o in lesson.DROPOUTS], "train_batch_norm": list(lesson.BATCH_NORMS),
+             "train_adversarial": list(lesson.ADVERSARIAL_LABELS.values()), "train_device": lesson.device_options()}
+    for key, options in menus.items():
+        assert page.selectbox(key=key).options == options, key
+    sliders = {"train_lr": lesson.LEARNING_RATES, "train_batch": lesson.BATCH_SIZES,
+               "train_weight_decay": lesson.WEIGHT_DECAYS, "train_attack_eps": lesson.ATTACK_EPSILONS,
+               "lr_batch": lesson.BATCH_SIZES, "lr_momentum": lesson.MOMENTA}
+    for key, options in sliders.items():
+        assert page.select_slider(key=key).options == [str(o) for o in options], key
+    assert page.multiselect(key="lr_rates").options == [str(o) for o in lesson.LEARNING_RATES]
+    assert [c.label for c in page.checkbox] == list(lesson.AUGMENTATIONS.values())
+    assert [c.key for c in page.checkbox] == [f"train_{name}" for name in lesson.AUGMENTATIONS]
+    # Each widget starts at the lesson's default, so the form's Start is Settings().config().
+    values = {key: page.select_slider(key=f"train_{key}").value for key in ("lr", "batch", "weight_decay", "attack_eps")}
+    values.update({key: page.selectbox(key=f"train_{key}").value for key in (
+        "dataset", "model", "optimizer", "schedule", "dropout", "batch_norm", "adversarial", "device")})
+    values.update(epochs=page.number_input(key="train_epochs").value, seed=page.number_input(key="train_seed").value,
+                  label_smoothing=page.slider(key="train_label_smoothing").value,
+                  **{name: page.checkbox(key=f"train_{name}").value for name in lesson.AUGMENTATIONS})
+    assert lesson.Settings(**values) == train
+    assert (page.number_input(key="train_epochs").min, page.number_input(key="train_epochs").max) == lesson.EPOCHS
+    assert (page.number_input(key="lr_epochs").min, page.number_input(key="lr_epochs").max) == lesson.COMPARISON_EPOCHS
+    assert (page.number_input(key="train_seed").min, page.number_input(key="train_seed").max) == lesson.SEEDS
+    assert (page.slider(key="train_label_smoothing").min, page.slider(key="train_label_smoothing").max) == \
+        lesson.LABEL_SMOOTHINGS
+    assert page.multiselect(key="lr_rates").value == list(compare.rates)
+    assert (page.select_slider(key="lr_batch").value, page.number_input(key="lr_epochs").value,
+            page.select_slider(key="lr_momentum").value) == (compare.batch, compare.epochs, compare.momentum)
+
+
+def test_the_page_computes_nothing_itself():
+    # A view: no torch, and every number it shows comes from cnnviz.lessons.training.
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parent.parent / PAGE).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not any(name.split(".")[0] == "torch" for name in imported)
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.BinOp)
+                and isinstance(node.op, (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Sub))]

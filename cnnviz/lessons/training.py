@@ -1,0 +1,349 @@
+"""The Training page's lesson: the settings its two forms build, and every number and sentence
+its live views show, folded from a run's snapshot (cnnviz.runs.RunStatus).
+
+pages/training.py only draws what is computed here: the forms read the option lists and ranges
+declared below, turn their values into Settings / LrSettings and submit ``config()``; the live
+views draw ``single_run(status)`` and ``comparison(status)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnnviz import data, devices
+from cnnviz.models import model_spec
+from cnnviz.runs import DEFAULT_LRS, RunStatus
+from cnnviz.train import OPTIMIZERS, SCHEDULES, Augmentation, RunSummary, TrainConfig
+from cnnviz.train.config import ADVERSARIAL
+
+INTRO = (
+    "Train a convolutional network here and now. The loss is the cross-entropy "
+    "$-\\log p(\\text{true class})$ averaged over a batch; the optimizer moves every weight a small "
+    "step against its gradient, $w \\leftarrow w - \\eta \\, \\partial L / \\partial w$, where $\\eta$ is the "
+    "learning rate. Watch the training and test curves side by side: when the test curve stops "
+    "following the training curve, the network is memorising (overfitting)."
+)
+TRY_THIS = (
+    "**Try this first:** press Start with the defaults (LeNet-5 on Fashion-MNIST, 3 epochs, about a "
+    "minute on a laptop) and watch the first-layer kernels turn from noise into edge detectors. Then "
+    "open *Compare learning rates* and run 1, 0.1 and 0.01: the first one diverges."
+)
+LR_INTRO = (
+    "Same network, same data, different learning rates $\\eta$. Too high and the steps overshoot: "
+    "the loss explodes (diverges). Too low and it crawls. The classic lesson (LeNet, plain SGD, "
+    "one epoch): 1 diverges, 0.1 learns fast, 0.01 learns slowly."
+)
+RUN_IDLE = "Choose the settings above and press Start; the curves appear here while it trains."
+COMPARISON_IDLE = "Pick the learning rates and press Compare; their loss curves are drawn on top of each other."
+STARTING = "Starting: loading the data and building the model..."
+STOP_HELP = "Ends the run after the current batch and keeps what it learned."
+NO_RATES = "Pick at least one learning rate."
+ADVERSARIAL_HELP = ("Half of every batch is replaced by attacked images, so the model learns to resist "
+                    "the attack. Compare it with a normal model on the Adversarial lab page.")
+MOMENTUM_HELP = "0 is plain SGD, as in the original LeNet lesson."
+
+# What the forms offer, declared once: the page's widgets read these. Ranges are (lowest, highest).
+MODELS = ("lenet5", "small_cnn", "tinyvgg", "cifar_cnn")  # the ones that train in minutes
+OPTIMIZER_LABELS = {"sgd": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}
+LEARNING_RATES = (3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001)
+BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+EPOCHS = (1, 50)
+WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2)
+MODEL_DEFAULT = "model default"  # keep the model's own dropout / batch norm
+DROPOUTS = (MODEL_DEFAULT, 0.0, 0.1, 0.2, 0.3, 0.5)
+BATCH_NORMS = (MODEL_DEFAULT, "on", "off")
+LABEL_SMOOTHINGS = (0.0, 0.3)
+LABEL_SMOOTHING_STEP = 0.05
+ADVERSARIAL_LABELS = {"none": "off", "fgsm": "FGSM examples", "pgd": "PGD examples (slower)"}
+ATTACK_EPSILONS = (0.05, 0.1, 0.15, 0.2, 0.3)
+SEEDS = (0, 2**31 - 1)
+# Each augmentation checkbox switches on one change at this strength (pixel units of [0, 1]).
+CROP_PADDING, ROTATION, TRANSLATE = 2, 15.0, 0.1
+NOISE_SIGMA, SALT_PEPPER, COLOUR_JITTER = 0.05, 0.02, 0.3
+AUGMENTATIONS = {  # Settings field -> checkbox label, in the form's order
+    "flip": "Flip",
+    "crop": f"Crop (pad {CROP_PADDING})",
+    "rotate": f"Rotate {ROTATION:g} deg",
+    "shift": f"Shift {TRANSLATE:.0%}",
+    "noise": "Noise",
+    "salt_pepper": "Salt & pepper",
+    "jitter": "Colour jitter",
+}
+# The learning-rate comparison: plain SGD with an optional momentum, a few short fits.
+COMPARISON_EPOCHS = (1, 10)
+MOMENTA = (0.0, 0.5, 0.9)
+MAX_RATES = 6
+
+
+def dataset_labels() -> dict[str, str]:
+    """Each dataset's menu text; one that is not on this machine says so."""
+    return {s.name: s.title if s.available else f"{s.title} (not on this machine)" for s in data.dataset_status()}
+
+
+def model_titles() -> dict[str, str]:
+    """Each offered model's menu text."""
+    return {name: model_spec(name).title for name in MODELS}
+
+
+def device_options() -> list[str]:
+    """The Device menu: "auto", then every device torch can use here."""
+    return devices.available_devices()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The Train form's values; each field is the widget key without its ``train_`` prefix, and
+    each default is the form's."""
+
+    dataset: str = data.DEFAULT_DATASET
+    model: str = MODELS[0]
+    optimizer: str = "adam"
+    lr: float = 0.003
+    schedule: str = "one-cycle"
+    batch: int = 128
+    epochs: int = 3
+    weight_decay: float = 0.0
+    dropout: float | str = MODEL_DEFAULT
+    batch_norm: str = MODEL_DEFAULT
+    label_smoothing: float = 0.0
+    flip: bool = False
+    crop: bool = False
+    rotate: bool = False
+    shift: bool = False
+    noise: bool = False
+    salt_pepper: bool = False
+    jitter: bool = False
+    adversarial: str = "none"
+    attack_eps: float = 0.1
+    seed: int = 0
+    device: str = "auto"
+
+    def augmentation(self) -> Augmentation:
+        """The checked augmentations at their strengths."""
+        return Augmentation(
+            flip=self.flip, crop_padding=CROP_PADDING if self.crop else 0, rotation=ROTATION if self.rotate else 0.0,
+            translate=TRANSLATE if self.shift else 0.0, gaussian_noise=NOISE_SIGMA if self.noise else 0.0,
+            salt_pepper=SALT_PEPPER if self.salt_pepper else 0.0, color_jitter=COLOUR_JITTER if self.jitter else 0.0)
+
+    def config(self) -> TrainConfig:
+        """The run these settings ask for (unchecked: the manager refuses bad ones with a sentence)."""
+        return TrainConfig(
+            dataset=self.dataset, model=self.model, optimizer=self.optimizer, lr=float(self.lr),
+            schedule=self.schedule, batch_size=int(self.batch), epochs=int(self.epochs),
+            weight_decay=float(self.weight_decay),
+            dropout=None if self.dropout == MODEL_DEFAULT else float(self.dropout),
+            batch_norm=None if self.batch_norm == MODEL_DEFAULT else self.batch_norm == "on",
+            label_smoothing=float(self.label_smoothing), augment=self.augmentation(),
+            adversarial=self.adversarial, adversarial_eps=float(self.attack_eps),
+            seed=int(self.seed), device=self.device,
+        )
+
+
+@dataclass(frozen=True)
+class LrSettings:
+    """The Compare form's values; each field is the widget key without its ``lr_`` prefix."""
+
+    dataset: str = data.DEFAULT_DATASET
+    model: str = MODELS[0]
+    rates: tuple[float, ...] = tuple(DEFAULT_LRS)
+    batch: int = 64
+    epochs: int = 1
+    momentum: float = 0.0
+
+    def refusal(self) -> str | None:
+        """The sentence that stops a comparison before it is submitted, or None."""
+        return NO_RATES if not self.rates else None
+
+    def config(self) -> TrainConfig:
+        """The settings every member shares (plain SGD); each member then takes its rate."""
+        return TrainConfig(dataset=self.dataset, model=self.model, optimizer="sgd", momentum=float(self.momentum),
+                           batch_size=int(self.batch), epochs=int(self.epochs))
+
+    def rates_in_order(self) -> list[float]:
+        """The rates, highest first: the one most likely to diverge is trained (and ends) first."""
+        return sorted((float(rate) for rate in self.rates), reverse=True)
+
+
+def clock(seconds: float) -> str:
+    """Seconds as minutes:seconds, e.g. 75.4 -> "1:15"."""
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def queued(position: int) -> str:
+    return (f"Waiting for a free slot: your run is number {position} in the queue. "
+            "Other runs on this server go first; this page updates by itself.")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress bar: fraction in [0, 1] and its text."""
+
+    fraction: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Banner:
+    """How a run ended: kind is "success", "warning" or "error"; quotes_error says the text may
+    quote an exception, so it must be escaped before it is drawn as Markdown."""
+
+    kind: str
+    text: str
+    quotes_error: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    value: str
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Everything the live view of one run shows, top to bottom.
+
+    Attributes:
+        stoppable: the run is queued, starting or training (a Stop button).
+        notice: a sentence shown alone (no run yet, queued, starting), or None.
+        progress: while the run is active.
+        banner: once it has ended.
+        saved: names the saved run (never the server's path), or None.
+        computing: device, parameters and split sizes, once the run has started.
+        metrics: test accuracy, train accuracy, latest loss, elapsed time.
+        curves: RunSummary.curves() for the loss and accuracy charts (None before the start).
+        kernels, kernel_title: the latest first-layer kernels and their chart's title.
+        confusion, classes: the latest confusion matrix and its class names.
+    """
+
+    stoppable: bool = False
+    notice: str | None = None
+    progress: Progress | None = None
+    banner: Banner | None = None
+    saved: str | None = None
+    computing: str | None = None
+    metrics: tuple[Metric, ...] = ()
+    curves: dict | None = None
+    kernels: list | None = None
+    kernel_title: str = ""
+    confusion: list | None = None
+    classes: tuple[str, ...] = ()
+
+
+def _notice(status: RunStatus | None, idle: str) -> str | None:
+    if status is None:
+        return idle
+    if status.state == "queued":
+        return queued(status.queue_position)
+    if status.state == "starting":
+        return STARTING
+    return None
+
+
+def _banner(status: RunStatus) -> Banner:
+    kind = {"finished": "success", "stopped": "warning"}.get(status.state, "error")
+    # A failed run's message can quote an exception's text; the others are the engine's sentences.
+    return Banner(kind, status.message, quotes_error=status.state == "failed")
+
+
+def _run_progress(status: RunStatus, summary: RunSummary) -> Progress:
+    epoch = summary.steps[-1].epoch if summary.steps else 1
+    speed = f" - {summary.images_per_second:,.0f} images/s" if summary.images_per_second else ""
+    eta = f" - about {clock(summary.eta_seconds)} left" if summary.eta_seconds is not None else ""
+    return Progress(summary.progress, f"Epoch {epoch} of {status.members[0].config.epochs}{speed}{eta}")
+
+
+def _metrics(summary: RunSummary) -> tuple[Metric, ...]:
+    last = summary.epochs[-1] if summary.epochs else None
+    end = summary.end
+    if end is not None and end.test_accuracy is not None:  # a stopped run is evaluated again at the stop
+        test = Metric("Final test accuracy", f"{end.test_accuracy:.1%}")
+    else:
+        test = Metric("Test accuracy", f"{last.test_accuracy:.1%}" if last else "after epoch 1")
+    if last is None:
+        train = Metric("Train accuracy", "after epoch 1" if end is None else "-",
+                       None if end is None else "The run ended before its first epoch did.")
+    elif end is not None and end.epochs > last.epoch:
+        # Stopped during a later epoch: the figure is the last finished epoch's, and says so.
+        train = Metric(f"Train accuracy, epoch {last.epoch}", f"{last.train_accuracy:.1%}",
+                       f"The mean over epoch {last.epoch}'s training batches; epoch {last.epoch + 1} "
+                       "was stopped before it finished, so its batches are not in it.")
+    else:
+        train = Metric("Train accuracy", f"{last.train_accuracy:.1%}",
+                       f"The mean over epoch {last.epoch}'s training batches, measured while training "
+                       "(dropout and augmentation on).")
+    loss = Metric("Latest loss", f"{summary.steps[-1].loss:.3f}" if summary.steps else "-")
+    return test, train, loss, Metric("Elapsed", clock(summary.elapsed))
+
+
+def single_run(status: RunStatus | None) -> RunView:
+    """What the Train tab's live view shows for a single run's snapshot (None: no run yet)."""
+    notice = _notice(status, RUN_IDLE)
+    if notice is not None:
+        return RunView(stoppable=status is not None and status.active, notice=notice)
+    summary = status.summary
+    progress = _run_progress(status, summary) if status.active else None
+    banner = None if status.active else _banner(status)
+    saved = None
+    if not status.active and status.checkpoint:
+        saved = f"Saved as run {status.run_id}: every page that uses a trained network can pick it now."
+    started = summary.started
+    if started is None:
+        return RunView(status.active, progress=progress, banner=banner, saved=saved)
+    last = summary.epochs[-1] if summary.epochs else None
+    return RunView(
+        stoppable=status.active, progress=progress, banner=banner, saved=saved,
+        computing=(f"Computing on {started.device} - {started.num_parameters:,} parameters - "
+                   f"{started.train_size:,} training and {started.test_size:,} test images."),
+        metrics=_metrics(summary), curves=summary.curves(), kernels=summary.kernels or None,
+        kernel_title=f"First-layer kernels, {f'after epoch {last.epoch}' if last else 'before training'}",
+        confusion=summary.confusion, classes=started.classes,
+    )
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    """Everything the live view of a learning-rate comparison shows.
+
+    Attributes:
+        stoppable, notice, progress, banner: as in RunView.
+        lines: (label, curves, note) per member that has taken a step; note names an end other
+            than "finished" ("diverged", "stopped", ...), else "".
+        rows: one table row per member, in the order they train.
+    """
+
+    stoppable: bool = False
+    notice: str | None = None
+    progress: Progress | None = None
+    banner: Banner | None = None
+    lines: tuple[tuple[str, dict, str], ...] = ()
+    rows: tuple[dict[str, str], ...] = ()
+
+
+def comparison(status: RunStatus | None) -> ComparisonView:
+    """What the Compare tab's live view shows for a comparison's snapshot (None: none yet)."""
+    notice = _notice(status, COMPARISON_IDLE)
+    if notice is not None:
+        return ComparisonView(stoppable=status is not None and status.active, notice=notice)
+    members = status.members
+    done = sum(1 for m in members if m.end is not None)
+    progress = banner = None
+    if status.active:
+        current = next((m for m in members if m.end is None), members[-1])
+        fraction = (done + current.summary.progress) / len(members)  # each member is one equal share
+        progress = Progress(min(fraction, 1.0), f"Training {current.label} ({done + 1} of {len(members)})")
+    else:
+        banner = _banner(status)
+    lines, rows = [], []
+    for member in members:
+        summary, end = member.summary, member.end
+        if summary.steps:
+            lines.append((member.label, summary.curves(), end.status if end and end.status != "finished" else ""))
+        rows.append({
+            "Learning rate": member.label,
+            "Status": end.status if end else ("training" if summary.started else "waiting"),
+            "Test accuracy": f"{end.test_accuracy:.1%}" if end and end.test_accuracy is not None else "",
+            "What happened": end.message if end else "",
+        })
+    return ComparisonView(status.active, None, progress, banner, tuple(lines), tuple(rows))

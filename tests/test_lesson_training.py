@@ -1,0 +1,291 @@
+"""The Training page's lesson: the configs its forms build, and every number and sentence its live
+views show, folded from hand-written run events (cnnviz.train.events) and worked out by hand here.
+
+The events are chosen so that swapped or mixed-up numbers show: the run has 3 epochs of 20 steps
+(the epoch being trained, the epochs planned and the steps differ), the splits and speeds need
+thousands separators, and each accuracy is a different exact binary fraction, so the figure shown
+is the one worked out here to a tenth of a percent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnviz.lessons import training as lesson
+from cnnviz.runs import RunMember, RunStatus
+from cnnviz.train import Augmentation, EndEvent, EpochEvent, StartEvent, StepEvent, TrainConfig
+
+KERNELS = [[[[0.5, -0.5, 0.0], [1.0, 0.0, -1.0]]], [[[0.25, 0.0, 0.0], [0.0, 0.0, 0.75]]]]  # (2, 1, 2, 3)
+CONFUSION = [[30, 2, 0], [1, 25, 4], [0, 3, 35]]
+START = StartEvent(device="CPU (2 threads)", total_steps=60, steps_per_epoch=20, train_size=1280,
+                   test_size=320, num_parameters=12345, classes=("cat", "dog", "eel"), kernels=KERNELS, lr=0.01)
+STEP_1 = StepEvent(step=10, epoch=1, progress=10 / 60, loss=1.2345, lr=0.01, images_per_second=900.0, elapsed=12.0)
+EPOCH_1 = EpochEvent(epoch=1, train_loss=0.9, train_accuracy=0.625, test_loss=0.8, test_accuracy=0.5,
+                     seconds=25.0, confusion=CONFUSION, kernels=KERNELS)
+# Epoch 2, step 30 of 60: half the run in 75.4 s, so as long again is left: 75 s, "1:15".
+STEP_2 = StepEvent(step=30, epoch=2, progress=0.5, loss=0.56789, lr=0.005, images_per_second=2345.6, elapsed=75.4)
+EPOCH_2 = EpochEvent(epoch=2, train_loss=0.5, train_accuracy=0.875, test_loss=0.6, test_accuracy=0.8125,
+                     seconds=26.0, confusion=CONFUSION, kernels=KERNELS)
+
+
+def status(events, state="running", *, epochs=3, message="", checkpoint=None, position=None) -> RunStatus:
+    config = TrainConfig(dataset="digits", model="small_cnn", epochs=epochs)
+    return RunStatus(run_id="run-7", kind="single", owner="tab", client="tab", state=state, queue_position=position,
+                     message=message, members=(RunMember("run", config, tuple(events)),), submitted_at=0.0,
+                     started_at=None, ended_at=None, checkpoint=checkpoint)
+
+
+def metrics(view) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in view.metrics]
+
+
+# ---------------------------------------------------------------------------------------------
+# One run
+
+
+def test_no_run_yet_says_what_to_press_and_offers_no_stop():
+    view = lesson.single_run(None)
+    assert view.notice == "Choose the settings above and press Start; the curves appear here while it trains."
+    assert not view.stoppable and view.metrics == () and view.progress is None and view.banner is None
+
+
+def test_a_queued_run_names_its_place_and_can_be_stopped():
+    view = lesson.single_run(status([], "queued", position=3))
+    assert view.notice == ("Waiting for a free slot: your run is number 3 in the queue. "
+                           "Other runs on this server go first; this page updates by itself.")
+    assert view.stoppable and view.computing is None
+
+
+def test_a_starting_run_says_it_is_loading():
+    view = lesson.single_run(status([], "starting"))
+    assert view.notice == "Starting: loading the data and building the model..." and view.stoppable
+
+
+def test_a_run_in_its_second_epoch_shows_its_progress_speed_time_left_and_the_first_epochs_figures():
+    view = lesson.single_run(status([START, STEP_1, EPOCH_1, STEP_2]))
+    assert view.stoppable and view.notice is None and view.banner is None and view.saved is None
+    assert view.progress.fraction == 0.5
+    # 2345.6 images/s rounds to 2,346; 75.4 s * (1 - 0.5) / 0.5 = 75.4 s left, shown as 1:15.
+    assert view.progress.text == "Epoch 2 of 3 - 2,346 images/s - about 1:15 left"
+    assert view.computing == ("Computing on CPU (2 threads) - 12,345 parameters - "
+                              "1,280 training and 320 test images.")
+    assert metrics(view) == [("Test accuracy", "50.0%"), ("Train accuracy", "62.5%"),
+                             ("Latest loss", "0.568"), ("Elapsed", "1:15")]
+    assert view.metrics[1].help == ("The mean over epoch 1's training batches, measured while training "
+                                    "(dropout and augmentation on).")
+    assert view.kernel_title == "First-layer kernels, after epoch 1" and view.kernels == KERNELS
+    assert view.confusion == CONFUSION and view.classes == ("cat", "dog", "eel")
+    # Step x in epochs: step 10 and 30 of 20 per epoch.
+    assert view.curves["step_x"] == [0.5, 1.5] and view.curves["epoch_x"] == [1.0]
+
+
+def test_a_run_a_third_of_the_way_in_has_twice_its_elapsed_time_left():
+    first = StepEvent(step=20, epoch=1, progress=1 / 3, loss=2.0, lr=0.01, images_per_second=0.0, elapsed=61.0)
+    view = lesson.single_run(status([START, first]))
+    # 61 s * (2/3) / (1/3) = 122 s = 2:02; no speed measured yet, so none is shown.
+    assert view.progress.text == "Epoch 1 of 3 - about 2:02 left"
+    assert metrics(view) == [("Test accuracy", "after epoch 1"), ("Train accuracy", "after epoch 1"),
+                             ("Latest loss", "2.000"), ("Elapsed", "1:01")]
+    assert view.kernel_title == "First-layer kernels, before training" and view.confusion is None
+
+
+def test_a_run_before_its_first_step_is_at_epoch_one_with_nothing_measured():
+    view = lesson.single_run(status([START]))
+    assert view.progress.fraction == 0.0 and view.progress.text == "Epoch 1 of 3"
+    assert metrics(view) == [("Test accuracy", "after epoch 1"), ("Train accuracy", "after epoch 1"),
+                             ("Latest loss", "-"), ("Elapsed", "0:00")]
+
+
+def test_a_finished_run_shows_its_final_figures_and_names_the_saved_run():
+    end = EndEvent(status="finished", message="Finished 2 epoch(s) in 80 s: test accuracy 81.2%.",
+                   test_accuracy=0.8125, epochs=2.0, steps=40, seconds=80.4, images_per_second=1500.0,
+                   checkpoint="/server/runs/run-7/model.pt")
+    view = lesson.single_run(status([START, STEP_1, EPOCH_1, STEP_2, EPOCH_2, end], "finished", epochs=2,
+                                    message=end.message, checkpoint="/server/runs/run-7/model.pt"))
+    assert not view.stoppable and view.progress is None
+    assert view.banner == lesson.Banner("success", "Finished 2 epoch(s) in 80 s: test accuracy 81.2%.", False)
+    assert view.saved == "Saved as run run-7: every page that uses a trained network can pick it now."
+    assert "/server" not in view.saved and "model.pt" not in view.saved
+    assert metrics(view) == [("Final test accuracy", "81.2%"), ("Train accuracy", "87.5%"),
+                             ("Latest loss", "0.568"), ("Elapsed", "1:20")]
+    assert view.kernel_title == "First-layer kernels, after epoch 2"
+
+
+def test_a_run_stopped_in_its_second_epoch_says_its_train_figure_is_the_first_epochs():
+    message = "Stopped at step 30 of 60 (epoch 2 of 3); the model trained so far was kept."
+    end = EndEvent(status="stopped", message=message, test_accuracy=0.5625, epochs=1.5, steps=30, seconds=601.0)
+    view = lesson.single_run(status([START, STEP_1, EPOCH_1, STEP_2, end], "stopped", message=message,
+                                    checkpoint="x"))
+    assert view.banner == lesson.Banner("warning", message, False)
+    assert metrics(view) == [("Final test accuracy", "56.2%"), ("Train accuracy, epoch 1", "62.5%"),
+                             ("Latest loss", "0.568"), ("Elapsed", "10:01")]
+    assert view.metrics[1].help == ("The mean over epoch 1's training batches; epoch 2 was stopped "
+                                    "before it finished, so its batches are not in it.")
+
+
+def test_a_run_stopped_right_after_an_epoch_keeps_the_plain_train_label():
+    end = EndEvent(status="stopped", message="Stopped.", test_accuracy=0.5, epochs=1.0, steps=20, seconds=30.0)
+    view = lesson.single_run(status([START, STEP_1, EPOCH_1, end], "stopped", message="Stopped."))
+    assert metrics(view)[:2] == [("Final test accuracy", "50.0%"), ("Train accuracy", "62.5%")]
+    assert view.saved is None  # nothing saved, nothing named
+
+
+def test_a_run_stopped_in_its_first_epoch_has_a_test_figure_and_no_train_one():
+    end = EndEvent(status="stopped", message="Stopped.", test_accuracy=0.25, epochs=0.5, steps=10, seconds=14.6)
+    view = lesson.single_run(status([START, STEP_1, end], "stopped", message="Stopped."))
+    assert metrics(view) == [("Final test accuracy", "25.0%"), ("Train accuracy", "-"),
+                             ("Latest loss", "1.234"), ("Elapsed", "0:15")]
+    assert view.metrics[1].help == "The run ended before its first epoch did."
+
+
+def test_a_failed_run_is_an_error_whose_text_must_be_escaped_and_draws_nothing_more():
+    end = EndEvent(status="failed", message="Training failed: <b>CUDA</b> out of memory.")
+    view = lesson.single_run(status([end], "failed", message=end.message))
+    assert view.banner == lesson.Banner("error", "Training failed: <b>CUDA</b> out of memory.", True)
+    assert view.computing is None and view.metrics == () and view.curves is None
+
+
+def test_a_diverged_run_is_an_error_of_our_own_words():
+    view = lesson.single_run(status([START, STEP_1, EndEvent("diverged", "The loss exploded.")], "diverged",
+                                    message="The loss exploded."))
+    assert view.banner == lesson.Banner("error", "The loss exploded.", False)
+
+
+@pytest.mark.parametrize("seconds, shown", [(0, "0:00"), (59.4, "0:59"), (59.6, "1:00"), (61, "1:01"),
+                                            (754, "12:34"), (3600, "60:00")])
+def test_the_clock_is_minutes_and_two_digit_seconds(seconds, shown):
+    assert lesson.clock(seconds) == shown
+
+
+# ---------------------------------------------------------------------------------------------
+# Learning-rate comparison
+
+
+def member(label, lr, events):
+    return RunMember(label, TrainConfig(dataset="digits", model="small_cnn", optimizer="sgd", lr=lr), tuple(events))
+
+
+def comparison_status(members, state="running", message="") -> RunStatus:
+    return RunStatus(run_id="cmp-1", kind="lr-comparison", owner="tab", client="tab", state=state,
+                     queue_position=None, message=message, members=tuple(members), submitted_at=0.0,
+                     started_at=None, ended_at=None, checkpoint=None)
+
+
+DIVERGED = member("lr 1", 1.0, [START, STEP_1, EndEvent("diverged", "The loss exploded at step 10.")])
+
+
+def test_no_comparison_yet_says_what_to_press():
+    view = lesson.comparison(None)
+    assert view.notice == "Pick the learning rates and press Compare; their loss curves are drawn on top of each other."
+    assert not view.stoppable and view.rows == ()
+
+
+def test_a_comparison_halfway_through_its_second_rate_is_half_done_and_lists_every_rate():
+    training = member("lr 0.1", 0.1, [START, STEP_2])  # half of its run
+    view = lesson.comparison(comparison_status([DIVERGED, training, member("lr 0.01", 0.01, [])]))
+    # One of three members done, the second half done: (1 + 0.5) / 3 of the whole.
+    assert view.progress == lesson.Progress(0.5, "Training lr 0.1 (2 of 3)")
+    assert view.stoppable and view.banner is None
+    assert [(label, note) for label, _, note in view.lines] == [("lr 1", "diverged"), ("lr 0.1", "")]
+    assert view.lines[0][1]["step_loss"] == [1.2345]
+    assert view.rows == (
+        {"Learning rate": "lr 1", "Status": "diverged", "Test accuracy": "",
+         "What happened": "The loss exploded at step 10."},
+        {"Learning rate": "lr 0.1", "Status": "training", "Test accuracy": "", "What happened": ""},
+        {"Learning rate": "lr 0.01", "Status": "waiting", "Test accuracy": "", "What happened": ""},
+    )
+
+
+def test_a_finished_comparison_shows_each_rates_test_accuracy():
+    ended = [member("lr 0.1", 0.1, [START, STEP_2, EndEvent("finished", "Done.", test_accuracy=0.90625)]),
+             member("lr 0.01", 0.01, [START, STEP_1, EndEvent("finished", "Done.", test_accuracy=0.4375)])]
+    view = lesson.comparison(comparison_status(ended, "finished", "lr 0.1 reached 90.6%."))
+    assert view.progress is None and not view.stoppable
+    assert view.banner == lesson.Banner("success", "lr 0.1 reached 90.6%.", False)
+    assert [row["Test accuracy"] for row in view.rows] == ["90.6%", "43.8%"]
+    assert [note for _, _, note in view.lines] == ["", ""]
+
+
+def test_a_comparison_whose_members_all_ended_but_is_still_active_is_full_not_over():
+    ended = member("lr 0.1", 0.1, [START, STEP_2, EndEvent("finished", "Done.", test_accuracy=0.5)])
+    view = lesson.comparison(comparison_status([ended]))
+    assert view.progress == lesson.Progress(1.0, "Training lr 0.1 (2 of 1)")
+
+
+# ---------------------------------------------------------------------------------------------
+# The forms' settings
+
+
+def test_the_train_forms_defaults_build_the_default_run():
+    config = lesson.Settings().config()
+    assert config == TrainConfig(dataset="fashion-mnist", model="lenet5", optimizer="adam", lr=0.003,
+                                 schedule="one-cycle", batch_size=128, epochs=3, weight_decay=0.0, dropout=None,
+                                 batch_norm=None, label_smoothing=0.0, augment=Augmentation(),
+                                 adversarial="none", adversarial_eps=0.1, seed=0, device="auto")
+    assert config.check() is config
+
+
+def test_every_augmentation_checked_switches_each_on_at_its_strength():
+    settings = lesson.Settings(**{name: True for name in lesson.AUGMENTATIONS})
+    assert settings.config().augment == Augmentation(flip=True, crop_padding=2, rotation=15.0, translate=0.1,
+                                                     gaussian_noise=0.05, salt_pepper=0.02, color_jitter=0.3)
+    assert list(lesson.AUGMENTATIONS.values()) == ["Flip", "Crop (pad 2)", "Rotate 15 deg", "Shift 10%", "Noise",
+                                                   "Salt & pepper", "Colour jitter"]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("flip", Augmentation(flip=True)), ("crop", Augmentation(crop_padding=2)),
+    ("rotate", Augmentation(rotation=15.0)), ("shift", Augmentation(translate=0.1)),
+    ("noise", Augmentation(gaussian_noise=0.05)), ("salt_pepper", Augmentation(salt_pepper=0.02)),
+    ("jitter", Augmentation(color_jitter=0.3))])
+def test_each_augmentation_checkbox_switches_on_its_own_change_only(name, expected):
+    assert lesson.Settings(**{name: True}).config().augment == expected
+
+
+def test_the_forms_choices_become_the_configs_numbers_and_switches():
+    settings = lesson.Settings(dataset="digits", model="small_cnn", optimizer="sgd", lr=0.1, schedule="cosine",
+                               batch=32, epochs=7, weight_decay=1e-4, dropout=0.3, batch_norm="off",
+                               label_smoothing=0.05, adversarial="fgsm", attack_eps=0.2, seed=42, device="cpu")
+    config = settings.config()
+    assert (config.dataset, config.model, config.optimizer, config.lr, config.schedule) == (
+        "digits", "small_cnn", "sgd", 0.1, "cosine")
+    assert (config.batch_size, config.epochs, config.weight_decay, config.dropout, config.batch_norm) == (
+        32, 7, 1e-4, 0.3, False)
+    assert (config.label_smoothing, config.adversarial, config.adversarial_eps, config.seed, config.device) == (
+        0.05, "fgsm", 0.2, 42, "cpu")
+    assert lesson.Settings(batch_norm="on").config().batch_norm is True
+    assert lesson.Settings(dropout=0.0).config().dropout == 0.0  # off, not the model's default
+
+
+def test_the_comparison_form_trains_plain_sgd_highest_rate_first():
+    settings = lesson.LrSettings(dataset="digits", model="small_cnn", rates=(0.01, 1.0, 0.1), batch=32, epochs=2,
+                                 momentum=0.5)
+    assert settings.rates_in_order() == [1.0, 0.1, 0.01]
+    assert settings.refusal() is None
+    assert settings.config() == TrainConfig(dataset="digits", model="small_cnn", optimizer="sgd", momentum=0.5,
+                                            batch_size=32, epochs=2)
+    assert lesson.LrSettings(rates=()).refusal() == "Pick at least one learning rate."
+    assert lesson.LrSettings().rates_in_order() == [1.0, 0.1, 0.01]  # the classic lesson's rates
+
+
+def test_every_offered_choice_builds_a_config_the_trainer_accepts():
+    for field, options in [("lr", lesson.LEARNING_RATES), ("batch", lesson.BATCH_SIZES),
+                           ("weight_decay", lesson.WEIGHT_DECAYS), ("dropout", lesson.DROPOUTS),
+                           ("batch_norm", lesson.BATCH_NORMS), ("attack_eps", lesson.ATTACK_EPSILONS),
+                           ("adversarial", tuple(lesson.ADVERSARIAL_LABELS)), ("epochs", lesson.EPOCHS),
+                           ("seed", lesson.SEEDS), ("label_smoothing", lesson.LABEL_SMOOTHINGS),
+                           ("device", tuple(lesson.device_options()))]:
+        for value in options:
+            lesson.Settings(**{field: value}).config().check()
+    for momentum in lesson.MOMENTA:
+        for epochs in lesson.COMPARISON_EPOCHS:
+            lesson.LrSettings(momentum=momentum, epochs=epochs).config().check()
+
+
+def test_each_dataset_label_says_when_it_is_not_on_this_machine(monkeypatch):
+    from cnnviz import data
+
+    statuses = [data.DatasetStatus("mnist", "MNIST", True, "/x", ""),
+                data.DatasetStatus("cifar10", "CIFAR-10", False, None, "fetch it")]
+    monkeypatch.setattr(data, "dataset_status", lambda: statuses)
+    assert lesson.dataset_labels() == {"mnist": "MNIST", "cifar10": "CIFAR-10 (not on this machine)"}
