@@ -10,6 +10,10 @@ Speed comes from doing little per step, the airbench / torchvision train.py way:
 - the loss is read back to the host only when an event is due (every ``event_seconds``), so
   the GPU never waits for Python, and the divergence check still names the exact step.
 
+The loop's pieces live beside it: build (model, optimizer, schedule), device_batches,
+evaluation, divergence, failures (the closing sentence) and first_layer (kernel snapshots);
+this module re-exports their public names, so cnnviz.train.engine.X still reaches them.
+
 Example:
     >>> from cnnviz.train import TrainConfig, fit
     >>> end = fit(TrainConfig(dataset="digits", model="small_cnn", epochs=3,
@@ -20,301 +24,38 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import math
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+# _Run looks these up here, so a test can replace them on this module (monkeypatch.setattr).
 from cnnviz.train.augment import augment_batch
+from cnnviz.train.build import build_model, make_optimizer, make_schedule
 from cnnviz.train.config import TrainConfig, TrainConfigError
+from cnnviz.train.device_batches import (
+    CHANNELS_LAST_DEVICES,
+    _autocast,
+    _batches,
+    _device_layout,
+    _steps_per_epoch,
+)
+from cnnviz.train.divergence import EXPLODED_FACTOR, Diverged, _LossMeter
+from cnnviz.train.evaluation import Evaluation, evaluate
 from cnnviz.train.events import EndEvent, EpochEvent, Event, StartEvent, StepEvent
+from cnnviz.train.failures import _EXPECTED_FAILURES, _failure_sentence, _sentence
+from cnnviz.train.first_layer import KERNEL_DECIMALS, first_conv, kernel_snapshot
+
+__all__ = [
+    "CHANNELS_LAST_DEVICES", "EXPLODED_FACTOR", "KERNEL_DECIMALS", "Diverged", "Evaluation",
+    "build_model", "evaluate", "first_conv", "fit", "kernel_snapshot", "make_optimizer", "make_schedule",
+]
 
 log = logging.getLogger(__name__)
-
-KERNEL_DECIMALS = 4  # snapshots are for pictures; 4 decimals keep the checkpoint's meta small
-
-
-class Diverged(Exception):
-    """The loss became NaN, infinite or exploded; the message says at which step and what to try.
-
-    Attributes:
-        step: the first bad step (1-based); value: its loss.
-    """
-
-    def __init__(self, message: str, step: int, value: float) -> None:
-        super().__init__(message)
-        self.step, self.value = step, value
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Test-set results.
-
-    Attributes:
-        loss: mean cross-entropy (without label smoothing).
-        accuracy: fraction correct, in [0, 1].
-        confusion: (K, K) int64 tensor on the CPU; confusion[actual, predicted] counts images.
-    """
-
-    loss: float
-    accuracy: float
-    confusion: torch.Tensor
-
-
-# ---------------------------------------------------------------------------------------------
-# Building the pieces
-
-
-def build_model(config: TrainConfig, info) -> nn.Module:
-    """The registry model for ``config``, sized for the dataset described by ``info``.
-
-    The image shape, class count and normalisation come from the dataset wherever the model
-    has such a setting; ``config.model_options`` come next; dropout and batch norm overrides
-    are refused with a sentence for a model that has no such setting.
-
-    Raises:
-        TrainConfigError: unknown model, a setting the model does not have, or a model whose
-            input shape does not fit the dataset's images.
-    """
-    from cnnviz.models import get_model, model_spec
-
-    try:
-        settings = set(model_spec(config.model).default_config)
-    except ValueError as error:
-        raise TrainConfigError(_sentence(error)) from error
-    from_dataset = {
-        "in_channels": info.channels,
-        "num_classes": len(info.classes),
-        "input_size": info.height,
-        "mean": list(info.mean),
-        "std": list(info.std),
-    }
-    options = {key: value for key, value in from_dataset.items() if key in settings}
-    options.update(config.model_options)
-    for key, value in (("dropout", config.dropout), ("batch_norm", config.batch_norm)):
-        if value is None:
-            continue
-        if key not in settings:
-            raise TrainConfigError(
-                f"{config.model} has no {key.replace('_', ' ')} setting; leave it at the model's "
-                f"default or pick a model that has one, such as small_cnn."
-            )
-        options[key] = float(value) if key == "dropout" else value
-    try:
-        model = get_model(config.model, **options)
-    except (TypeError, ValueError) as error:
-        raise TrainConfigError(_sentence(error)) from error
-    wanted = (info.channels, info.height, info.width)
-    if tuple(model.input_shape) != wanted:
-        shape = "x".join(str(v) for v in model.input_shape)
-        raise TrainConfigError(
-            f"{config.model} takes {shape} images (channels x height x width), but {info.title} "
-            f"images are {'x'.join(str(v) for v in wanted)}; pick another model or dataset."
-        )
-    return model
-
-
-def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-
-
-def make_schedule(config: TrainConfig, optimizer: torch.optim.Optimizer, total_steps: int):
-    """A per-step learning-rate scheduler, or None for a constant learning rate."""
-    if config.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
-    if config.schedule == "one-cycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.25,
-            cycle_momentum=config.optimizer == "sgd",
-        )
-    return None
-
-
-def first_conv(model: nn.Module) -> nn.Conv2d | None:
-    """The model's first Conv2d (in registration order), whose kernels are worth looking at."""
-    return next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-
-
-def kernel_snapshot(model: nn.Module) -> list:
-    """The first conv layer's weights as nested lists (C_out, C_in, F, F), or [] without one."""
-    conv = first_conv(model)
-    if conv is None:
-        return []
-    return torch.round(conv.weight.detach().float().cpu(), decimals=KERNEL_DECIMALS).tolist()
-
-
-def _autocast(device: torch.device):
-    # bf16 keeps fp32's exponent range, so no loss scaling is needed (unlike fp16).
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-CHANNELS_LAST_DEVICES = ("cuda", "cpu")
-
-
-def _device_layout(x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """channels_last (N, H, W, C in memory) where the fastest convolutions want it: cuDNN on
-    CUDA, oneDNN on the CPU (measured: 1.1-1.5x faster training of the small Fashion-MNIST CNNs
-    on two cores; benchmarks/bench_train.py prints both layouts)."""
-    if device.type in CHANNELS_LAST_DEVICES:
-        return x.contiguous(memory_format=torch.channels_last)
-    return x
-
-
-def _to_float_batch(images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> float32 in [0, 1], in the device's preferred memory layout."""
-    return _device_layout(images.float().div_(255), device)
-
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation
-
-
-def evaluate(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    num_classes: int,
-    batch_size: int = 1024,
-) -> Evaluation:
-    """Loss, accuracy and confusion matrix of ``model`` on a whole split, in eval mode.
-
-    Args:
-        model: a classifier taking floats in [0, 1]; put in eval mode here (the caller puts it
-            back in train mode if it trains on).
-        images: uint8 (N, C, H, W) on the model's device.
-        labels: int64 (N,) on the same device, values in [0, num_classes).
-        num_classes: K, the confusion matrix's size.
-        batch_size: images per forward pass.
-
-    Returns:
-        Evaluation with loss (mean cross-entropy), accuracy in [0, 1] and a (K, K) confusion matrix.
-    """
-    device = images.device
-    model.eval()
-    loss_sum = torch.zeros((), device=device)
-    confusion = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=device)
-    with torch.inference_mode(), _autocast(device):
-        for start in range(0, len(images), batch_size):
-            x = _to_float_batch(images[start:start + batch_size], device)
-            y = labels[start:start + batch_size]
-            logits = model(x).float()
-            loss_sum += F.cross_entropy(logits, y, reduction="sum")
-            # Row = actual, column = predicted: index y * K + p, counted in one bincount.
-            confusion += torch.bincount(y * num_classes + logits.argmax(1), minlength=num_classes ** 2)
-    confusion = confusion.view(num_classes, num_classes).cpu()  # (K, K)
-    n = max(len(images), 1)
-    return Evaluation(loss_sum.item() / n, confusion.diagonal().sum().item() / n, confusion)
-
-
-# ---------------------------------------------------------------------------------------------
-# Training
-
-
-EXPLODED_FACTOR = 10  # a batch loss this many times ln(K) (random guessing) means the run blew up
-
-
-def _divergence_message(what: str, step: int, lr: float, note: str = "") -> str:
-    return (
-        f"The loss {what} at step {step}{note}: the learning rate {lr:g} is too high for this "
-        f"model; try {lr / 10:g} or lower."
-    )
-
-
-class _LossMeter:
-    """Keeps the per-step losses on the device and reads them back in one go when asked.
-
-    Reading a loss with .item() makes the CPU wait for the GPU; doing it once per event
-    instead of once per step keeps the GPU busy. On the CPU it costs the same either way.
-
-    A run has diverged when a batch loss is NaN or infinite, or when it explodes above
-    EXPLODED_FACTOR x ln(K): a network guessing at random scores ln(K) (2.30 for 10 classes), so
-    such a loss means the weights were thrown far off, as a too-large learning rate does even
-    when ReLUs then die and the loss settles back at ln(K) instead of becoming NaN.
-    """
-
-    def __init__(self, num_classes: int) -> None:
-        self.pending: list[torch.Tensor] = []
-        self.first_step = 1
-        self.chance_loss = math.log(max(num_classes, 2))
-        self.limit = EXPLODED_FACTOR * self.chance_loss
-
-    def add(self, loss: torch.Tensor) -> None:
-        self.pending.append(loss.detach())
-
-    def flush(self, lr: float) -> float | None:
-        """Mean of the pending losses (None if none); raises Diverged at the first bad one."""
-        if not self.pending:
-            return None
-        values = torch.stack(self.pending).float().tolist()
-        for offset, value in enumerate(values):
-            step = self.first_step + offset
-            if math.isnan(value):
-                raise Diverged(_divergence_message("became NaN", step, lr), step, value)
-            if math.isinf(value):
-                raise Diverged(_divergence_message("became infinite", step, lr), step, value)
-            if value > self.limit:
-                raise Diverged(_divergence_message(
-                    f"exploded to {value:.3g}", step, lr,
-                    f" (a network guessing at random scores {self.chance_loss:.2f})"), step, value)
-        self.first_step += len(values)
-        self.pending = []
-        return sum(values) / len(values)
-
-
-def _batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device) -> list[torch.Tensor]:
-    """A fresh random order of 0..n-1 cut into batches; a last batch of one image is dropped
-    (batch norm cannot compute a variance from one value)."""
-    perm = torch.randperm(n, device=device, generator=generator)
-    batches = list(perm.split(batch_size))
-    if len(batches) > 1 and len(batches[-1]) < 2:
-        batches.pop()
-    return batches
-
-
-def _steps_per_epoch(n: int, batch_size: int) -> int:
-    steps = math.ceil(n / batch_size)
-    return steps - 1 if steps > 1 and n % batch_size == 1 else steps
-
-
-def _sentence(error: BaseException) -> str:
-    """A one-line sentence from an exception's message."""
-    text = str(error).strip().strip("'\"").splitlines()
-    line = text[0].strip() if text else type(error).__name__
-    return line if line.endswith(".") else line + "."
-
-
-def _EXPECTED_FAILURES() -> tuple[type[BaseException], ...]:
-    """Errors that already carry a sentence for the student (no traceback needed)."""
-    from cnnviz.data import DatasetUnavailable
-
-    return (TrainConfigError, DatasetUnavailable)
-
-
-def _failure_sentence(error: BaseException) -> str:
-    from cnnviz.data import DatasetUnavailable
-
-    if isinstance(error, (TrainConfigError, DatasetUnavailable)):
-        return _sentence(error)
-    if isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower() \
-            or "can't allocate memory" in str(error).lower():
-        return "The machine ran out of memory; try a smaller batch size or a smaller model."
-    return f"Training failed ({type(error).__name__}): {_sentence(error)}"
 
 
 def fit(
