@@ -1,23 +1,18 @@
 """Receptive fields: which part of the image one unit can see, layer by layer, and what networks cost.
 
-A view: widgets -> the tab's Settings -> cnnviz.lessons.receptive_fields -> drawn.
-"""
+Each tab: widgets -> its Settings -> cnnviz.lessons.receptive_fields -> drawn."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
-from cnnviz import images
 from cnnviz.architecture import ArchitectureError
 from cnnviz.effective_field import EffectiveFieldError
 from cnnviz.figures import receptive_figures as figs
 from cnnviz.lessons import receptive_fields as lesson
-from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError
 from cnnviz.receptive import ReceptiveFieldError
-from dashboard import caches, presentation, widgets
+from dashboard import presentation, widgets
 from dashboard.caches import receptive_fields as rf_cache
 from dashboard.markup import escape
 from dashboard.widgets import bound
@@ -28,37 +23,15 @@ st.markdown(lesson.INTRO)
 st.latex(lesson.RECURRENCE)
 st.markdown(lesson.NOTATION)
 st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
-tab_image, tab_lesson, tab_builder, tab_count = st.tabs(list(lesson.TABS))
+tabs = st.tabs(list(lesson.TABS))
 
 
-def _networks() -> list[ModelRef]:
-    """The Network menu's options: the zoo (ResNet-18 first chosen), then trained checkpoints, labelled
-    as links name them."""
-    refs = [ModelRef.zoo(name) for name in lesson.network_titles()]
-    refs += [replace(ref, label=f"trained: {entry.label}") for entry, ref in widgets.trained_networks()]
-    if state.get("rf_network") not in [ref.label for ref in refs]:
-        state["rf_network"] = ModelRef.zoo(lesson.DEFAULT_NETWORK).label
-    return refs
-
-
-def _photo(channels: int, height: int, width: int):
-    """The picture prepared for the network (images.PreparedImage), or None while waiting for an upload."""
-    if bound(st.radio, "Image", lesson.SOURCES, key="rf_source", horizontal=True) == lesson.SOURCES[0]:
-        picture = widgets.bundled_photo("rf_photo")
-    else:
-        picture = widgets.uploaded_photo("rf_upload", waiting=lesson.UPLOAD_WAITING)
-    return None if picture is None else images.prepare_for_model(picture, channels=channels, size=(height, width),
-                                                                 fit="crop")
-
-
-def _place_unit(ref: ModelRef, chosen: lesson.ChosenLayer, grid_key: str) -> None:
-    """Set rf_row and rf_col before their inputs exist: the centre of a new layer, or a new grid click.
-
-    Streamlit drops a widget's state on a run that does not draw it (e.g. while an upload is
-    awaited), so the unit is re-seeded whenever its inputs are missing, not only on a new layer.
-    """
-    if "rf_row" not in state or "rf_col" not in state or state.get("rf_unit_layer") != (ref.key, chosen.row.name):
-        state["rf_unit_layer"] = (ref.key, chosen.row.name)
+def _place_unit(network: tuple, chosen: lesson.ChosenLayer, grid_key: str) -> None:
+    """Set rf_row and rf_col before their inputs exist: a new layer's centre, or a new grid click.
+    Streamlit drops a widget's state on a run that does not draw it (e.g. awaiting an upload), so
+    missing inputs are re-seeded too."""
+    if "rf_row" not in state or "rf_col" not in state or state.get("rf_unit_layer") != (network, chosen.row.name):
+        state["rf_unit_layer"] = (network, chosen.row.name)
         state["rf_row"], state["rf_col"] = chosen.centre
     clicked = lesson.clicked_unit(state.get(grid_key))
     if clicked is not None and state.get("rf_last_click") != (grid_key, clicked):
@@ -68,26 +41,31 @@ def _place_unit(ref: ModelRef, chosen: lesson.ChosenLayer, grid_key: str) -> Non
 
 
 def field_on_image_view() -> None:
-    refs = _networks()
+    networks = lesson.network_menu(widgets.trained_networks())
+    if state.get("rf_network") not in networks.labels:
+        state["rf_network"] = networks.default
     left, right = st.columns([1, 1])
-    ref = widgets.network_menu("Network", refs, key="rf_network", container=left)
+    ref = widgets.network_menu("Network", list(networks.refs), key="rf_network", container=left)
     try:
         shape = rf_cache.input_shape(ref)
         rows = rf_cache.field_rows(ref, shape)
     except (CheckpointError, ReceptiveFieldError, ValueError) as error:
         st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
         return
-    with right:
-        prepared = _photo(*shape)
-    if prepared is None:
+    with right:  # the bundled or uploaded photo (PIL), or None while waiting for an upload
+        if bound(st.radio, "Image", lesson.SOURCES, key="rf_source", horizontal=True) == lesson.SOURCES[0]:
+            picture = widgets.bundled_photo("rf_photo")
+        else:
+            picture = widgets.uploaded_photo("rf_upload", waiting=lesson.UPLOAD_WAITING)
+    if picture is None:
         return
+    prepared = lesson.prepare(picture, shape)
     menu = lesson.layer_menu(rows)
     if state.get("rf_layer") not in menu.names:
         state["rf_layer"] = menu.default
     chosen = lesson.chosen_layer(rows, bound(st.selectbox, "Layer (forward order)", menu.names, key="rf_layer"))
     grid_key = f"rf_grid::{ref.key}::{chosen.row.name}"
-    _place_unit(ref, chosen, grid_key)
-    (grid_h, grid_w), (centre_row, centre_col) = chosen.grid, chosen.centre
+    _place_unit(ref.key, chosen, grid_key)
 
     grid_column, image_column = st.columns([2, 3])
     with grid_column:
@@ -95,25 +73,22 @@ def field_on_image_view() -> None:
         presentation.plot(figs.unit_grid(chosen.grid, (state["rf_row"], state["rf_col"])), on_select="rerun",
                           selection_mode="points", key=grid_key, width="stretch")
         row_column, col_column = st.columns(2)
-        # The default is the centre unit, as seeded above: a link leaves out the centre and keeps 0.
         settings = lesson.FieldSettings(
             chosen.row.name,
-            bound(row_column.number_input, "Unit row", 0, grid_h - 1, centre_row, step=1, key="rf_row"),
-            bound(col_column.number_input, "Unit column", 0, grid_w - 1, centre_col, step=1, key="rf_col"),
+            bound(row_column.number_input, "Unit row", *chosen.row_input, step=1, key="rf_row"),
+            bound(col_column.number_input, "Unit column", *chosen.col_input, step=1, key="rf_col"),
             bound(st.toggle, "Overlay the effective field (gradient)", value=True, key="rf_effective",
                   disabled=not chosen.has_effective),
         )
     effective = None
     if settings.effective and chosen.has_effective:
         try:
-            effective = rf_cache.effective_field(ref, caches.image_hash(prepared.tensor), prepared.tensor,
-                                                 chosen.row.module, (int(settings.row), int(settings.col)))
+            effective = rf_cache.unit_gradient(ref, prepared, chosen.row.module, settings.unit)
         except (EffectiveFieldError, CheckpointError) as error:
             st.warning(escape(f"No effective field for this layer: {error}"))
-    view = lesson.field_view(settings, rows, shape[1:], effective, effective is not None and rf_cache.untrained(ref))
-    pixels = images.to_array(prepared.image)
+    view = lesson.field_view(settings, rows, prepared, effective, effective is not None and rf_cache.untrained(ref))
     with image_column:
-        presentation.plot(figs.field_on_image(pixels, view.box, effective=view.effective_map, title=view.title),
+        presentation.plot(figs.field_on_image(view.pixels, view.box, effective=view.effective_map, title=view.title),
                           width="stretch", key="rf_field_figure")
         st.caption(prepared.note)
     for sentence in view.sentences:
@@ -122,7 +97,7 @@ def field_on_image_view() -> None:
     st.subheader("Field size, layer by layer")
     growth_column, chart_column = st.columns([2, 3])
     with growth_column:
-        presentation.plot(figs.field_growth_on_image(pixels, view.stages, title=lesson.GROWTH_TITLE),
+        presentation.plot(figs.field_growth_on_image(view.pixels, view.stages, title=lesson.GROWTH_TITLE),
                           width="stretch", key="rf_growth_figure")
     with chart_column:
         presentation.plot(figs.field_size_chart(**view.chart.kwargs()), width="stretch", key="rf_size_chart")
@@ -133,9 +108,8 @@ def field_on_image_view() -> None:
 def small_kernels_view() -> None:
     st.markdown(lesson.SMALL_KERNELS_TEXT)
     # Streamlit resets a number sent outside min..max to the default; the library checks it again.
-    settings = lesson.SmallKernelsSettings(bound(st.number_input, "Channels C", *lesson.LESSON_CHANNELS_RANGE,
-                                                 lesson.LESSON_CHANNELS_DEFAULT, step=lesson.LESSON_CHANNELS_STEP,
-                                                 key="rf_lesson_channels"))
+    settings = lesson.SmallKernelsSettings(bound(st.number_input, "Channels C", *lesson.LESSON_CHANNELS_INPUT,
+                                                 step=lesson.LESSON_CHANNELS_STEP, key="rf_lesson_channels"))
     try:
         result = lesson.small_kernels(settings)
     except ReceptiveFieldError as error:
@@ -146,12 +120,8 @@ def small_kernels_view() -> None:
 
 
 def _edited_rows(preset: str) -> list[dict]:
-    """The builder table as the student edited it, one dict per row.
-
-    Streamlit applies the browser's edits itself and raises on edits to rows or columns that do
-    not exist, which only a crafted client sends: then the table starts afresh from the preset,
-    under a new key, with a sentence.
-    """
+    """The builder table as edited. Streamlit raises on edits to rows or columns that do not exist
+    (only a crafted client sends them): the table then starts afresh from the preset, under a new key."""
     labels = lesson.EDITOR_LABELS
     config = {setting: st.column_config.NumberColumn(labels[setting], min_value=low, max_value=high, step=1)
               for setting, (low, high) in lesson.SETTING_RANGES.items()}
@@ -179,8 +149,7 @@ def builder_view() -> None:
     # Streamlit resets a number or option sent outside the widget's limits; the lesson checks them again.
     settings = lesson.BuilderSettings(
         bound(top_left.selectbox, "Start from", list(lesson.PRESETS), key="rf_builder_preset"),
-        bound(top_middle.number_input, "Input size (px)", *lesson.INPUT_SIZE_RANGE, lesson.INPUT_SIZE_DEFAULT,
-              key="rf_builder_size"),
+        bound(top_middle.number_input, "Input size (px)", *lesson.INPUT_SIZE_INPUT, key="rf_builder_size"),
         bound(top_right.selectbox, "Input channels", list(lesson.INPUT_CHANNELS), key="rf_builder_channels"),
     )
     try:
@@ -197,7 +166,7 @@ def count_view() -> None:
     titles = lesson.network_titles()
     settings = lesson.CountSettings(bound(st.selectbox, "Network", list(titles), key="rf_count_network",
                                           index=list(titles).index(lesson.DEFAULT_NETWORK), format_func=titles.get))
-    ref = ModelRef.zoo(settings.count_network)
+    ref = settings.ref
     try:
         table = rf_cache.architecture_table(ref, rf_cache.input_shape(ref))
     except ArchitectureError as error:
@@ -206,9 +175,8 @@ def count_view() -> None:
     result = lesson.count(table, rf_cache.zoo_comparison())
     for column, metric in zip(st.columns(len(result.metrics)), result.metrics):
         column.metric(metric.label, metric.value, help=metric.help)
-    st.caption(result.caption)
-    if result.unused:
-        st.caption(result.unused)
+    for caption in result.captions:
+        st.caption(caption)
     number = st.column_config.NumberColumn(format="localized")
     st.dataframe(result.layers, hide_index=True, width="stretch", height=360,
                  column_config={"Parameters": number, "Multiply-adds": number})
@@ -217,7 +185,6 @@ def count_view() -> None:
     st.dataframe(lesson.records(result.comparison), hide_index=True, width="stretch")
 
 
-for tab, view in ((tab_image, field_on_image_view), (tab_lesson, small_kernels_view), (tab_builder, builder_view),
-                  (tab_count, count_view)):
+for tab, view in zip(tabs, (field_on_image_view, small_kernels_view, builder_view, count_view)):
     with tab:
         view()

@@ -12,10 +12,11 @@ the right numbers on each axis.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, ClassVar
 
 from cnnviz import stack_builder
+from cnnviz.model_ref import ModelRef
 from cnnviz.receptive import LayerField
 from cnnviz.stack_builder import StackLayer, StackReport
 
@@ -284,6 +285,25 @@ def network_titles() -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class NetworkMenu:
+    """The Network menu: the zoo in its order, then trained checkpoints, labelled as links name them."""
+
+    refs: tuple[ModelRef, ...]
+    default: str = ""  # the label of DEFAULT_NETWORK
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(ref.label for ref in self.refs)
+
+
+def network_menu(trained: Sequence[tuple[Any, ModelRef]]) -> NetworkMenu:
+    """The menu for the (catalog entry, ModelRef) pairs of dashboard.widgets.trained_networks."""
+    zoo = tuple(ModelRef.zoo(name) for name in network_titles())
+    checkpoints = tuple(replace(ref, label=f"trained: {entry.label}") for entry, ref in trained)
+    return NetworkMenu(zoo + checkpoints, ModelRef.zoo(DEFAULT_NETWORK).label)
+
+
+@dataclass(frozen=True)
 class FieldSettings:
     """The unit the Field tab shows (rf_layer, rf_row, rf_col, rf_effective).
 
@@ -295,6 +315,19 @@ class FieldSettings:
     row: int
     col: int
     effective: bool = True
+
+    @property
+    def unit(self) -> tuple[int, int]:
+        """(row, col) as plain ints (a widget may hand over another number type)."""
+        return (int(self.row), int(self.col))
+
+
+def prepare(picture: Any, input_shape: tuple[int, int, int]) -> Any:
+    """The PIL picture cropped and resized to the network's (C, H, W) input: an images.PreparedImage."""
+    from cnnviz import images
+
+    channels, height, width = input_shape
+    return images.prepare_for_model(picture, channels=channels, size=(height, width), fit="crop")
 
 
 def _clickable(rows: Sequence[LayerField]) -> list[LayerField]:
@@ -332,6 +365,17 @@ class ChosenLayer:
     centre: tuple[int, int]
     heading: str
     has_effective: bool
+
+    @property
+    def row_input(self) -> tuple[int, int, int]:
+        """The Unit row input's (lowest, highest, default): the default is the centre, so a link
+        leaves out the centre and keeps 0."""
+        return (0, self.grid[0] - 1, self.centre[0])
+
+    @property
+    def col_input(self) -> tuple[int, int, int]:
+        """The Unit column input's (lowest, highest, default)."""
+        return (0, self.grid[1] - 1, self.centre[1])
 
 
 def chosen_layer(rows: Sequence[LayerField], name: str) -> ChosenLayer:
@@ -395,6 +439,7 @@ class FieldResult:
         unit: (row, col), on the grid.
         box: the unit's theoretical field (top, left, bottom, right), inclusive; may reach past the image.
         title: the field figure's title.
+        pixels: the picture as the network sees it, (H, W) or (H, W, 3) in [0, 1], for the figures.
         unit_field, recurrence: the unit's rows and columns, and the layer's recurrence, worked out.
         effective_text: the effective field's share, or "" when it is not shown.
         effective_map: the (H, W) gradient to overlay, or None.
@@ -407,6 +452,7 @@ class FieldResult:
     unit: tuple[int, int]
     box: tuple[int, int, int, int]
     title: str
+    pixels: Any
     unit_field: UnitField
     recurrence: RecurrenceStep
     effective_text: str
@@ -421,22 +467,26 @@ class FieldResult:
         return (self.unit_field.text, self.recurrence.text) + ((self.effective_text,) if self.effective_text else ())
 
 
-def field_view(settings: FieldSettings, rows: Sequence[LayerField], image_size: tuple[int, int],
+def field_view(settings: FieldSettings, rows: Sequence[LayerField], picture: Any,
                effective: Any = None, untrained: bool = False) -> FieldResult:
     """The Field tab for one unit.
 
     Args:
         settings: the layer (one of layer_menu's) and the unit (moved onto the grid if off it).
         rows: cnnviz.receptive.receptive_fields of the network, in forward order.
-        image_size: (height, width) of the network's input.
+        picture: prepare's images.PreparedImage: the network's input.
         effective: the unit's effective_field.EffectiveField, or None when not computed.
         untrained: whether the network's weights are random, which the effective field's sentence says.
 
     Returns:
         The result; the effective field is shown only when asked for, computed and available.
     """
+    from cnnviz import images
+
+    pixels = images.to_array(picture.image)
+    image_size = pixels.shape[:2]
     chosen = chosen_layer(rows, settings.layer)
-    row, unit = chosen.row, clamp_unit((settings.row, settings.col), chosen.grid)
+    row, unit = chosen.row, clamp_unit(settings.unit, chosen.grid)
     box = row.box(*unit)
     shown = effective if settings.effective and chosen.has_effective else None
     effective_text = "" if shown is None else effective_field_text(
@@ -456,7 +506,7 @@ def field_view(settings: FieldSettings, rows: Sequence[LayerField], image_size: 
         for r in rows
     )
     title = f"{row.name}, unit ({unit[0]}, {unit[1]}): field {row.text(row.size)} px"
-    return FieldResult(chosen, unit, box, title, unit_field(row, unit, image_size), recurrence_step(row),
+    return FieldResult(chosen, unit, box, title, pixels, unit_field(row, unit, image_size), recurrence_step(row),
                        effective_text, None if shown is None else shown.gradient, stages, chart, table)
 
 
@@ -473,6 +523,7 @@ SMALL_KERNELS_TEXT = (
 )
 LESSON_CHANNELS_RANGE = stack_builder.LESSON_CHANNELS_RANGE  # the Channels C input's limits
 LESSON_CHANNELS_DEFAULT, LESSON_CHANNELS_STEP = 64, 16
+LESSON_CHANNELS_INPUT = (*LESSON_CHANNELS_RANGE, LESSON_CHANNELS_DEFAULT)  # the input's (lowest, highest, default)
 LESSON_INPUT_SIZE = 32  # px: the three stacks' input
 
 
@@ -535,6 +586,7 @@ PRESETS = {
 }
 EDITS_UNREADABLE = "The table's edits could not be read, so it starts again from the preset."
 INPUT_SIZE_RANGE, INPUT_SIZE_DEFAULT = stack_builder.INPUT_SIZE_RANGE, 32  # px, the square input's side
+INPUT_SIZE_INPUT = (*INPUT_SIZE_RANGE, INPUT_SIZE_DEFAULT)  # the Input size input's (lowest, highest, default)
 INPUT_CHANNELS = stack_builder.INPUT_CHANNELS  # the Input channels menu, colour first
 STACK_KINDS = stack_builder.STACK_KINDS  # the Kind column's options
 SETTING_RANGES = stack_builder.SETTING_RANGES  # the number columns' limits (the server checks them again)
@@ -633,6 +685,10 @@ class CountSettings:
 
     count_network: str = DEFAULT_NETWORK
 
+    @property
+    def ref(self) -> ModelRef:
+        return ModelRef.zoo(self.count_network)
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -695,16 +751,15 @@ class CountResult:
 
     Attributes:
         metrics: the four numbers above the table.
-        caption: the input and the counting conventions.
-        unused: the sentence about parameters the forward pass does not use, or "".
+        captions: the input and the counting conventions, then (if any) the parameters the forward
+            pass does not use.
         layers: the per-layer table (architecture.ArchitectureTable.records()).
         comparison: one row per zoo network.
         chart: the summaries as comparison_chart's mappings.
     """
 
     metrics: tuple[Metric, ...]
-    caption: str
-    unused: str
+    captions: tuple[str, ...]
     layers: list[dict[str, Any]]
     comparison: tuple[ComparisonRow, ...]
     chart: tuple[dict[str, Any], ...]
@@ -727,4 +782,5 @@ def count(table: Any, summaries: Sequence[NetworkSummary]) -> CountResult:
                       f"{s.size_mb:.2f} MB", f"{s.final_field} px")
         for s in summaries
     )
-    return CountResult(metrics, caption, unused, table.records(), comparison, tuple(asdict(s) for s in summaries))
+    captions = (caption, unused) if unused else (caption,)
+    return CountResult(metrics, captions, table.records(), comparison, tuple(asdict(s) for s in summaries))

@@ -95,3 +95,10 @@ def effective_field(ref: ModelRef, image_hash: str, _image, layer: str, unit: tu
     from cnnviz import effective_field
 
     return effective_field.effective_field(private_copy(ref), _image, layer, unit)
+
+
+def unit_gradient(ref: ModelRef, prepared, layer: str, unit: tuple[int, int]):
+    """effective_field for the picture ``prepared`` (images.PreparedImage), keyed by its pixels' hash."""
+    from dashboard.caches import image_hash
+
+    return effective_field(ref, image_hash(prepared.tensor), prepared.tensor, layer, unit)
