@@ -119,8 +119,8 @@ def test_a_run_stopped_in_its_second_epoch_says_its_train_figure_is_the_first_ep
     assert view.banner == lesson.Banner("warning", message, False)
     assert metrics(view) == [("Final test accuracy", "56.2%"), ("Train accuracy, epoch 1", "62.5%"),
                              ("Latest loss", "0.568"), ("Elapsed", "10:01")]
-    assert view.metrics[1].help == ("The mean over epoch 1's training batches; epoch 2 was stopped "
-                                    "before it finished, so its batches are not in it.")
+    assert view.metrics[1].help == ("The mean over epoch 1's training batches; the run ended during "
+                                    "epoch 2, so that epoch's batches are not in it.")
 
 
 def test_a_run_stopped_right_after_an_epoch_keeps_the_plain_train_label():
@@ -149,6 +149,17 @@ def test_a_diverged_run_is_an_error_of_our_own_words():
     view = lesson.single_run(status([START, STEP_1, EndEvent("diverged", "The loss exploded.")], "diverged",
                                     message="The loss exploded."))
     assert view.banner == lesson.Banner("error", "The loss exploded.", False)
+
+
+def test_a_run_that_diverged_in_its_third_epoch_labels_its_train_figure_with_the_second():
+    step = StepEvent(step=45, epoch=3, progress=0.75, loss=float("inf"), lr=0.01, images_per_second=0.0, elapsed=99.0)
+    end = EndEvent("diverged", "The loss exploded.", epochs=2.25, steps=45, seconds=99.0)
+    view = lesson.single_run(status([START, STEP_1, EPOCH_1, STEP_2, EPOCH_2, step, end], "diverged",
+                                    message="The loss exploded."))
+    # Not evaluated at the end: the test figure is epoch 2's, and so is the train figure.
+    assert metrics(view) == [("Test accuracy", "81.2%"), ("Train accuracy, epoch 2", "87.5%"),
+                             ("Latest loss", "inf"), ("Elapsed", "1:39")]
+    assert "the run ended during epoch 3" in view.metrics[1].help
 
 
 @pytest.mark.parametrize("seconds, shown", [(0, "0:00"), (59.4, "0:59"), (59.6, "1:00"), (61, "1:01"),
@@ -209,7 +220,7 @@ def test_a_finished_comparison_shows_each_rates_test_accuracy():
 def test_a_comparison_whose_members_all_ended_but_is_still_active_is_full_not_over():
     ended = member("lr 0.1", 0.1, [START, STEP_2, EndEvent("finished", "Done.", test_accuracy=0.5)])
     view = lesson.comparison(comparison_status([ended]))
-    assert view.progress == lesson.Progress(1.0, "Training lr 0.1 (2 of 1)")
+    assert view.progress == lesson.Progress(1.0, "Training lr 0.1 (1 of 1)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -265,10 +265,11 @@ def _metrics(summary: RunSummary) -> tuple[Metric, ...]:
         train = Metric("Train accuracy", "after epoch 1" if end is None else "-",
                        None if end is None else "The run ended before its first epoch did.")
     elif end is not None and end.epochs > last.epoch:
-        # Stopped during a later epoch: the figure is the last finished epoch's, and says so.
+        # Ended (stopped, diverged) during a later epoch, whose batches no event measures: the
+        # figure is the last finished epoch's, and says so beside the final test accuracy.
         train = Metric(f"Train accuracy, epoch {last.epoch}", f"{last.train_accuracy:.1%}",
-                       f"The mean over epoch {last.epoch}'s training batches; epoch {last.epoch + 1} "
-                       "was stopped before it finished, so its batches are not in it.")
+                       f"The mean over epoch {last.epoch}'s training batches; the run ended during "
+                       f"epoch {last.epoch + 1}, so that epoch's batches are not in it.")
     else:
         train = Metric("Train accuracy", f"{last.train_accuracy:.1%}",
                        f"The mean over epoch {last.epoch}'s training batches, measured while training "
@@ -332,7 +333,9 @@ def comparison(status: RunStatus | None) -> ComparisonView:
     if status.active:
         current = next((m for m in members if m.end is None), members[-1])
         fraction = (done + current.summary.progress) / len(members)  # each member is one equal share
-        progress = Progress(min(fraction, 1.0), f"Training {current.label} ({done + 1} of {len(members)})")
+        # Every member may have ended a moment before the run's state says so: never "2 of 1".
+        position = min(done + 1, len(members))
+        progress = Progress(min(fraction, 1.0), f"Training {current.label} ({position} of {len(members)})")
     else:
         banner = _banner(status)
     lines, rows = [], []
