@@ -105,6 +105,27 @@ GALLERY_SIDE = 112  # pixels of one enlarged mistake
 # The image
 
 
+def load_test_set(name: str) -> tuple[data.ImageDataset | None, str | None]:
+    """The test set a network was trained for, or None and the sentence saying why it is off.
+
+    Args:
+        name: the dataset the checkpoint names ("" for none: no sentence). The sentence may quote
+            it, and a checkpoint is anyone's file: escape it where markup shows it.
+    """
+    if not name:
+        return None, None
+    try:
+        return data.load_dataset(name), None
+    except (data.DatasetUnavailable, ValueError) as error:
+        return None, ("The test set of this model is not available here, so the confusion matrix and test "
+                      f"images are off: {error}")
+
+
+def image_numbers(dataset: data.ImageDataset) -> tuple[int, int]:
+    """The "test image number" box: (0, the last index)."""
+    return 0, len(dataset.test_labels) - 1
+
+
 def sources(has_test_set: bool) -> tuple[str, ...]:
     """The image sources offered: test images only when the network's test set is here."""
     return SOURCES if has_test_set else SOURCES[1:]
@@ -174,7 +195,7 @@ def _seen_caption(input_shape: tuple[int, int, int], prepared: images.PreparedIm
     return f"{width} x {height}, {'grayscale' if channels == 1 else 'RGB'}. {prepared.note}"
 
 
-def test_image(dataset: data.ImageDataset, index: int, input_shape: tuple[int, int, int]) -> Input:
+def dataset_input(dataset: data.ImageDataset, index: int, input_shape: tuple[int, int, int]) -> Input:
     """Test image ``index`` prepared for a model taking (C, H, W) = ``input_shape``: as it is
     when it has that shape (what the model was trained on), else fitted like a photo."""
     picture = dataset.test_images[int(index)]  # (C, H, W) uint8
@@ -264,6 +285,30 @@ def prediction(probabilities: Sequence[float], classes: Sequence[str], true_labe
 
 
 # ---------------------------------------------------------------------------------------------
+# Clicks on a chart
+
+
+def followed_click(event, scope: str, remembered) -> tuple[object | None, tuple]:
+    """A chart's click, followed once: the rerun a click causes (and every later one) reports the
+    same selection, which must not undo what the student chose since.
+
+    Args:
+        event: the chart's selection event, {"selection": {"points": [...]}}, or None. The
+            clickable markers are the chart's second trace (curve_number 1); their customdata is
+            the cell or channel.
+        scope: what the chart shows (a layer name): the same tile of another layer is a new click.
+        remembered: this function's second answer on the previous run (None at first).
+
+    Returns:
+        (the clicked customdata when the click is new, else None; what to remember).
+    """
+    points = ((event or {}).get("selection") or {}).get("points") or []
+    clicked = [point.get("customdata") for point in points if point.get("curve_number") == 1]
+    seen = (scope, clicked[0] if clicked else None)
+    return (clicked[0] if clicked and seen != remembered else None), seen
+
+
+# ---------------------------------------------------------------------------------------------
 # Layer outputs
 
 
@@ -330,9 +375,16 @@ def layer_view(captured: activations.CapturedForward, index: int, classes: Seque
                      vector_names, f"{layer.name}: {count} values", grid_caption)
 
 
-def valid_channel(channel: int, channels: int) -> int:
-    """The channel to keep when the layer changes: the same one if the layer has it, else 0."""
-    return int(channel) if 0 <= int(channel) < channels else 0
+def channel_to_show(current: int, clicked: int | None, channels: int) -> int:
+    """The channel to show: a newly clicked tile's, else the current one if this layer has it, else 0.
+
+    Args:
+        current: the channel box's value.
+        clicked: the channel of a new click on the grid, or None.
+        channels: the layer's channel count.
+    """
+    channel = int(current if clicked is None else clicked)
+    return channel if 0 <= channel < channels else 0
 
 
 @dataclass(frozen=True)
@@ -375,6 +427,11 @@ class KernelView:
     untrained: learned_kernels.KernelPictures
     snapshots: list
     no_snapshots: str | None
+
+    @property
+    def snapshot_labels(self) -> list[str]:
+        """The epoch slider's stops, "before training" first when the checkpoint kept it."""
+        return [label for label, _ in self.snapshots]
 
     def snapshot(self, label: str, normalisation: str) -> learned_kernels.KernelPictures:
         """The first layer's kernels at the snapshot called ``label``."""
@@ -437,8 +494,11 @@ def method_caption(method: str) -> str:
 # Confusion matrix
 
 
-def class_count_mismatch(classes: Sequence[str], dataset: data.ImageDataset) -> str | None:
-    """The sentence refusing a confusion matrix when the outputs and the test set's classes differ."""
+def confusion_refusal(classes: Sequence[str], dataset: data.ImageDataset | None) -> str | None:
+    """The sentence refusing a confusion matrix: no test set, or one whose classes are not the
+    network's outputs; None when it can be drawn."""
+    if dataset is None:
+        return NO_TEST_SET
     if len(dataset.classes) == len(classes):
         return None
     return f"This model has {len(classes)} outputs but {dataset.info.title} has {len(dataset.classes)} classes."
@@ -492,6 +552,32 @@ def confusion(predictions, targets, classes: Sequence[str], dataset_title: str) 
 def cell_of(flat_index: int, num_classes: int) -> tuple[int, int]:
     """(actual, predicted) of a clicked heatmap cell, whose flat index is actual * K + predicted."""
     return divmod(int(flat_index), num_classes)
+
+
+def cell_to_show(clicked: int | None, chosen: bool, largest_mistake: tuple[int, int],
+                 num_classes: int) -> tuple[int, int] | None:
+    """Where the cell menus must move: to a newly clicked cell, else to the largest mistake (the
+    most instructive cell) while no cell is chosen yet; None keeps the student's choice.
+
+    Args:
+        clicked: the flat index of a new click on the heatmap, or None.
+        chosen: whether the menus already hold a cell.
+        largest_mistake: Confusion.largest_mistake.
+        num_classes: K.
+
+    Returns:
+        (actual, predicted) or None.
+    """
+    if clicked is not None:
+        return cell_of(clicked, num_classes)
+    return None if chosen else tuple(largest_mistake)
+
+
+def explained(index: int) -> dict:
+    """The page's widget values (by key) that open test image ``index`` in the attribution view:
+    what a gallery tile's "Explain" button sets."""
+    return {"inside_source": SOURCES[0], "inside_test_index": int(index), "inside_test_class": ANY_CLASS,
+            "inside_view": "Attribution"}
 
 
 @dataclass(frozen=True)
