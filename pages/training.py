@@ -3,7 +3,7 @@
 The run itself happens in a background process owned by the server's RunManager
 (dashboard.training_service); this page only submits, stops and draws the snapshots that
 cnnviz.lessons.training turns into numbers and sentences, from a fragment that polls once a second.
-Number widgets pass bind= themselves: the hostile-link test finds them by their call.
+Number widgets pass bind= themselves (not widgets.bound): the hostile-link test finds them by their call.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from cnnviz import data
 from cnnviz.figures import training_figures as figures
 from cnnviz.lessons import training as lesson
 from cnnviz.runs import RunRefused
-from cnnviz.train import OPTIMIZERS, SCHEDULES, TrainConfigError
+from cnnviz.train import TrainConfigError
 from dashboard import clients, links, page_frame, presentation, training_service
 from dashboard.markup import escape
 from dashboard.widgets import bound
@@ -104,11 +104,12 @@ def single_run_view() -> None:
 def training_form() -> None:
     with st.form("training_form"):
         (col1, col2, col3), dataset, model = _dataset_and_model("train")
-        values = dict(dataset=dataset, model=model, optimizer=bound(
-            col1.selectbox, "Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(DEFAULTS.optimizer),
-            format_func=lesson.OPTIMIZER_LABELS.get, key="train_optimizer"))
+        values = {"dataset": dataset, "model": model}
+        values["optimizer"] = bound(col1.selectbox, "Optimizer", lesson.OPTIMIZERS, index=lesson.OPTIMIZERS.index(
+            DEFAULTS.optimizer), format_func=lesson.OPTIMIZER_LABELS.get, key="train_optimizer")
         values["lr"] = col2.select_slider("Learning rate", lesson.LEARNING_RATES, value=DEFAULTS.lr, key="train_lr", bind=links.BIND)
-        values["schedule"] = bound(col2.selectbox, "Schedule", SCHEDULES, index=SCHEDULES.index(DEFAULTS.schedule), key="train_schedule")
+        values["schedule"] = bound(col2.selectbox, "Schedule", lesson.SCHEDULES, index=lesson.SCHEDULES.index(DEFAULTS.schedule),
+                                   key="train_schedule")
         values["batch"] = col2.select_slider("Batch size", lesson.BATCH_SIZES, value=DEFAULTS.batch, key="train_batch", bind=links.BIND)
         values["epochs"] = col2.number_input("Epochs", *lesson.EPOCHS, value=DEFAULTS.epochs, key="train_epochs", bind=links.BIND)
         values["weight_decay"] = col3.select_slider("Weight decay (L2)", lesson.WEIGHT_DECAYS, value=DEFAULTS.weight_decay,

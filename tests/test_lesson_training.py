@@ -293,6 +293,14 @@ def test_every_offered_choice_builds_a_config_the_trainer_accepts():
             lesson.LrSettings(momentum=momentum, epochs=epochs).config().check()
 
 
+def test_the_menus_name_every_choice_the_trainer_has():
+    from cnnviz.train.config import ADVERSARIAL, OPTIMIZERS, SCHEDULES
+
+    assert tuple(lesson.OPTIMIZER_LABELS) == OPTIMIZERS == lesson.OPTIMIZERS
+    assert tuple(lesson.ADVERSARIAL_LABELS) == ADVERSARIAL
+    assert lesson.SCHEDULES == SCHEDULES
+
+
 def test_each_dataset_label_says_when_it_is_not_on_this_machine(monkeypatch):
     from cnnviz import data
 

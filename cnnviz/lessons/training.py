@@ -14,7 +14,6 @@ from cnnviz import data, devices
 from cnnviz.models import model_spec
 from cnnviz.runs import DEFAULT_LRS, RunStatus
 from cnnviz.train import OPTIMIZERS, SCHEDULES, Augmentation, RunSummary, TrainConfig
-from cnnviz.train.config import ADVERSARIAL
 
 INTRO = (
     "Train a convolutional network here and now. The loss is the cross-entropy "
@@ -42,7 +41,8 @@ ADVERSARIAL_HELP = ("Half of every batch is replaced by attacked images, so the 
                     "the attack. Compare it with a normal model on the Adversarial lab page.")
 MOMENTUM_HELP = "0 is plain SGD, as in the original LeNet lesson."
 
-# What the forms offer, declared once: the page's widgets read these. Ranges are (lowest, highest).
+# What the forms offer, declared once: the page's widgets read these (and OPTIMIZERS and SCHEDULES,
+# the trainer's own, imported above). Ranges are (lowest, highest).
 MODELS = ("lenet5", "small_cnn", "tinyvgg", "cifar_cnn")  # the ones that train in minutes
 OPTIMIZER_LABELS = {"sgd": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}
 LEARNING_RATES = (3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001)
