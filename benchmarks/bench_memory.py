@@ -74,7 +74,7 @@ def _status_kb(pid: int, field: str) -> int:
 
 
 def descendants(pid: int) -> list[int]:
-    """Every process under ``pid`` (training runs, multiprocessing's resource tracker)."""
+    """Every process under ``pid`` (training runs)."""
     found, stack = [], [pid]
     while stack:
         parent = stack.pop()
@@ -208,7 +208,7 @@ def main() -> None:
           f"threads {start['threads']} -> {end['threads']}")
     print(f"  training processes while a run trained: "
           + ", ".join(f"{mib:.0f} MiB ({how})" for how, mib in runs)
-          + f"; after the end: {end['children']:.0f} MiB (multiprocessing's resource tracker, if any)")
+          + f"; after the end: {end['children']:.0f} MiB")
     second, first = slope_per_100(points[half:]), slope_per_100(points[:half + 1])
     print(f"  growth per 100 renders: second half {second:+.1f} MiB; first half (baseline, warm-up "
           f"included) {first:+.1f} MiB; ratio {second / first if first else float('nan'):.2f}")

@@ -32,8 +32,8 @@ def run_manager() -> RunManager:
             from dashboard import internals
 
             _manager = RunManager(owner_alive=internals.session_connected)
-            # Registered after multiprocessing's own exit handler, so it runs first (atexit is
-            # last-in first-out): runs are stopped and saved before daemon children are killed.
+            # At exit, runs are stopped and saved the way Stop does (a run whose server is gone
+            # without this still stops and saves: its stdin closes).
             atexit.register(_manager.close, timeout=SHUTDOWN_SECONDS)
         return _manager
 

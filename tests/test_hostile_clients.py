@@ -47,7 +47,7 @@ def _health_seconds(url: str, timeout: float = 120.0) -> float:
 
 
 def _training_processes(server_pid: int) -> int:
-    """The server's live training processes (each run is a spawned child named after its run)."""
+    """The server's live training processes (each run is a child on cnnviz.runs.child)."""
     count = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -58,7 +58,7 @@ def _training_processes(server_pid: int) -> int:
             command = (entry / "cmdline").read_bytes()
         except (OSError, LookupError):
             continue
-        if b"multiprocessing" in command and b"resource_tracker" not in command:
+        if b"cnnviz.runs.child" in command:
             count += 1
     return count
 

@@ -176,7 +176,7 @@ def test_a_long_runs_history_stays_bounded_evenly_spaced_and_ends_on_the_latest_
 
 
 def test_a_run_never_re_runs_the_parents_main_script(make_manager, home, monkeypatch, tmp_path):
-    # Under Streamlit, __main__ is the app script; a spawned child would run it all again.
+    # Under Streamlit, __main__ is the app script; a multiprocessing spawn would run it all again in the child.
     import sys
     import types
 

@@ -60,8 +60,6 @@ class RunManager:
         owner_alive: optional, thread-safe owner -> bool; True counts as a heartbeat. The app
             passes "this browser session is still connected", so a student who reads another
             page during a long run keeps it, while a closed tab still frees the machine.
-        start_method: multiprocessing start method; "spawn" (a fresh interpreter: safe with
-            the server's threads, unlike "fork").
 
     Example:
         manager = RunManager()
@@ -75,9 +73,7 @@ class RunManager:
                  runs_per_client: int | None = None, runs_per_address: int | None = None,
                  max_queued: int | None = None,
                  owner_alive: Callable[[str], bool] | None = None,
-                 start_method: str = "spawn", pump_seconds: float = 0.1) -> None:
-        import multiprocessing
-
+                 pump_seconds: float = 0.1) -> None:
         limits = Limits(
             max_runs=max_runs if max_runs is not None else default_max_runs(),
             orphan_seconds=orphan_seconds if orphan_seconds is not None else
@@ -91,7 +87,7 @@ class RunManager:
         )
         self.owner_alive = owner_alive
         self.pump_seconds = pump_seconds
-        self._schedule = Schedule(limits, ProcessLauncher(multiprocessing.get_context(start_method)))
+        self._schedule = Schedule(limits, ProcessLauncher())
         self._lock = threading.Lock()
         self._pump: threading.Thread | None = None
 

@@ -1,22 +1,25 @@
 """A run's own process: spawning it, what runs inside it, and the launcher the schedule drives.
 
-Each run is a separate process (multiprocessing "spawn"), not a thread of the server: a training
-thread would compete with page rendering for the GIL and for torch's threads, and a process
-returns all its memory when it exits. The child runs cnnviz.train.fit and sends its events back
-through a multiprocessing queue; a stop request is a multiprocessing Event that fit polls before
-every batch. The child is niced and uses all CPU cores but one (``CNNVIZ_TRAIN_THREADS`` to
+Each run is a separate process, not a thread of the server: a training thread would compete with
+page rendering for the GIL and for torch's threads, and a process returns all its memory when it
+exits. The child is a fresh interpreter on cnnviz.runs.child (not a multiprocessing spawn, which
+would first re-run the server's main script, the Streamlit app, in the child); it runs
+cnnviz.train.fit and sends its events back as frames on its stdout; Stop is a line on its stdin,
+which fit polls before every batch. The child is niced and uses all CPU cores but one (``CNNVIZ_TRAIN_THREADS`` to
 change), so the server keeps a core to answer pages with; with several GPUs each run gets its own.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue as queue_module
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from typing import Iterator
 
+from cnnviz.runs.child import STOP_LINE, read_frames, write_frame
 from cnnviz.runs.schedule import Job
 from cnnviz.train.events import EndEvent, StartEvent
 
@@ -59,55 +62,28 @@ def pick_gpu(busy: set) -> str | None:
     return free[0] if free else None
 
 
-def _child_main(configs, checkpoint_paths, events_queue, stop_event) -> None:
-    """The run's process: fit each member in turn, sending (member index, event) back."""
-    import signal
-
-    from cnnviz.train.engine import fit
-
-    import torch
-
-    # Ctrl+C and `systemctl stop` signal the whole process group: treat that as Stop (finish the
-    # batch, evaluate, save) instead of dying with nothing saved. The server waits for it.
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, lambda *_: stop_event.set())
-
-    try:
-        os.nice(5)  # the web server's threads win the CPU when the machine is busy
-    except (AttributeError, OSError):
-        pass
-    torch.set_num_threads(training_threads())
-    parent = os.getppid()
-
-    def should_stop() -> bool:
-        # Also stop (and save) if the server died without telling us: we are then re-parented.
-        return stop_event.is_set() or os.getppid() != parent
-
-    for index, (config, path) in enumerate(zip(configs, checkpoint_paths)):
-        if should_stop():
-            break
-        fit(config, checkpoint_path=path, on_event=lambda event, i=index: events_queue.put((i, event)),
-            should_stop=should_stop)
-
-
 class RunProcess:
-    """One started child: its process, the queue its events come back on, its stop request.
+    """One started child (cnnviz.runs.child): its process, the events read back from it, its stop request.
 
     Args:
-        context: a multiprocessing context ("spawn": a fresh interpreter, safe with the server's threads).
         configs, checkpoint_paths: the members to fit, in order, and where each saves (or None).
-        name: the process's name, e.g. "cnnviz-run-<run id>".
+        name: the run's name, e.g. "cnnviz-run-<run id>", for the reader thread and the logs.
     """
 
-    def __init__(self, context, configs, checkpoint_paths, name: str) -> None:
-        self.events_queue = context.Queue()
-        self.stop_event = context.Event()
-        self.process = context.Process(
-            target=_child_main, args=(configs, checkpoint_paths, self.events_queue, self.stop_event),
-            name=name, daemon=True,  # daemon: never outlives the server
+    def __init__(self, configs, checkpoint_paths, name: str) -> None:
+        self.events: queue_module.Queue = queue_module.Queue()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cnnviz.runs.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )
-        with _no_script_as_main():
-            self.process.start()
+        try:
+            write_frame(self.process.stdin, (list(configs), list(checkpoint_paths), training_threads()))
+        except OSError:  # the child died at once; its exit code tells the schedule
+            pass
+        threading.Thread(target=self._read, name=f"{name}-events", daemon=True).start()
+
+    def _read(self) -> None:
+        for frame in read_frames(self.process.stdout):
+            self.events.put(frame)
 
     @property
     def pid(self) -> int | None:
@@ -115,40 +91,40 @@ class RunProcess:
 
     @property
     def exitcode(self) -> int | None:
-        return self.process.exitcode
+        return self.process.poll()
 
     def is_alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
 
     def request_stop(self) -> None:
-        self.stop_event.set()
+        try:
+            self.process.stdin.write(STOP_LINE)
+            self.process.stdin.flush()
+        except (OSError, ValueError):  # already gone (or its pipe closed): nothing left to stop
+            pass
 
     def receive(self, wait: float = 0.0) -> Iterator[tuple[int, object]]:
         """(member index, event) pairs that arrived, waiting up to ``wait`` seconds for each."""
         while True:
             try:
-                yield self.events_queue.get(timeout=wait) if wait else self.events_queue.get_nowait()
-            except (queue_module.Empty, EOFError, OSError):
+                yield self.events.get(timeout=wait) if wait else self.events.get_nowait()
+            except queue_module.Empty:
                 return
 
     def join(self, timeout: float) -> None:
-        self.process.join(timeout=timeout)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
 
     def terminate(self, wait: float = 0.0) -> None:
         self.process.terminate()
         if wait:
-            self.process.join(timeout=wait)
+            self.join(wait)
 
 
 class ProcessLauncher:
-    """The schedule's Launcher with real processes; a job's events go into its members' histories.
-
-    Args:
-        context: the multiprocessing context to spawn with.
-    """
-
-    def __init__(self, context) -> None:
-        self.context = context
+    """The schedule's Launcher with real processes; a job's events go into its members' histories."""
 
     def choose_device(self, busy: set) -> str | None:
         return pick_gpu(busy)
@@ -157,7 +133,7 @@ class ProcessLauncher:
         configs = job.configs
         if job.device is not None:  # several GPUs: give each run its own
             configs = [replace(c, device=job.device) if c.device == "auto" else c for c in configs]
-        return RunProcess(self.context, configs, job.checkpoint_paths, name=f"cnnviz-run-{job.run_id}")
+        return RunProcess(configs, job.checkpoint_paths, name=f"cnnviz-run-{job.run_id}")
 
     def request_stop(self, job: Job) -> None:
         job.process.request_stop()
@@ -184,28 +160,3 @@ class ProcessLauncher:
 
     def kill(self, job: Job, wait: float = 0.0) -> None:
         job.process.terminate(wait)
-
-
-_MAIN_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _no_script_as_main():
-    """Spawn a child without it re-running the parent's __main__ file.
-
-    A spawned process first re-runs the parent's main script (as __mp_main__). Under Streamlit that
-    is the app script itself (Streamlit installs each script run as __main__), so every training
-    process would draw the whole dashboard in bare mode before it trained: seconds of CPU and a
-    log full of warnings. For the moment of the spawn, __main__ is an empty module.
-    """
-    import sys
-    import types
-
-    with _MAIN_LOCK:
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to re-run
-        try:
-            yield
-        finally:
-            if saved is not None:
-                sys.modules["__main__"] = saved

@@ -2,7 +2,7 @@
 
 fit() emits, in this order: one StartEvent, StepEvents (at most every ``event_seconds``) mixed
 with one EpochEvent per finished epoch, and one EndEvent. They are plain frozen dataclasses of
-numbers, strings and lists, so they cross a process boundary (multiprocessing queue) unchanged.
+numbers, strings and lists, so they cross a process boundary (pickled frames on a pipe, cnnviz.runs.child) unchanged.
 """
 
 from __future__ import annotations

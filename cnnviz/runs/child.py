@@ -1,0 +1,105 @@
+"""What runs inside a run's process (`python -m cnnviz.runs.child`), and the frames it talks in.
+
+The server starts the child as a fresh interpreter on this module, so nothing of the server (its
+main script, its threads, its imports) is re-run or inherited. They talk over the child's pipes:
+
+- stdin: one frame with the job (the configs to fit and where each saves), then lines;
+  a ``stop`` line asks for Stop (finish the batch, evaluate, save). End of file means the server
+  is gone, which also stops the run, saved, instead of leaving it training for no one.
+- stdout: one pickled ``(member index, event)`` frame per event. Anything the training code prints
+  goes to stderr, so nothing but frames reaches the server's reader.
+
+A frame is an 8-byte big-endian length and that many bytes of pickle; only the server and its own
+child write them.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+from typing import BinaryIO, Iterator
+
+STOP_LINE = b"stop\n"
+_LENGTH = struct.Struct(">Q")
+
+
+def write_frame(stream: BinaryIO, value) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """``size`` bytes, fewer only at the end of the stream (an unbuffered read may return less)."""
+    parts, left = [], size
+    while left:
+        part = stream.read(left)
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def read_frames(stream: BinaryIO) -> Iterator:
+    """Every frame on ``stream`` until it ends (or ends mid-frame: the child died)."""
+    while True:
+        header = _read_exactly(stream, _LENGTH.size)
+        if len(header) < _LENGTH.size:
+            return
+        (length,) = _LENGTH.unpack(header)
+        data = _read_exactly(stream, length)
+        if len(data) < length:
+            return
+        yield pickle.loads(data)
+
+
+def main() -> None:
+    """Fit each member of the job read from stdin in turn, sending (member index, event) frames."""
+    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # prints (torch's too) never reach the frames
+    # Unbuffered: the watcher below still blocks in a read at exit, and a buffered stdin would
+    # then be locked, which the interpreter's shutdown reports as a fatal error.
+    server = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
+    configs, checkpoint_paths, threads = next(read_frames(server))
+    stop = threading.Event()
+
+    def watch_server() -> None:
+        for line in server:
+            if line == STOP_LINE:
+                stop.set()
+        stop.set()  # the server closed our stdin: it is gone, or shutting down
+
+    threading.Thread(target=watch_server, daemon=True, name="stop-watch").start()
+    # Ctrl+C and `systemctl stop` signal the whole process group: treat that as Stop too.
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop.set())
+    try:
+        os.nice(5)  # the web server's threads win the CPU when the machine is busy
+    except (AttributeError, OSError):
+        pass
+
+    import torch
+
+    from cnnviz.train.engine import fit
+
+    torch.set_num_threads(threads)
+    lock = threading.Lock()  # fit reports from its own thread only, but be safe with frames
+
+    def send(index: int, event) -> None:
+        with lock:
+            write_frame(frames, (index, event))
+
+    for index, (config, path) in enumerate(zip(configs, checkpoint_paths)):
+        if stop.is_set():
+            break
+        fit(config, checkpoint_path=path, on_event=lambda event, i=index: send(i, event), should_stop=stop.is_set)
+    frames.close()
+
+
+if __name__ == "__main__":
+    main()
