@@ -144,3 +144,55 @@ def test_sweeps_two_models_with_fgsm_and_pgd(app_test, no_shipped_models, tmp_pa
     at.run()
     assert len(_chart(at, "adv_curves")["data"]) == 4
     np.testing.assert_equal(at.dataframe[0].value.shape[0], 28)
+
+
+def test_the_page_offers_exactly_the_lessons_options_and_fills_in_the_formula(app_test, no_shipped_models, tmp_path):
+    from cnnviz.lessons import adversarial as lesson
+
+    at = _open(app_test, [_checkpoint(tmp_path, "normal.pt", 0)])
+    assert at.radio(key="adv_source").options == list(lesson.SOURCES)
+    assert at.radio(key="adv_method").options == list(lesson.METHODS)
+    eps = at.slider(key="adv_eps")
+    assert (eps.min, eps.max, eps.value) == (*lesson.EPS_STEPS, lesson.DEFAULT_EPS)
+    assert at.multiselect(key="adv_sweep_methods").options == list(lesson.METHODS)
+    assert at.radio(key="adv_sweep_eps").options == list(lesson.EPSILON_SETS)
+    for key, default in (("adv_sweep_fgsm_n", lesson.DEFAULT_FGSM_IMAGES), ("adv_sweep_pgd_n", lesson.DEFAULT_PGD_IMAGES)):
+        widget = at.number_input(key=key)
+        assert (widget.min, widget.max, widget.step, widget.value) == (*lesson.SWEEP_IMAGES, lesson.SWEEP_IMAGES_STEP,
+                                                                        default)
+    assert at.selectbox(key="adv_sweep_b").options == ["(none)"]  # one model: no second to compare
+    # FGSM at 26/255 = 0.10196: the formula carries the number.
+    assert any(r"\big(x + 0.1020 \cdot" in latex.value for latex in at.latex)
+
+    at.radio(key="adv_method").set_value("PGD")
+    at.slider(key="adv_eps").set_value(8)
+    at.run()
+    assert not at.exception and not at.error
+    steps = at.slider(key="adv_steps")
+    assert (steps.min, steps.max, steps.value) == (*lesson.PGD_STEPS, lesson.DEFAULT_PGD_STEPS)
+    alpha = at.select_slider(key="adv_alpha")
+    assert alpha.options == [f"{f:g} x ε" for f in lesson.ALPHA_FRACTIONS] and alpha.value == lesson.DEFAULT_ALPHA
+    # alpha = 0.25 * 8/255 = 0.00784 = 2.0/255; 10 steps.
+    assert any(c.value == "α = 0.25 x ε = 0.008 in [0, 1] = 2.0/255 per step." for c in at.caption)
+    pgd = [latex.value for latex in at.latex if "x_k" in latex.value]
+    assert len(pgd) == 1 and r"x_k + 0.0078 \cdot" in pgd[0] and r"x_{\mathrm{adv}} = x_{10}" in pgd[0]
+    assert float(at.metric[2].value) <= 8 / 255 + 1e-4
+
+
+def test_every_number_widget_stays_bound_to_the_link():
+    from test_link_overflow import bound_number_keys
+
+    assert sorted(bound_number_keys(PAGE)) == sorted(
+        ["adv_which_0", "adv_eps", "adv_steps", "adv_alpha", "adv_sweep_fgsm_n", "adv_sweep_pgd_n"])
+
+
+def test_a_link_to_pgd_opens_its_settings_and_formula():
+    from test_shared_links import link_notes, open_link
+
+    at = open_link(PAGE, {"adv_source": "A test image", "adv_class": "Sneaker", "adv_which_7": "3",
+                          "adv_method": "PGD", "adv_eps": "8", "adv_steps": "7"})
+    assert link_notes(at) == [] and not at.error
+    assert (at.session_state["adv_method"], at.session_state["adv_eps"], at.session_state["adv_steps"]) == ("PGD", 8, 7)
+    assert any("8/255 = 0.0314" in c.value for c in at.caption)
+    assert any(r"x_{\mathrm{adv}} = x_{7}" in latex.value for latex in at.latex)
+    assert any(c.value.startswith("Test image ") and "its true class is Sneaker" in c.value for c in at.caption)
