@@ -1,5 +1,6 @@
-"""The training page through AppTest: it renders, refuses what cannot work with a sentence, and a
-tiny run started from the form shows its progress and ends with its checkpoint listed."""
+"""The training page through AppTest: it renders, offers exactly its lesson's choices and defaults,
+refuses what cannot work with a sentence, and a tiny run started from the form shows its progress
+and ends with its checkpoint listed."""
 
 import time
 
