@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import logging
 
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+from streamlit.runtime.uploaded_file_manager import UploadedFileRec, UploadFileUrlInfo
+
 log = logging.getLogger(__name__)
+
+# Streamlit's in-memory upload store and its records: dashboard.upload_quota extends the store
+# (install_upload_manager puts it in the server's place).
+__all__ = ["MemoryUploadedFileManager", "UploadFileUrlInfo", "UploadedFileRec"]
+
+# The data-testid names of Streamlit's page elements that presentation mode restyles (its
+# stylesheet is in dashboard.presentation); the test finds each in Streamlit's frontend bundle.
+TEST_IDS = ("stMainBlockContainer", "stToolbar", "stWidgetLabel", "stTooltipIcon", "stMarkdownContainer")
 
 
 def session_id() -> str | None:
@@ -123,3 +134,41 @@ def install_upload_manager(manager_class) -> None:
 
     handle_file_urls_request._cnnviz_refusals = True
     AppSession._handle_file_urls_request = handle_file_urls_request
+
+
+def widget_link_form(name: str, value):
+    """How Streamlit writes the widget ``name``'s ``value`` into a link: a menu's option label, a
+    slider's [x]. Its widget metadata holds the serializer; no public call gives it.
+
+    Outside a run with that widget (or if an upgrade moved the metadata: the test of this module
+    fails then) the plain value, with a warning in the log.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    try:
+        state = get_script_run_ctx().session_state._state
+        widget_id = state._key_id_mapper.get_id_from_key(name)
+        return state._new_widget_state.widget_metadata[widget_id].serializer(value)
+    except (AttributeError, KeyError, TypeError) as error:
+        log.warning("No link form for widget %r (%s); comparing its plain value.", name, error)
+        return value
+
+
+def serve_pages_through_the_router() -> None:
+    """Tell Streamlit, before its server starts, that app.py routes with st.navigation.
+
+    Until a session has run st.navigation, Streamlit serves the pages/ folder the legacy way, so
+    the first visitor of a bookmarked page would get "Page not found".
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
+def never_look_up_the_public_address() -> None:
+    """Keep a headless server from asking checkip.amazonaws.com for the machine's public address
+    (at start-up, and when a browser from another machine connects): students reach it by its
+    LAN address, which Streamlit finds without sending anything."""
+    from streamlit import net_util
+
+    net_util.get_external_ip = lambda: None

@@ -70,20 +70,8 @@ def _unusable(raw: str | list[str]) -> bool:
 
 
 def _url_form(name: str):
-    """The widget's value as Streamlit writes it into a link: a menu's option label, a slider's [x].
-
-    Streamlit has no public call for it; its widget metadata holds the serializer. Any failure
-    falls back to the plain value.
-    """
-    value = st.session_state[name]
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        state = get_script_run_ctx().session_state._state
-        widget_id = state._key_id_mapper.get_id_from_key(name)
-        return state._new_widget_state.widget_metadata[widget_id].serializer(value)
-    except Exception:  # internal API: a Streamlit upgrade may move it
-        return value
+    """The widget's value as Streamlit writes it into a link: a menu's option label, a slider's [x]."""
+    return internals.widget_link_form(name, st.session_state[name])
 
 
 def _same_value(raw: str | list[str], form) -> bool:

@@ -21,12 +21,13 @@ KEY = "present"
 # Larger root font (the whole UI is sized in rem), full width, no toolbar, no help icons beside
 # labels (only there: a button with help is wrapped in the same tooltip element, and must stay).
 # The sidebar toggle stays reachable. Colours come from the theme, so light and dark both work.
+# The element names are Streamlit's own (dashboard.internals.TEST_IDS, checked by its test).
 _PROJECTOR_CSS = """
 <style>
 html { font-size: 22px; }
 .block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important;
   padding-left: 2.5rem; padding-right: 2.5rem; padding-top: 2rem; }
-[data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stToolbar"],
 [data-testid="stWidgetLabel"] [data-testid="stTooltipIcon"] { display: none !important; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.45; }
 </style>

@@ -18,16 +18,14 @@ the server's caches" and "load git info" requests are ignored (dashboard.interna
 import sys
 from pathlib import Path
 
-from streamlit import net_util
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 from dashboard import internals
 from dashboard.upload_quota import QuotaUploadedFileManager
 
 if __name__ == "__main__":
-    PagesManager.uses_pages_directory = False
-    net_util.get_external_ip = lambda: None  # no lookup of the public address (see above)
+    internals.serve_pages_through_the_router()
+    internals.never_look_up_the_public_address()
     internals.refuse_unsafe_client_requests()
     internals.install_upload_manager(QuotaUploadedFileManager)  # uploads in memory within quotas
     app = Path(__file__).resolve().parent.parent / "app.py"  # the router, at the repository root

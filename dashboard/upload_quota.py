@@ -26,12 +26,10 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from starlette.exceptions import HTTPException
-from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
-from streamlit.runtime.uploaded_file_manager import UploadedFileRec, UploadFileUrlInfo
-
 from cnnviz import environment
 from cnnviz.upload_store import UploadRefused
 from dashboard import clients
+from dashboard.internals import MemoryUploadedFileManager, UploadedFileRec, UploadFileUrlInfo
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024

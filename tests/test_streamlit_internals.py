@@ -175,3 +175,58 @@ def test_a_client_can_no_longer_clear_the_servers_caches_nor_read_its_git_checko
     message.load_git_info = True
     AppSession.handle_backmsg(session, message)
     assert shared_thing() is first and calls == [1]  # nothing cleared, nothing sent back
+
+
+def test_presentation_mode_restyles_only_elements_the_installed_frontend_has():
+    # A renamed element would silently lose its projector style; the names live in internals.
+    import re
+    from pathlib import Path
+
+    import streamlit
+
+    from dashboard import internals, presentation
+
+    styled = set(re.findall(r'data-testid="(\w+)"', presentation._PROJECTOR_CSS))
+    assert styled == set(internals.TEST_IDS)
+    bundle = "".join(p.read_text(errors="ignore") for p in (Path(streamlit.__file__).parent / "static").rglob("*.js"))
+    assert [name for name in internals.TEST_IDS if f'"{name}"' not in bundle and f"'{name}'" not in bundle
+            and name not in bundle] == []
+
+
+def test_a_widgets_link_form_comes_from_streamlits_own_serializer():
+    # The link check compares a link's text with the widget's value as Streamlit writes it into the
+    # URL: a menu by its option's label, a multiselect as a list. Without the serializer every
+    # labelled menu would look changed.
+    from streamlit.testing.v1 import AppTest
+
+    script = """
+import streamlit as st
+from dashboard import internals
+st.selectbox("Menu", [10, 20, 30], format_func=lambda v: f"item {v}", index=1, key="menu", bind="query-params")
+st.multiselect("Many", ["a", "b", "c"], default=["c", "a"], key="many", bind="query-params")
+st.session_state["forms"] = (internals.widget_link_form("menu", st.session_state["menu"]),
+                             internals.widget_link_form("many", st.session_state["many"]))
+"""
+    at = AppTest.from_string(script).run()
+    assert not at.exception
+    menu, many = at.session_state["forms"]
+    assert menu == "item 20"
+    assert list(many) == ["c", "a"]
+
+
+def test_the_server_start_up_switches_reach_what_streamlit_reads(monkeypatch):
+    from streamlit import net_util
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.web import bootstrap
+
+    from dashboard import internals
+
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", PagesManager.uses_pages_directory)
+    monkeypatch.setattr(net_util, "get_external_ip", net_util.get_external_ip)
+    internals.serve_pages_through_the_router()
+    internals.never_look_up_the_public_address()
+    assert PagesManager.uses_pages_directory is False
+    assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner)
+    assert net_util.get_external_ip() is None
+    assert "net_util.get_external_ip()" in inspect.getsource(bootstrap)
