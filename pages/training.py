@@ -2,7 +2,8 @@
 
 The run itself happens in a background process owned by the server's RunManager
 (dashboard.training_service); this page only submits, stops and draws the snapshots that
-cnnviz.lessons.training turns into numbers and sentences, from a fragment that polls once a second.
+cnnviz.lessons.training turns into numbers and sentences (dashboard.tab_runs: which run a tab shows,
+and its live view polling once a second).
 Number widgets pass bind= themselves (not widgets.bound): the hostile-link test finds them by their call.
 """
 
@@ -13,10 +14,9 @@ import streamlit as st
 from cnnviz import data
 from cnnviz.figures import training_figures as figures
 from cnnviz.lessons import training as lesson
-from cnnviz.runs import RunRefused
-from cnnviz.train import TrainConfigError
-from dashboard import clients, links, page_frame, presentation, training_service
+from dashboard import clients, links, presentation, training_service
 from dashboard.markup import escape
+from dashboard.tab_runs import TabRuns
 from dashboard.widgets import bound
 
 RUN_KEY, LR_KEY = "training_run_id", "training_lr_run_id"
@@ -29,28 +29,8 @@ st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
 manager = training_service.run_manager()
 client = clients.current()
 owner = client.session  # the tab that may watch and stop the run
+runs = TabRuns(manager, owner, RUN_KEY)
 dataset_labels, model_titles = lesson.dataset_labels(), lesson.model_titles()
-
-
-def _run_id(key: str) -> str | None:
-    """The run this tab shows: the one it started, or (if its session state was lost) its active one."""
-    run_id = st.session_state.get(key)
-    if run_id is None and (active := manager.active_run(owner)) is not None:
-        status = manager.status(active)
-        if status is not None and (status.kind == "single") == (key == RUN_KEY):
-            st.session_state[key] = run_id = active
-    return run_id
-
-
-def _submit(key: str, start) -> None:
-    """Start a run (start() returns its id) and remember it; show the refusal's sentence if any."""
-    try:
-        st.session_state[key] = start()
-    except (RunRefused, TrainConfigError) as error:
-        st.error(str(error))
-        return
-    if presentation.is_on():
-        st.rerun()  # the live view is drawn above the form: draw it again with the new run
 
 
 def _header(view, run_id: str | None, key: str) -> bool:
@@ -76,7 +56,7 @@ def _dataset_and_model(key: str):
 
 
 def single_run_view() -> None:
-    run_id = _run_id(RUN_KEY)
+    run_id = runs.shown(RUN_KEY)
     view = lesson.single_run(manager.poll(run_id) if run_id else None)
     if _header(view, run_id, "run"):
         return
@@ -132,11 +112,11 @@ def training_form() -> None:
         start = st.form_submit_button("Start", type="primary")
     if start:
         config = lesson.Settings(**values).config()
-        _submit(RUN_KEY, lambda: manager.submit(config, owner=owner, client=client.browser, address=client.address))
+        runs.submit(RUN_KEY, lambda: manager.submit(config, owner=owner, client=client.browser, address=client.address))
 
 
 def lr_view() -> None:
-    run_id = _run_id(LR_KEY)
+    run_id = runs.shown(LR_KEY)
     view = lesson.comparison(manager.poll(run_id) if run_id else None)
     if _header(view, run_id, "lr"):
         return
@@ -160,36 +140,21 @@ def lr_form() -> None:
         if refusal := settings.refusal():
             st.error(refusal)
             return
-        _submit(LR_KEY, lambda: manager.submit_lr_comparison(settings.config(), owner=owner, client=client.browser,
+        runs.submit(LR_KEY, lambda: manager.submit_lr_comparison(settings.config(), owner=owner, client=client.browser,
                                                              address=client.address, lrs=settings.rates_in_order()))
-
-
-def _live(view, key: str) -> None:
-    """Draw a live view; it polls once a second only while its run is active."""
-    run_id = _run_id(key)
-    status = manager.status(run_id) if run_id else None
-    active = status is not None and status.active
-
-    def body() -> None:
-        view()
-        now = manager.status(st.session_state.get(key)) if st.session_state.get(key) else None
-        if active and now is not None and not now.active:
-            st.rerun()  # the run ended: redraw the page once, then stop polling
-
-    st.fragment(page_frame.guarded(body), run_every=1.0 if active else None)()
 
 
 train_tab, lr_tab = st.tabs(["Train a network", "Compare learning rates"])
 with train_tab:
     if presentation.is_on():
         # On a projector the live curves come first; the settings fold away below them.
-        _live(single_run_view, RUN_KEY)
+        runs.live(single_run_view, RUN_KEY)
         with presentation.secondary("Training settings"):
             training_form()
     else:
         training_form()
-        _live(single_run_view, RUN_KEY)
+        runs.live(single_run_view, RUN_KEY)
 with lr_tab:
     st.markdown(lesson.LR_INTRO)
     lr_form()
-    _live(lr_view, LR_KEY)
+    runs.live(lr_view, LR_KEY)
