@@ -260,3 +260,28 @@ def test_the_tables_column_limits_are_the_librarys(page):
                            ("Dilation (conv)", "dilation"), ("Channels (conv)", "channels")]:
         column = next(c for c in config.values() if c.get("label") == label)
         assert (column["type_config"]["min_value"], column["type_config"]["max_value"]) == SETTING_RANGES[setting]
+
+
+def test_every_settings_field_is_a_widget_key_and_the_widgets_offer_the_lessons_ranges(page):
+    from dataclasses import fields
+
+    from cnnviz.lessons import receptive_fields as lesson
+
+    for settings in (lesson.FieldSettings, lesson.SmallKernelsSettings, lesson.BuilderSettings, lesson.CountSettings):
+        for field in fields(settings):
+            page.session_state[lesson.PARAMETER_PREFIX + field.name]  # raises KeyError for a key no widget has
+    channels = page.number_input(key="rf_lesson_channels")
+    assert (channels.min, channels.max, channels.value, channels.step) == (*lesson.LESSON_CHANNELS_INPUT,
+                                                                          lesson.LESSON_CHANNELS_STEP)
+    size = page.number_input(key="rf_builder_size")
+    assert (size.min, size.max, size.value) == lesson.INPUT_SIZE_INPUT
+    assert page.selectbox(key="rf_builder_preset").options == list(lesson.PRESETS)
+    assert page.selectbox(key="rf_builder_channels").options == [str(c) for c in lesson.INPUT_CHANNELS]
+    assert page.radio(key="rf_source").options == list(lesson.SOURCES)
+    # ResNet-18's default layer, a third of the way in, is in layer2: a 28 x 28 grid, rows 0 … 27, the centre 14.
+    assert page.selectbox(key="rf_layer").value == "net.layer2.0.conv2"
+    unit_row = page.number_input(key="rf_row")
+    assert (unit_row.min, unit_row.max, unit_row.value) == (0, 27, 14)
+    # The page shows the lesson's sentences and tables as they are computed.
+    assert lesson.SIZE_CHART_CAPTION in [c.value for c in page.caption]
+    assert page.dataframe[-1].value.columns.tolist() == list(lesson.ComparisonRow.COLUMNS)
