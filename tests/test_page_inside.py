@@ -166,3 +166,67 @@ def test_a_checkpoints_class_and_dataset_names_are_shown_as_text(page, tmp_path)
         assert not re.search(r"(?<!\\)\]\(|(?<!\\)!\[|http://", text), text
     # The dataset the checkpoint names is quoted in the warning, escaped.
     assert any(escape("![d](http://host/d.png)") in w.value for w in at.warning)
+
+
+def test_the_page_offers_exactly_the_lessons_options_and_shows_torchs_numbers(page, checkpoint):
+    from cnnviz import activations, attribution
+    from cnnviz.data import load_dataset, to_float
+    from cnnviz.lessons import inside as lesson
+    from cnnviz.models import load_checkpoint
+
+    page.session_state["uploaded_checkpoints"] = [str(checkpoint)]
+    at = page.run()
+    assert not at.exception
+    dataset = load_dataset("fashion-mnist")
+    model = load_checkpoint(checkpoint, map_location="cpu").eval()
+    assert at.radio(key="inside_source").options == list(lesson.SOURCES)
+    assert at.selectbox(key="inside_test_class").options == lesson.class_filter_options(dataset.classes)
+    index = at.number_input(key="inside_test_index")
+    assert (index.min, index.max, index.value) == (0, len(dataset.test_labels) - 1, 0)
+    top_k = at.slider(key="inside_top_k")
+    assert (top_k.min, top_k.max, top_k.value) == (1, 10, 10)
+    assert at.radio(key="inside_view").options == list(lesson.VIEWS)
+
+    # Test image 0, as torch classifies it.
+    image = to_float(dataset.test_images[:1])
+    with torch.no_grad():
+        best = int(model(image).argmax())
+    verdict = f"The network says **{escape(model.classes[best])}**"
+    assert any(text.startswith(verdict) for text in (e.value for e in at.markdown))
+    assert at.selectbox(key="inside_layer").options == lesson.layer_labels(activations.capture_layer_outputs(model, image))
+    assert at.radio(key="inside_scale").options == list(lesson.CHANNEL_SCALES.values())
+    assert at.radio(key="inside_order").options == list(lesson.CHANNEL_ORDERS.values())
+
+    at = at.radio(key="inside_view").set_value("Kernels").run()
+    assert at.radio(key="inside_kernel_norm").options == list(lesson.KERNEL_NORMALISATIONS.values())
+    convolutions = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Conv2d)]
+    assert at.selectbox(key="inside_kernel_layer").options == convolutions and convolutions[0] == "features.c1"
+
+    at = at.radio(key="inside_view").set_value("Attribution").run()
+    assert at.radio(key="inside_attr_method").options == [attribution.METHOD_TITLES[m] for m in attribution.METHODS]
+    assert at.selectbox(key="inside_attr_target").options == lesson.attribution_targets(model.classes)
+    opacity = at.slider(key="inside_attr_opacity")
+    assert (opacity.min, opacity.max, opacity.value) == lesson.OPACITY
+
+    at = at.radio(key="inside_view").set_value("Confusion matrix").run()
+    assert not at.exception
+    assert at.radio(key="inside_confusion_norm").options == list(lesson.CONFUSION_SHOWS.values())
+    with torch.no_grad():
+        predictions = torch.cat([model(to_float(batch)).argmax(dim=1) for batch in dataset.test_images.split(2000)])
+    accuracy = float((predictions == dataset.test_labels).double().mean())
+    assert f"test images: accuracy **{accuracy:.1%}**" in _texts(at)
+    table = at.dataframe[0].value
+    recall_0 = float(((predictions == 0) & (dataset.test_labels == 0)).sum() / (dataset.test_labels == 0).sum())
+    assert float(table["Recall"][0]) == pytest.approx(recall_0)
+
+
+def test_a_zoo_network_offers_the_photo_sources_and_no_confusion_matrix(page):
+    from cnnviz.lessons import inside as lesson
+
+    at = page.run()
+    assert at.radio(key="inside_source").options == list(lesson.SOURCES[1:])
+    invert = at.radio(key="inside_invert")
+    assert invert.options == list(lesson.INVERT_CHOICES) and invert.value == "no"  # no light-on-black test set
+    at = at.radio(key="inside_view").set_value("Confusion matrix").run()
+    assert not at.exception
+    assert lesson.NO_TEST_SET in [e.value for e in at.info]
