@@ -94,10 +94,14 @@ def main() -> None:
     from streamlit import logger
 
     logger.set_log_level("error")  # quiet the "no runtime" notes that cache_data prints outside a server
+    from cnnviz.lessons import conv_lab as lesson
     from dashboard.caches import conv_lab as conv_lab_cache
 
+    lab_settings = lesson.Settings(conv_source="Photo", conv_photo=args.photo, conv_kh=k, conv_kw=k, conv_padding="same")
+    shared_kernel = (tuple(map(tuple, per_channel[0].tolist())),)  # the page's one kernel editor
+
     def cached_rerun():
-        conv_lab_cache.result("photo", args.photo, False, None, tuple(map(tuple, per_channel.tolist())), 0.0, settings)
+        conv_lab_cache.result(lab_settings, "photo", args.photo, None, shared_kernel)
 
     runs = args.runs
     cached = median_ms(cached_rerun, runs)

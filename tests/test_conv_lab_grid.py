@@ -3,9 +3,9 @@
 The lab's settings (operation, kernel size, stride, padding, padding mode, dilation, groups,
 output padding) are walked over every value their widgets offer, on inputs the page builds: the
 numeric grid at its smallest and largest size, and a grey and an RGB photo. Each combination goes
-through cnnviz the way pages/conv_lab.py sends it: cnnviz.lessons.conv_lab's settings_kwargs and
-lab_settings (the functions the page calls), the page's size check, dashboard.caches.conv_lab.result,
-then the lesson's player cell, window and texts, explain_cell and the figures. One of:
+through cnnviz the way pages/conv_lab.py sends it: a cnnviz.lessons.conv_lab.Settings holding the
+widgets' values, dashboard.caches.conv_lab.result (the lesson's compute: layer, checks, size limit,
+output), then the lesson's cell_view and player_figures for the player. One of:
 
 - it renders: the output has torch's shape and values, the page's formulas and metrics agree with
   it, and explain_cell at the first, a middle and the last output cell equals torch there;
@@ -59,7 +59,7 @@ REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "pages" / "conv_lab.py"
 
 PHOTO = "cat"  # 451 x 300, shrunk to 8 x 5: not square, so a swapped height and width shows
-PHOTO_SIDE = 8  # the page's conv_lab_cache.LAB_MAX_SIDE is 512; same functions, fewer numbers
+PHOTO_SIDE = 8  # the page's lesson.MAX_PHOTO_SIDE is 512; same functions, fewer numbers
 GRID_EXAMPLE = "Random digits"  # digits 0-9, no symmetry: a flipped or transposed index shows
 CHANNEL_NAMES = ("R", "G", "B")  # the page's names for the output-channel radio and the patch
 ATOL, RTOL = 1e-4, 1e-6
@@ -149,25 +149,25 @@ def native_torch_kernels():
 
 @pytest.fixture
 def lab_cache():
-    """dashboard.caches' conv-lab functions without Streamlit's cache, photos at PHOTO_SIDE.
+    """dashboard.caches.conv_lab's functions without Streamlit's cache, photos at PHOTO_SIDE.
 
-    conv_lab_result looks conv_lab_input up by name when it runs, so replacing the module
-    attribute with a plain memo of the undecorated function sends every call through it. Per
-    test, so that the page opened by AppTest afterwards finds dashboard.caches as it is.
+    result looks lab_input up by name when it runs, so replacing the module attribute with a
+    plain memo of the undecorated function sends every call through it. Per test, so that the
+    page opened by AppTest afterwards finds dashboard.caches as it is.
     """
     from dashboard.caches import conv_lab as conv_lab_cache
 
     undecorated_input = conv_lab_cache.lab_input.__wrapped__
     memo = {}
 
-    def conv_lab_input(source, name, grey, grid=None, _upload=None):
+    def conv_lab_input(source, name, grey, grid=None, _picture=None):
         key = (source, name, grey, grid)
         if key not in memo:
-            memo[key] = undecorated_input(source, name, grey, grid, _upload=_upload)
+            memo[key] = undecorated_input(source, name, grey, grid, _picture=_picture)
         return memo[key]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(conv_lab_cache, "LAB_MAX_SIDE", PHOTO_SIDE)
+        patch.setattr(lesson, "MAX_PHOTO_SIDE", PHOTO_SIDE)
         patch.setattr(conv_lab_cache, "lab_input", conv_lab_input)
         yield {"input": conv_lab_input, "result": conv_lab_cache.result.__wrapped__}
 
@@ -183,7 +183,8 @@ def page_input(name: str) -> tuple[str, str, bool, tuple | None]:
 
 
 class KernelValues:
-    """The kernel table(s) the page would hand over, per kernel size, seeded.
+    """The kernel table(s) the page's editors would hand over, per kernel size, seeded, and the
+    kernels torch must apply for them.
 
     Small whole numbers keep every sum exact in float32, so hand sums and torch agree to the bit
     on grids; photos in [0, 1] stay within ATOL.
@@ -196,11 +197,13 @@ class KernelValues:
         self._arrays: dict[tuple, np.ndarray] = {}
 
     def page_kernels(self, size: tuple[int, int], channels: int, per_channel: bool, flipped: bool) -> tuple:
-        """choose_kernels' tuple: one grid per input channel, shared unless per_channel."""
+        """choose_kernels' tuple: the editors' grids as typed, one per input channel when the page
+        offers and the student chose a kernel per channel (3 channels), else one shared."""
         return self._build(size, channels, per_channel, flipped)[0]
 
     def array(self, size: tuple[int, int], channels: int, per_channel: bool, flipped: bool) -> np.ndarray:
-        """The same numbers as float32 (C_in, F_h, F_w), for torch."""
+        """What torch must apply for them: float32 (C_in, F_h, F_w), the shared grid copied to every
+        channel, each grid turned by 180 degrees for a true convolution (flipped)."""
         return self._build(size, channels, per_channel, flipped)[1]
 
     def _build(self, size, channels, per_channel, flipped) -> tuple[tuple, np.ndarray]:
@@ -209,11 +212,12 @@ class KernelValues:
             if size not in self._grids:
                 tables = self._rng.integers(-2, 3, size=(3, *size))  # (3, F_h, F_w): one per channel
                 self._grids[size] = [kernels.grid_from_table(table, "kernel") for table in tables]
-            grids = self._grids[size][:channels] if per_channel else [self._grids[size][0]] * channels
+            typed = self._grids[size][:channels] if per_channel and channels == 3 else self._grids[size][:1]
+            self._tuples[key] = tuple(tuple(map(tuple, grid.tolist())) for grid in typed)
+            applied = typed if len(typed) == channels else [typed[0]] * channels
             if flipped:
-                grids = [grid[::-1, ::-1] for grid in grids]
-            self._tuples[key] = tuple(tuple(map(tuple, grid.tolist())) for grid in grids)
-            self._arrays[key] = np.asarray(self._tuples[key], dtype=np.float32)  # (C_in, F_h, F_w)
+                applied = [grid[::-1, ::-1] for grid in applied]
+            self._arrays[key] = np.asarray(applied, dtype=np.float32)  # (C_in, F_h, F_w)
         return self._tuples[key], self._arrays[key]
 
 
@@ -232,18 +236,29 @@ def reachable(operation: str, channels: int):
                              CONTROLS["conv_dilation"], groups, output_paddings)
 
 
+def lab_settings(operation, combo, input_name=None, per_channel=False, flipped=False, bias=0.0) -> lesson.Settings:
+    """The lesson Settings the page's widgets give for one combination (on one of INPUTS, or with
+    the page's default input)."""
+    kernel_size, stride, padding_choice, mode, dilation, groups, output_padding = combo
+    inputs = {}
+    if input_name is not None:
+        source, name, grey, _ = page_input(input_name)
+        inputs = (dict(conv_source="Numeric grid", conv_grid_example=GRID_EXAMPLE,
+                       conv_grid_size=int(input_name.split("x")[-1])) if source == "grid"
+                  else dict(conv_source="Photo", conv_photo=name, conv_grey=grey))
+    return lesson.Settings(
+        conv_operation=OPERATION_LABELS[operation], conv_kh=kernel_size[0], conv_kw=kernel_size[1],
+        conv_per_channel=per_channel, conv_bias=bias, conv_flip=flipped, conv_stride=stride,
+        conv_padding=padding_choice, conv_padding_mode=mode, conv_dilation=dilation, conv_groups=groups,
+        conv_output_padding=output_padding, **inputs)
+
+
 def page_settings(operation, channels, height, width, kernel_size, stride, padding_choice, mode, dilation, groups,
                   output_padding):
-    """What the page builds from its controls, through the lesson's functions the page calls, then
-    the page's size check: (settings or None, warnings, error text or None)."""
-    from dashboard.caches import conv_lab as conv_lab_cache
-
-    kwargs = lesson.settings_kwargs(operation, channels, stride, padding_choice, mode, dilation, groups,
-                                    output_padding)
-    settings, warnings, error_text = lesson.lab_settings(operation, kernel_size, kwargs, height, width)
-    if error_text is None:
-        error_text = conv_lab_cache.too_large(settings, height, width)
-    return settings, warnings, error_text
+    """The layer the page builds from its controls and checks, as lesson.compute does (the lesson's
+    Settings, then checked_layer): (layer or None, warnings, error text or None)."""
+    combo = (kernel_size, stride, padding_choice, mode, dilation, groups, output_padding)
+    return lesson.checked_layer(lab_settings(operation, combo), channels, height, width)
 
 
 # --- torch's own answer -------------------------------------------------------------------------------
@@ -366,10 +381,10 @@ def last_number(line: str) -> int:
     return int(re.findall(r"-?\d+", line)[-1])
 
 
-def check_rendered(settings, result, expected, lines, warnings_, kernel_values, height, width):
+def check_rendered(settings, result, expected, lines, warnings_, kernel_array, height, width):
     """Problems with one rendered combination (empty list: it renders and agrees with torch)."""
     problems = []
-    output = result["output"]
+    output = result.output
     if expected is None:
         return [f"renders {output.shape} but torch has no output"]
     if output.shape != expected.shape:
@@ -385,18 +400,20 @@ def check_rendered(settings, result, expected, lines, warnings_, kernel_values, 
         if conv.window_reads(settings, height, width) != output.size * np.prod(settings.kernel_size):
             problems.append("window_reads")
     else:
-        count = int(np.asarray(kernel_values).size) + c_out  # the grids, one bias per output
+        if not np.array_equal(result.kernels, kernel_array):
+            problems.append("the kernels applied are not the editors' grids (copied, flipped) torch was given")
+        count = int(kernel_array.size) + c_out  # the grids, one bias per output
         if conv.parameter_count(settings) != count:
             problems.append(f"parameter_count {conv.parameter_count(settings)}, expected {count}")
         conv.multiply_adds(settings, height, width)
     for warning in warnings_:
         if not warning.endswith("."):
             problems.append(f"warning not a sentence: {warning!r}")
-    grid_values, kinds = result["grid"], result["kinds"]
+    grid_values, kinds = result.grid, result.kinds
     if grid_values.shape[1:] != settings.grid_shape(height, width) or kinds.shape != grid_values.shape[1:]:
         problems.append(f"sliding grid {grid_values.shape}, kinds {kinds.shape}")
     for channel, row, col in {(0, 0, 0), (c_out // 2, out_h // 2, out_w // 2), (c_out - 1, out_h - 1, out_w - 1)}:
-        cell = conv.explain_cell(result["x"], result["weight"], result["bias"], settings, channel, row, col)
+        cell = conv.explain_cell(result.x, result.weight, result.bias, settings, channel, row, col)
         torch_value = float(expected[channel, row, col])
         if not (cell.value == torch_value or abs(cell.value - torch_value) <= ATOL + RTOL * abs(torch_value)):
             problems.append(f"explain_cell({channel}, {row}, {col}) = {cell.value}, torch {torch_value}")
@@ -406,36 +423,24 @@ def check_rendered(settings, result, expected, lines, warnings_, kernel_values, 
     return problems
 
 
-def draw_player(settings, result, is_grid: bool, height: int, width: int, last: bool) -> None:
+def draw_player(result, height: int, width: int, last: bool) -> None:
     """Build what player() draws for the first or the last output cell (raises on any error)."""
-    from cnnviz.figures import conv_figures
-
-    output = result["output"]
+    settings, output = result.layer, result.output
     c_out, out_h, out_w = output.shape
-    shown = lesson.cell_at(out_h * out_w - 1 if last else 0, output.shape, c_out - 1 if last else 0)
-    channel, row, col = shown.channel, shown.row, shown.col
-    assert (row, col) == ((out_h - 1, out_w - 1) if last else (0, 0))
-    cell = conv.explain_cell(result["x"], result["weight"], result["bias"], settings, channel, row, col)
-    texts = lesson.cell_texts(output.shape, shown, cell)
-    highlight = lesson.window_of(settings, row, col)
-    assert (highlight.grid_rows.tolist(), highlight.grid_cols.tolist()) == (cell.grid_rows.tolist(),
-                                                                            cell.grid_cols.tolist())
-    window = (highlight.grid_rows, highlight.grid_cols)
+    view = lesson.cell_view(result, result.last_position if last else 0, c_out - 1 if last else 0)
+    cell = view.explanation
+    assert (view.cell.channel, view.cell.row, view.cell.col) == ((c_out - 1, out_h - 1, out_w - 1) if last
+                                                                 else (0, 0, 0))
+    assert (view.position, view.total) == (out_h * out_w - 1 if last else 0, out_h * out_w)
+    assert (view.window.grid_rows.tolist(), view.window.grid_cols.tolist()) == (cell.grid_rows.tolist(),
+                                                                                cell.grid_cols.tolist())
     origin = settings.input_origin()
-    input_box = None if settings.is_transposed else (origin[0], origin[1], height, width)
-    if is_grid:
-        argmax = None if cell.argmax is None else (cell.grid_rows[cell.argmax[1]], cell.grid_cols[cell.argmax[2]])
-        conv_figures.grid_figure(result["grid"][cell.in_channels[0]], kinds=result["kinds"], title="input",
-                                 input_box=input_box, window=window, argmax=argmax)
-        conv_figures.grid_figure(output[channel], title=texts.output_title, cell=(row, col), clickable=True)
-    else:
-        conv_figures.photo_figure(result["input_layer"], title="input", input_box=input_box, window=window)
-        conv_figures.photo_figure(result["output_layer"], title=texts.output_title, cell=(row, col), clickable=True)
-    names = [CHANNEL_NAMES[c] for c in cell.in_channels] if settings.in_channels == 3 else None
-    conv_figures.window_figure(cell.window, cell.kernel, cell.products, kinds=cell.kinds, channel_names=names,
-                               argmax=cell.argmax, title=texts.patch_title)
-    if settings.is_transposed:
-        cell.contributions()
+    assert view.input_box == (None if settings.is_transposed else (origin[0], origin[1], height, width))
+    assert view.channel_names == ([CHANNEL_NAMES[c] for c in cell.in_channels] if settings.in_channels == 3 else None)
+    if cell.argmax is not None:
+        assert view.argmax == (cell.grid_rows[cell.argmax[1]], cell.grid_cols[cell.argmax[2]])
+    assert (view.scatter is not None) == settings.is_transposed
+    lesson.player_figures(result, view)
 
 
 def walk(operation: str, input_name: str, lab_cache) -> dict:
@@ -458,13 +463,16 @@ def walk(operation: str, input_name: str, lab_cache) -> dict:
             kernel_values, kernel_array = kernel_tables.page_kernels(*look), kernel_tables.array(*look)
         bias = 1.5 if variant & 4 else 0.0
         try:
-            settings, warnings_, error_text = page_settings(operation, channels, height, width, *combo)
+            page = lab_settings(operation, combo, input_name, per_channel=bool(variant & 1), flipped=bool(variant & 2),
+                                bias=bias)
+            result = lab_cache["result"](page, source, name, grid, kernel_values)
+            settings, warnings_, error_text = result.layer, list(result.warnings), result.refusal
             expected = torch_answer(operation, x, kernel_array, bias, *combo)
             if settings is not None:  # the page writes these even when the settings are refused
-                lines = lesson.arithmetic(settings, height, width, refused=error_text is not None).formula_lines
+                lines = result.arithmetic.formula_lines
             if error_text is not None:
                 tally[f"refused: {refusal_reason(error_text)}"] += 1
-                found = []
+                found = ["refused, yet it has an output to play"] if result.playable else []
                 problem = sentence_problem(error_text)
                 if problem:
                     found.append(f"{problem}: {error_text!r}")
@@ -476,8 +484,7 @@ def walk(operation: str, input_name: str, lab_cache) -> dict:
                     else:
                         found.append(f"refused but torch gives {expected.shape}: {error_text!r}")
             else:
-                result = lab_cache["result"](source, name, grey, grid, kernel_values, float(bias), settings)
-                found = check_rendered(settings, result, expected, lines, warnings_, kernel_values, height, width)
+                found = check_rendered(settings, result, expected, lines, warnings_, kernel_array, height, width)
                 if not found:
                     tally["renders"] += 1
                     first_last = to_draw.setdefault(padding_choice, [combo, combo])
@@ -490,10 +497,9 @@ def walk(operation: str, input_name: str, lab_cache) -> dict:
             kernel_values = None
             if operation in ("conv", "transposed"):
                 kernel_values = kernel_tables.page_kernels(combo[0], channels, per_channel=True, flipped=False)
-            settings, _, _ = page_settings(operation, channels, height, width, *combo)
             try:
-                result = lab_cache["result"](source, name, grey, grid, kernel_values, 1.5, settings)
-                draw_player(settings, result, source == "grid", height, width, last)
+                page = lab_settings(operation, combo, input_name, per_channel=True, bias=1.5)
+                draw_player(lab_cache["result"](page, source, name, grid, kernel_values), height, width, last)
                 tally["player drawn"] += 1
             except Exception as error:  # noqa: BLE001
                 problems.append(f"{operation} on {input_name}, {describe(combo)}: drawing: "
@@ -595,9 +601,7 @@ def random_link(rng: random.Random) -> tuple[dict[str, str], dict]:
         query |= {"conv_source": "Photo", "conv_photo": PHOTO, "conv_grey": str(grey).lower()}
         from cnnviz import images
 
-        from dashboard.caches import conv_lab as conv_lab_cache
-
-        width, height = images.shrink_to(images.load_sample_image(PHOTO), conv_lab_cache.LAB_MAX_SIDE).size
+        width, height = images.shrink_to(images.load_sample_image(PHOTO), lesson.MAX_PHOTO_SIDE).size
         channels = 1 if grey else 3
     groups = output_padding = 0
     mode = "zeros"

@@ -8,12 +8,16 @@ so a swapped row and column, a divmod by the wrong side or an ignored setting sh
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields, replace
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import conv
+from cnnviz import conv, images, kernels
 from cnnviz.lessons import conv_lab as lesson
 
 # Every setting differs between the axes.
@@ -158,3 +162,266 @@ def test_settings_from_the_controls():
     settings, _, error = lesson.lab_settings("conv", (3, 2), lesson.settings_kwargs(
         "conv", 1, 1, "1", "zeros", 1, 1, 0), 5, 9)
     assert error is None and settings.output_shape(5, 9) == (1, 5, 10)
+
+
+# --- Settings: the page's controls ------------------------------------------------------------------
+
+PAGE = Path(__file__).resolve().parent.parent / "pages" / "conv_lab.py"
+# The 3 x 5 grid x[r, c] = 5r + c + 1 and a 2 x 3 kernel: a (1, 2, 3) output, worked by hand below.
+GRID_3X5 = tuple(tuple(float(5 * r + c + 1) for c in range(5)) for r in range(3))
+KERNEL_2X3 = ((1.0, 0.0, -1.0), (0.0, 1.0, 0.0))
+
+
+def grid_settings(**fields) -> lesson.Settings:
+    return lesson.Settings(**{"conv_kh": 2, "conv_kw": 3, **fields})
+
+
+def test_settings_fields_are_the_2d_tabs_url_parameters():
+    """Every widget whose value the page hands to the lesson (its `ask` calls) is a Settings
+    field of the same name, and every field has its widget."""
+    asked = set(re.findall(r'\bask\((?:(?!\bask\().)*?key="(conv_[a-z_]+)"', PAGE.read_text(), flags=re.S))
+    assert asked == {f.name for f in fields(lesson.Settings)}
+    assert lesson.settings_from({f.name: getattr(lesson.Settings(), f.name) for f in fields(lesson.Settings)}
+                                | {"conv_stride": 4, "other": 1}) == lesson.Settings(conv_stride=4)
+
+
+def test_settings_defaults_are_the_widgets_defaults():
+    settings = lesson.Settings()
+    assert (settings.conv_source, settings.conv_operation, settings.conv_grid_size) == ("Numeric grid",
+                                                                                        "Convolution", 5)
+    assert settings.conv_photo == images.sample_image_names()[1] and settings.kernel_size == (3, 3)
+    assert (settings.conv_stride, settings.conv_padding, settings.conv_dilation, settings.conv_groups,
+            settings.conv_output_padding, settings.conv_bias, settings.conv_flip) == (1, "0", 1, 1, 0, 0.0, False)
+
+
+def test_hidden_widgets_values_are_ignored_as_the_page_ignores_them():
+    """Groups need 3 channels, output padding a transposed convolution, the padding mode a
+    convolution: a value left over from a widget the page no longer shows changes nothing."""
+    leftover = lesson.Settings(conv_groups=3, conv_output_padding=2, conv_padding_mode="reflect")
+    assert leftover.layer_kwargs(1) == lesson.Settings(conv_padding_mode="reflect").layer_kwargs(1) == dict(
+        stride=1, padding=0, padding_mode="reflect", dilation=1, groups=1, output_padding=0, in_channels=1,
+        out_channels=1)
+    assert leftover.layer_kwargs(3)["groups"] == 3 and leftover.layer_kwargs(3)["out_channels"] == 3
+    pool = replace(leftover, conv_operation="Max pooling")
+    assert (pool.layer_kwargs(3)["groups"], pool.layer_kwargs(3)["padding_mode"]) == (1, "zeros")
+    transposed = replace(leftover, conv_operation="Transposed convolution")
+    assert transposed.layer_kwargs(1)["output_padding"] == 2 and transposed.layer_kwargs(1)["padding_mode"] == "zeros"
+
+
+# --- compute -------------------------------------------------------------------------------------------
+
+
+def test_compute_a_non_square_grid_by_hand():
+    """x[r, c] = 5r + c + 1 (3 x 5), kernel [[1, 0, -1], [0, 1, 0]]: out[i, j] = x[i, j] - x[i, j+2]
+    + x[i+1, j+1] = -2 + (5i + j + 7) = 5i + j + 5, plus the bias 0.5; 2 rows of 3."""
+    settings = grid_settings(conv_bias=0.5)
+    result = lesson.compute(settings, lesson.grid_input(GRID_3X5), (KERNEL_2X3,))
+    assert result.playable and result.refusal is None and result.warnings == ()
+    np.testing.assert_array_equal(result.output, [[[5.5, 6.5, 7.5], [10.5, 11.5, 12.5]]])
+    torch_out = F.conv2d(torch.tensor(GRID_3X5)[None, None], torch.tensor(KERNEL_2X3)[None, None], torch.tensor([0.5]))
+    np.testing.assert_allclose(result.output, torch_out[0].numpy())
+    assert (result.cell_count, result.last_position, result.in_height, result.in_width) == (6, 5, 3, 5)
+    h_line, w_line = result.arithmetic.formula_lines
+    assert r"\frac{3 + 2 \cdot 0 - 1 \cdot (2-1) - 1}{1}" in h_line and h_line.endswith("= 2")
+    assert r"\frac{5 + 2 \cdot 0 - 1 \cdot (3-1) - 1}{1}" in w_line and w_line.endswith("= 3")
+    # 1 * 1 * 2 * 3 weights + 1 bias; 6 outputs of 6 products each.
+    assert [(m.label, m.value) for m in result.arithmetic.metrics] == [
+        ("Output", "1x2x3"), ("Parameters", "7"), ("Multiply-adds", "36")]
+    assert result.arithmetic.torch_line == "nn.Conv2d(1, 1, kernel_size=(2, 3), stride=1, padding=0)"
+    assert result.grid.shape == (1, 3, 5) and result.input_layer is None and result.output_layer is None
+
+
+def test_compute_flips_for_a_true_convolution():
+    """Flipped, the kernel is [[0, 1, 0], [-1, 0, 1]]: out[i, j] = x[i, j+1] - x[i+1, j] + x[i+1, j+2]
+    = (5i + j + 2) - (5i + j + 6) + (5i + j + 8) = 5i + j + 4."""
+    result = lesson.compute(grid_settings(conv_flip=True), lesson.grid_input(GRID_3X5), (KERNEL_2X3,))
+    np.testing.assert_array_equal(result.kernels, [[[0, 1, 0], [-1, 0, 1]]])
+    np.testing.assert_array_equal(result.output, [[[4, 5, 6], [9, 10, 11]]])
+
+
+def rgb_input() -> np.ndarray:
+    """(3, 2, 3): channel c holds 10^c times 1..6, so each channel's share of a sum shows."""
+    base = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
+    return np.stack([base, 10 * base, 100 * base])
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_compute_kernels_per_channel_or_shared(per_channel):
+    """1 x 2 kernels R [[1, 0]], G [[0, 1]], B [[1, 1]] on (3, 2, 3): groups 1 sums the channels.
+    Per channel: out[i, j] = R[i, j] + G[i, j+1] + B[i, j] + B[i, j+1]; shared, R's kernel reads
+    every channel's x[i, j]. A 2 x 2 output of a 2 x 3 input."""
+    x = rgb_input()
+    settings = lesson.Settings(conv_source="Photo", conv_kh=1, conv_kw=2, conv_per_channel=per_channel)
+    tables = (((1.0, 0.0),), ((0.0, 1.0),), ((1.0, 1.0),))
+    result = lesson.compute(settings, x, tables if per_channel else tables[:1])
+    base = x[0]
+    if per_channel:
+        expected = base[:, :2] + 10 * base[:, 1:] + 100 * (base[:, :2] + base[:, 1:])
+    else:
+        expected = 111 * base[:, :2]
+    np.testing.assert_array_equal(result.output, expected[None])
+    assert result.arithmetic.metrics[1].value == "7"  # 3 channels * 1 * 2 + 1 bias
+    assert result.input_layer is not None and result.output_layer is not None
+    view = lesson.cell_view(result, 3)  # row 1, column 1 of 2 x 2
+    assert (view.cell.row, view.cell.col, view.channel_names) == (1, 1, ["R", "G", "B"])
+    assert view.explanation.value == expected[1, 1]
+
+
+def test_depthwise_groups_give_one_output_per_channel():
+    x = rgb_input()
+    settings = lesson.Settings(conv_source="Photo", conv_kh=1, conv_kw=2, conv_per_channel=True, conv_groups=3)
+    result = lesson.compute(settings, x, (((1.0, 0.0),), ((0.0, 1.0),), ((1.0, 1.0),)))
+    np.testing.assert_array_equal(result.output, [x[0][:, :2], x[1][:, 1:], x[2][:, :2] + x[2][:, 1:]])
+    assert [lesson.channel_label(c, 3) for c in range(3)] == ["R", "G", "B"] and lesson.channel_label(1, 2) == "1"
+    view = lesson.cell_view(result, 2, channel=2)  # B's output, row 1, column 0
+    assert (view.cell.channel, view.cell.row, view.cell.col, view.channel_names) == (2, 1, 0, ["B"])
+    assert view.texts.sum_line.startswith("**output[2, 1, 0]**") and view.explanation.value == 400 + 500
+
+
+def test_one_channel_ignores_a_leftover_per_channel_choice():
+    result = lesson.compute(grid_settings(conv_per_channel=True), lesson.grid_input(GRID_3X5),
+                            (KERNEL_2X3, ((9.0,) * 3,) * 2))
+    np.testing.assert_array_equal(result.output, [[[5, 6, 7], [10, 11, 12]]])
+
+
+def test_refused_settings_and_a_missing_kernel_show_formulas_but_no_output():
+    refused = lesson.compute(grid_settings(conv_stride=2, conv_padding="same"), lesson.grid_input(GRID_3X5),
+                             (KERNEL_2X3,))
+    assert "'same' padding needs stride 1" in refused.refusal and not refused.playable
+    assert refused.arithmetic.metrics == () and len(refused.arithmetic.formula_lines) == 2
+    assert refused.output is None and refused.grid is None
+    unread = lesson.compute(grid_settings(), lesson.grid_input(GRID_3X5), None)
+    assert unread.refusal is None and not unread.playable and unread.arithmetic.metrics[0].value == "1x2x3"
+    unbuilt = lesson.compute(grid_settings(conv_operation="Average pooling", conv_dilation=2),
+                             lesson.grid_input(GRID_3X5))
+    assert "Average pooling has no dilation" in unbuilt.refusal and not unbuilt.playable
+
+
+def test_the_lab_refuses_outputs_over_its_largest_side():
+    """Transposed, stride 5, 11 x 11, dilation 4 on 400 x 300: (400-1)*5 + 4*10 + 1 = 2036 rows,
+    (300-1)*5 + 41 = 1536 columns; 1536 is allowed, 2036 is not."""
+    settings = lesson.Settings(conv_operation="Transposed convolution", conv_stride=5, conv_kh=11, conv_kw=11,
+                               conv_dilation=4)
+    result = lesson.compute(settings, np.zeros((1, 400, 300), np.float32), ((0.0,) * 11,) * 11)
+    assert result.refusal == (f"The output would be 2036 x 1536 pixels; the lab draws outputs up to "
+                              f"{lesson.MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
+                              "kernel, or use the numeric grid.")
+    assert lesson.MAX_OUTPUT_SIDE == 1536 and not result.playable
+    assert lesson.too_large(result.layer, 300, 300) is None  # 1536 x 1536: drawn
+
+
+def test_max_pooling_cell_on_the_padded_grid():
+    """Max pool 2 x 3, padding 1 on the 3 x 5 grid: 4 x 5 out. Cell (0, 0) reads input rows -1, 0 and
+    columns -1, 0, 1: the max is x[0, 1] = 2, drawn at grid (1, 2); the input sits at (1, 1)."""
+    settings = grid_settings(conv_operation="Max pooling", conv_padding="1")
+    result = lesson.compute(settings, lesson.grid_input(GRID_3X5))
+    assert result.output.shape == (1, 4, 5) and result.weight is None and result.kernels is None
+    view = lesson.cell_view(result, 0)
+    assert view.explanation.value == 2 and view.argmax == (1, 2)
+    assert view.input_box == (1, 1, 3, 5) and view.scatter is None and view.channel_names is None
+    assert view.texts.sum_line.endswith("= 2`")
+    last = lesson.cell_view(result, 99)  # clipped to the last cell, row 3, column 4: x[2, 4] = 15
+    assert (last.position, last.total, last.cell.row, last.cell.col, last.explanation.value) == (19, 20, 3, 4, 15)
+    np.testing.assert_array_equal(result.output, F.max_pool2d(torch.tensor(GRID_3X5)[None, None], (2, 3), 1, 1)[0])
+
+
+def test_transposed_cell_names_its_scatter():
+    """Transposed, stride 2, kernel 1 x 1 of 3 on the 3 x 5 grid: out[2i, 2j] = 3 x[i, j], zero between.
+    Output (1, 5, 9); cell (2, 4) is x[1, 2] = 8 scattered through w[0, 0]; (1, 1) gets nothing."""
+    settings = lesson.Settings(conv_operation="Transposed convolution", conv_stride=2, conv_kh=1, conv_kw=1)
+    result = lesson.compute(settings, lesson.grid_input(GRID_3X5), (((3.0,),),))
+    assert result.output.shape == (1, 5, 9) and result.output[0, 2, 4] == 24
+    view = lesson.cell_view(result, lesson.position_of(2, 4, 9))
+    assert view.input_box is None and view.grid_title.startswith("Zero-inserted")
+    assert view.scatter.endswith("Contributing here: x[1,2] · w[0,0]")
+    assert lesson.cell_view(result, lesson.position_of(1, 1, 9)).scatter.endswith(
+        "none (only inserted zeros and padding under the window)")
+
+
+def test_player_figures_draw_grid_cells_and_photo_pictures():
+    result = lesson.compute(grid_settings(), lesson.grid_input(GRID_3X5), (KERNEL_2X3,))
+    figures = lesson.player_figures(result, lesson.cell_view(result, 5))
+    assert figures.output.layout.title.text == "Output 1x2x3 (click a cell to jump to its window)"
+    assert figures.window.layout.title.text == "Output row 1, column 2: the window, zoomed"
+    photo = lesson.compute(lesson.Settings(conv_source="Photo", conv_kh=1, conv_kw=2), rgb_input(),
+                           (((1.0, 0.0),),))
+    assert lesson.player_figures(photo, lesson.cell_view(photo, 0)).input.data[0].source == photo.input_layer.uri
+
+
+# --- The input ------------------------------------------------------------------------------------------
+
+
+def test_photo_input_keeps_rows_and_columns(monkeypatch):
+    """A 40 x 10 (wide) photo shrunk to 20 a side: (3, 5, 20), pixel (r, c) from PIL's (c, r)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(10, 40, 3), dtype=np.uint8)  # (H, W, RGB)
+    picture = Image.fromarray(pixels)
+    monkeypatch.setattr(lesson, "MAX_PHOTO_SIDE", 40)
+    x = lesson.photo_input(picture, grey=False)
+    assert x.shape == (3, 10, 40) and x.dtype == np.float32
+    np.testing.assert_allclose(x[:, 3, 17], pixels[3, 17] / 255, atol=1e-6)
+    grey = lesson.photo_input(picture, grey=True)
+    assert grey.shape == (1, 10, 40)
+    np.testing.assert_allclose(grey[0, 3, 17], picture.convert("L").getpixel((17, 3)) / 255, atol=1e-6)
+    monkeypatch.setattr(lesson, "MAX_PHOTO_SIDE", 20)
+    assert lesson.photo_input(picture, grey=False).shape == (3, 5, 20)
+    assert lesson.grid_input(GRID_3X5).shape == (1, 3, 5)
+
+
+# --- The player's buttons -------------------------------------------------------------------------------
+
+
+def test_player_buttons_move_within_the_output():
+    """6 cells (2 rows of 3): First, Back, Step, Last from position 4; play wraps at the end."""
+    assert [lesson.pressed(key, 4, 6) for key in ("conv_first", "conv_back", "conv_step", "conv_last")] == [0, 3, 5, 5]
+    assert (lesson.pressed("conv_step", 5, 6), lesson.pressed("conv_back", 0, 6)) == (5, 0)
+    assert (lesson.played(4, 6), lesson.played(5, 6)) == (5, 0)
+    assert lesson.stepped(9, 0, 6) == 5
+    assert [b[1] for b in lesson.player_buttons(False)] == ["First", "Back", "Play", "Step", "Last"]
+    assert lesson.player_buttons(True)[2] == ("conv_play", "Pause", "pause")
+
+
+def test_a_click_on_the_output_is_its_cell():
+    """Targets sit at cell centres: x is the column, y the row; 3 columns a row."""
+    assert lesson.clicked_position([{"x": 2, "y": 1}], 3) == 5
+    assert lesson.clicked_position([{"x": 0.8, "y": 0.2}], 3) == 1
+    assert lesson.clicked_position([{"x": "a"}, {"x": 1, "y": 1}], 4) == 5
+    assert lesson.clicked_position([], 3) is None
+
+
+# --- The 1-D and 1x1 tabs -------------------------------------------------------------------------------
+
+
+def test_signal_lesson_by_hand():
+    """x = 1..5 padded by 1: 0 1 2 3 4 5 0; w = (1, 0, -1), stride 2: floor((5 + 2 - 2 - 1)/2) + 1 = 3
+    outputs: 0 - 2 = -2, 2 - 4 = -2, 4 - 0 = 4."""
+    line = lesson.signal_lesson("1, 2, 3, 4, 5", "1, 0, -1", 2, 1, 1)
+    np.testing.assert_array_equal(line.output, [-2, -2, 4])
+    np.testing.assert_array_equal(line.padded, [0, 1, 2, 3, 4, 5, 0])
+    assert line.last_position == 2
+    assert line.sum_text(2) == "y[2] = x[3]*w[0] + x[4]*w[1] + x[5]*w[2] = 4*1 + 5*0 + 0*(-1) = 4"
+    assert line.size_formula.endswith("= 3")
+    # Stride 1, no padding: 1 - 3, 2 - 4, 3 - 5; flipped (-1, 0, 1): 3 - 1, 4 - 2, 5 - 3.
+    assert line.comparison == ("Stride 1, no padding: cross-correlation (nn.Conv1d) gives -2, -2, -2; true "
+                               "convolution (np.convolve, kernel flipped) gives 2, 2, 2. They agree only when "
+                               "the kernel reads the same backwards.")
+    assert lesson.signal_lesson("1, 2", "1, 1, 1", 1, 1, 1).comparison is None
+    assert lesson.number_list([1.0, 0.5, -2.0]) == "1, 0.5, -2"
+    with pytest.raises(kernels.KernelPresetError):
+        lesson.signal_lesson("1, 2, oops", "1", 1, 0, 1)
+
+
+def test_pointwise_lesson_by_hand():
+    """Pixel (4, 0) of the patch: R 9 (left), G 2, B 8 (bottom); out 0 = 9 + 2 + 8, out 1 = 9 - 8."""
+    mixed = lesson.pointwise_lesson(np.array(lesson.POINTWISE_WEIGHTS), 4, 0)
+    assert mixed.sum_lines == ("out 0 = 1*R + 1*G + 1*B = 1*9 + 1*2 + 1*8 = 19",
+                               "out 1 = 1*R + 0*G + (-1)*B = 1*9 + 0*2 + (-1)*8 = 1")
+    assert mixed.output[:, 4, 0].tolist() == [19, 1] and mixed.output.shape == (2, 5, 5)
+    assert mixed.torch_line.endswith("# 8 parameters, like nn.Linear(3, 2) at every pixel")  # 2*3 + 2
+    three = lesson.pointwise_lesson(np.ones((3, 3)), 0, 4)
+    assert "12 parameters, like nn.Linear(3, 3)" in three.torch_line and three.output[:, 0, 4].tolist() == [3, 3, 3]
+    assert lesson.PIXEL_ROWS == (0, 4) and lesson.PIXEL_COLS == (0, 4)
+    with pytest.raises(conv.ConvSettingsError):
+        lesson.pointwise_lesson(np.ones((2, 2)), 0, 0)

@@ -188,3 +188,22 @@ def test_rows_a_crafted_client_adds_to_the_fixed_size_grid_get_a_sentence_and_th
     assert [e.value for e in lab.error] == [
         "The input grid must keep its 5 x 5 cells; it was sent with 2005 rows."]
     assert metric(lab, "Output") == output_before  # the lab went on with the example grid
+
+
+def test_an_uploaded_photo_is_convolved_and_a_bad_file_gets_a_sentence(lab):
+    import io
+
+    from PIL import Image
+
+    change(lab, "radio", "conv_source", "Upload")
+    assert "Showing the astronaut until you upload a photo." in [c.value for c in lab.caption]
+    assert metric(lab, "Output") == "1x510x510"  # the 512 x 512 astronaut under a 3 x 3 kernel
+    wide = io.BytesIO()
+    Image.new("RGB", (7, 4), (200, 10, 30)).save(wide, format="PNG")  # 7 wide, 4 tall
+    lab.file_uploader(key="conv_upload").set_value(("wide.png", wide.getvalue(), "image/png")).run()
+    assert not lab.exception and not lab.error
+    assert metric(lab, "Output") == "1x2x5"  # (4 - 3 + 1) rows, (7 - 3 + 1) columns
+    assert "Showing the astronaut until you upload a photo." not in [c.value for c in lab.caption]
+    lab.file_uploader(key="conv_upload").set_value(("notes.png", b"not a picture", "image/png")).run()
+    assert not lab.exception and len(lab.error) == 1
+    assert metric(lab, "Output") == "1x510x510"  # back on the astronaut, with the file's sentence
