@@ -123,6 +123,8 @@ def test_the_outcome_sentence_says_flipped_or_held():
                             f"held: still {CLASSES[predicted]}.")
     wrong = (predicted + 1) % 3
     _, _, already = run(lesson.AttackSettings("FGSM", eps=0), label=wrong, model=model)
+    # Judged against the true class: a network wrong before the attack stays fooled.
+    assert already.fooled and already.metrics[1].delta.endswith("sure (fooled)")
     assert already.outcome.endswith(f"The network was wrong before the attack already ({CLASSES[predicted]}, not "
                                     f"{CLASSES[wrong]}); after it, it says {CLASSES[predicted]}.")
 
@@ -189,6 +191,8 @@ def test_captions_give_epsilon_and_alpha_in_both_units():
     assert lesson.eps_caption(8) == "ε = 8/255 = 0.0314 in [0, 1] pixel units."
     assert lesson.alpha_caption(0.25, 26) == "α = 0.25 x ε = 0.025 in [0, 1] = 6.5/255 per step."
     assert lesson.alpha_caption(1.0, 8) == "α = 1 x ε = 0.031 in [0, 1] = 8.0/255 per step."
+    assert lesson.alpha_caption(0.5, 51) == "α = 0.5 x ε = 0.100 in [0, 1] = 25.5/255 per step."
+    assert lesson.alpha_caption(1.0, 80) == "α = 1 x ε = 0.314 in [0, 1] = 80.0/255 per step."
 
 
 def test_the_formula_carries_the_students_numbers():
