@@ -89,6 +89,24 @@ def test_alexnet_first_layer_227_to_55():
     assert conv.transposed_output_size(55, 11, stride=4) == 227
 
 
+@pytest.mark.parametrize("operation, kwargs", [
+    ("conv", dict(kernel_size=(3, 5), stride=(2, 1), padding=(1, 2), in_channels=4, out_channels=6, groups=2)),
+    ("conv", dict(kernel_size=(5, 2), stride=(1, 3), dilation=(2, 1), in_channels=3, out_channels=2)),
+    ("transposed", dict(kernel_size=(3, 2), stride=(2, 3), in_channels=2, out_channels=4, groups=2)),
+])
+def test_multiply_adds_on_non_square_layers_match_torchs_flop_counter(operation, kwargs):
+    # The lab's "Multiply-adds" figure, counted independently: torch's FlopCounterMode tallies the
+    # convolution a real forward pass runs (2 FLOPs per multiply-add), here on a 9 x 14 input whose
+    # output is not square either.
+    from torch.utils.flop_counter import FlopCounterMode
+
+    settings = ConvSettings(operation=operation, bias=False, **kwargs)
+    weight = torch.zeros(settings.weight_shape())
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        conv.apply(torch.zeros(1, settings.in_channels, 9, 14), weight, None, settings)
+    assert 2 * conv.multiply_adds(settings, 9, 14) == counter.get_total_flops() > 0
+
+
 def test_5x5x3_filter_has_76_parameters_whatever_the_image_size():
     settings = ConvSettings(kernel_size=5, in_channels=3, out_channels=1)
     assert conv.parameter_count(settings) == 76
