@@ -97,7 +97,7 @@ def test_the_bars_draw_exactly_what_the_whole_probability_vector_drew(true_label
 
 def small_network() -> nn.Module:
     """1 x 6 x 9 in: conv 2x3 -> 3 x 5 x 7, ReLU, max pool 2 -> 3 x 2 x 3, flatten 18, linear 4."""
-    torch.manual_seed(1)
+    torch.manual_seed(5)  # channel means in the order 1, 2, 0: ordering by activation moves every channel
     return nn.Sequential(nn.Conv2d(1, 3, (2, 3)), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(18, 4)).eval()
 
 
@@ -128,7 +128,7 @@ def test_a_channels_values_and_range_are_torchs(captured_small):
         assert np.allclose(detail.values, values.numpy(), atol=1e-6)
         assert detail.title == f"0, channel {channel}: min {float(values.min()):.3f}, max {float(values.max()):.3f}"
     means = expected.detach().mean(dim=(1, 2))
-    assert view.channel_order("activation") == sorted(range(3), key=lambda c: -float(means[c]))
+    assert view.channel_order("activation") == sorted(range(3), key=lambda c: -float(means[c])) == [1, 2, 0]
     assert view.channel_order("index") == [0, 1, 2]
 
 
@@ -167,6 +167,7 @@ def test_the_channel_follows_a_new_click_and_falls_back_to_zero():
     assert lesson.channel_to_show(2, None, 3) == 2
     assert lesson.channel_to_show(2, 0, 3) == 0
     assert lesson.channel_to_show(5, None, 3) == 0  # the new layer has fewer channels
+    assert lesson.channel_to_show(3, None, 3) == 0  # channels 0, 1, 2: 3 is one past the end
     assert lesson.channel_to_show(0, 7, 8) == 7
 
 
@@ -178,6 +179,43 @@ def test_a_click_is_followed_once():
     assert lesson.followed_click(event, "pool", seen) == (4, ("pool", 4))  # the same tile, another layer
     assert lesson.followed_click(None, "conv", seen) == (None, ("conv", None))
     assert lesson.followed_click({"selection": {"points": []}}, "", None) == (None, ("", None))
+
+
+def browser_click(figure, point: int) -> object:
+    """The selection event Streamlit hands the page when the student clicks marker ``point`` of
+    the figure's clickable trace, through Streamlit's own decoding of what the browser sends."""
+    import json
+
+    from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
+
+    markers = figure.data[1]
+    picked = {"curve_number": 1, "point_number": point, "point_index": point,
+              "x": float(markers.x[point]), "y": float(markers.y[point]), "customdata": markers.customdata[point]}
+    return PlotlyChartSelectionSerde().deserialize(json.dumps(
+        {"selection": {"points": [picked], "point_indices": [point], "box": [], "lasso": []}}))
+
+
+def test_a_click_on_the_heatmap_opens_the_cell_under_the_pointer():
+    # 3 classes: the marker at column (predicted) x, row (actual) y must open cell (y, x).
+    heatmap = figs.confusion_heatmap(np.arange(9).reshape(3, 3), ["a", "b", "c"])
+    for point, (x, y) in enumerate(zip(heatmap.data[1].x, heatmap.data[1].y)):
+        clicked, _ = lesson.followed_click(browser_click(heatmap, point), "", None)
+        assert lesson.cell_of(clicked, 3) == (int(y), int(x))
+    from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
+
+    nothing = PlotlyChartSelectionSerde().deserialize(None)  # no click yet
+    assert lesson.followed_click(nothing, "", None) == (None, ("", None))
+
+
+def test_a_click_on_a_grid_tile_opens_that_channel_in_the_grids_order(captured_small):
+    _, _, captured = captured_small
+    view = lesson.layer_view(captured, 0, [])
+    order = view.channel_order("activation")
+    assert order != sorted(order)  # the grid's order is not the channels' own
+    grid = figs.channel_grid(view.output, order=order, max_channels=lesson.GRID_CHANNELS)
+    for slot, channel in enumerate(order):
+        clicked, _ = lesson.followed_click(browser_click(grid, slot), view.name, None)
+        assert lesson.channel_to_show(0, clicked, view.channels) == channel
 
 
 # ---------------------------------------------------------------------------------------------
