@@ -29,7 +29,7 @@ def chosen_input(entry, model) -> lesson.AttackInput | None:
     source = widgets.bound(st.radio, "Image", lesson.SOURCES, horizontal=True, key="adv_source")
     classes, shape = list(model.classes), tuple(model.input_shape)
     if source == "A test image":
-        test = lesson.test_set_for(entry.dataset, shape)
+        test = lesson.load_test_set(entry.dataset, shape)
         if test.dataset is None:
             st.warning(escape(test.problem))
             return None
@@ -42,7 +42,7 @@ def chosen_input(entry, model) -> lesson.AttackInput | None:
         # One widget per class: classes of different sizes must not share a bounded value.
         which = st.number_input(escape(lesson.which_label(classes[wanted], len(positions))), 0,
                                 len(positions) - 1, 0, key=f"adv_which_{wanted}", bind=links.BIND)
-        return lesson.test_image(test.dataset, positions[int(which)], classes)
+        return lesson.image_from_test_set(test.dataset, positions[int(which)], classes)
     # Either widget says why when it has no photo (nothing uploaded, or not an image).
     photo = widgets.bundled_photo("adv_sample") if source == "A bundled photo" else widgets.uploaded_photo(
         "adv_upload", label="A photo (PNG, JPEG, ...)", waiting=lesson.UPLOAD_WAITING, say_waiting=st.caption)
@@ -108,9 +108,10 @@ def one_image(networks) -> None:
             st.caption(escape(chosen.note))  # names a class of the checkpoint
     with attack_col:
         settings = attack_settings(list(model.classes))
+    if chosen is None:
+        return
     try:
-        if chosen is not None:
-            draw_attack(adversarial_cache.attack(ref, caches.image_hash(chosen.image), chosen.label, settings, chosen))
+        draw_attack(adversarial_cache.attack(ref, caches.image_hash(chosen.image), chosen.label, settings, chosen))
     except AttackError as err:
         st.error(str(err))
 

@@ -135,6 +135,8 @@ def test_a_targeted_fgsm_steps_down_the_targets_loss():
     np.testing.assert_allclose(result.adversarial, (x - 40 / 255 * grad.sign()).clamp(0, 1)[0].numpy(), atol=1e-6)
     after = int(probabilities(model, torch.from_numpy(result.adversarial)[None]).argmax())
     assert result.fooled == (after == 2) and result.target == 2
+    reached = "reached" if after == 2 else "did not reach"
+    assert result.outcome.endswith(f", and the prediction {reached} the target, cat: it is {CLASSES[after]}.")
 
 
 def test_pgd_is_projected_fgsm_steps_and_stays_in_the_eps_box():
@@ -215,13 +217,13 @@ def test_the_formula_carries_the_students_numbers():
 
 
 def test_a_dataset_of_another_shape_is_refused_with_both_shapes():
-    assert lesson.test_set_for("", (1, 8, 8)).problem == (
+    assert lesson.load_test_set("", (1, 8, 8)).problem == (
         "The test set is not available: This checkpoint does not say which dataset it was trained on.")
-    refused = lesson.test_set_for("digits", (1, 8, 10))  # the digits are 1 x 8 x 8
+    refused = lesson.load_test_set("digits", (1, 8, 10))  # the digits are 1 x 8 x 8
     assert refused.dataset is None
     assert refused.problem == ("The test set is not available: This model takes 1 x 8 x 10 images but its "
                                "dataset's are 1 x 8 x 8; use a photo instead.")
-    assert lesson.test_set_for("digits", (1, 8, 8)).dataset is not None
+    assert lesson.load_test_set("digits", (1, 8, 8)).dataset is not None
 
 
 def test_a_test_image_is_the_chosen_image_of_its_class():
@@ -231,7 +233,7 @@ def test_a_test_image_is_the_chosen_image_of_its_class():
     positions = lesson.class_positions(labels, 2)
     assert positions == [0, 2, 4]
     assert lesson.class_positions(labels, 1) == [3] and lesson.class_positions(labels, 5) == []
-    chosen = lesson.test_image(test_set, positions[1], CLASSES)
+    chosen = lesson.image_from_test_set(test_set, positions[1], CLASSES)
     assert chosen.image.shape == (1, 1, 3, 5) and chosen.label == 2
     np.testing.assert_allclose(chosen.image[0, 0].numpy(), np.arange(30, 45).reshape(3, 5) / 255, atol=1e-7)
     assert chosen.note == "Test image 2 of 5; its true class is cat."
@@ -326,5 +328,6 @@ def test_the_sweep_view_has_a_curve_rows_and_a_tab_per_job():
     np.testing.assert_array_equal(view.curves[1].accuracy, pgd.accuracy)
     assert len(view.rows) == 4 and [r["Attack"] for r in view.rows] == ["FGSM", "FGSM", "PGD", "PGD"]
     assert [(t.title, t.chart_key, t.classes) for t in view.tabs] == [
-        ("m: FGSM", "adv_examples_/a/m.pt_fgsm", ("p", "q", "r")), ("m: PGD", "adv_examples_/a/m.pt_pgd", ("p", "q", "r"))]
+        ("m: FGSM", "adv_examples_/a/m.pt_fgsm", ("p", "q", "r")),
+        ("m: PGD", "adv_examples_/a/m.pt_pgd", ("p", "q", "r"))]
     assert view.tabs[0].sweep.example_images.shape[2:] == SHAPE

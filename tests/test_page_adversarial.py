@@ -156,7 +156,8 @@ def test_the_page_offers_exactly_the_lessons_options_and_fills_in_the_formula(ap
     assert (eps.min, eps.max, eps.value) == (*lesson.EPS_STEPS, lesson.DEFAULT_EPS)
     assert at.multiselect(key="adv_sweep_methods").options == list(lesson.METHODS)
     assert at.radio(key="adv_sweep_eps").options == list(lesson.EPSILON_SETS)
-    for key, default in (("adv_sweep_fgsm_n", lesson.DEFAULT_FGSM_IMAGES), ("adv_sweep_pgd_n", lesson.DEFAULT_PGD_IMAGES)):
+    for key, default in (("adv_sweep_fgsm_n", lesson.DEFAULT_FGSM_IMAGES),
+                         ("adv_sweep_pgd_n", lesson.DEFAULT_PGD_IMAGES)):
         widget = at.number_input(key=key)
         assert (widget.min, widget.max, widget.step, widget.value) == (*lesson.SWEEP_IMAGES, lesson.SWEEP_IMAGES_STEP,
                                                                         default)
@@ -192,7 +193,7 @@ def test_a_link_to_pgd_opens_its_settings_and_formula():
     at = open_link(PAGE, {"adv_source": "A test image", "adv_class": "Sneaker", "adv_which_7": "3",
                           "adv_method": "PGD", "adv_eps": "8", "adv_steps": "7"})
     assert link_notes(at) == [] and not at.error
-    assert (at.session_state["adv_method"], at.session_state["adv_eps"], at.session_state["adv_steps"]) == ("PGD", 8, 7)
+    assert [at.session_state[key] for key in ("adv_method", "adv_eps", "adv_steps")] == ["PGD", 8, 7]
     assert any("8/255 = 0.0314" in c.value for c in at.caption)
     assert any(r"x_{\mathrm{adv}} = x_{7}" in latex.value for latex in at.latex)
     assert any(c.value.startswith("Test image ") and "its true class is Sneaker" in c.value for c in at.caption)

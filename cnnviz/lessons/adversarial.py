@@ -164,22 +164,23 @@ def formula(settings: AttackSettings) -> str:
     """
     eps = settings.eps_value
     sign, towards = ("-", "t") if settings.target is not None else ("+", "y")
+
+    def step(at: str, size: float) -> str:  # the signed gradient step taken at ``at``
+        return rf"{at} {sign} {size:.4f} \cdot \operatorname{{sign}}(\nabla_x \mathcal{{L}}(f({at}), {towards}))"
+
     if not settings.is_pgd:
-        return (rf"x_{{\mathrm{{adv}}}} = \operatorname{{clip}}\big(x {sign} {eps:.4f} \cdot "
-                rf"\operatorname{{sign}}(\nabla_x \mathcal{{L}}(f(x), {towards})),\ 0,\ 1\big)")
+        return rf"x_{{\mathrm{{adv}}}} = \operatorname{{clip}}\big({step('x', eps)},\ 0,\ 1\big)"
     start = rf"x + \mathcal{{U}}(-{eps:.4f},\ {eps:.4f})" if settings.random_start else "x"
-    return (
-        rf"x_0 = {start},\quad x_{{k+1}} = \operatorname{{clip}}_{{[x - {eps:.4f},\ x + {eps:.4f}]\,\cap\,[0,\ 1]}}"
-        rf"\big(x_k {sign} {settings.alpha * eps:.4f} \cdot \operatorname{{sign}}(\nabla_x \mathcal{{L}}(f(x_k), {towards}))"
-        rf"\big),\quad x_{{\mathrm{{adv}}}} = x_{{{settings.steps}}}"
-    )
+    box = rf"[x - {eps:.4f},\ x + {eps:.4f}]\,\cap\,[0,\ 1]"
+    update = rf"\operatorname{{clip}}_{{{box}}}\big({step('x_k', settings.alpha * eps)}\big)"
+    return rf"x_0 = {start},\quad x_{{k+1}} = {update},\quad x_{{\mathrm{{adv}}}} = x_{{{settings.steps}}}"
 
 
 # --- The image to attack ---
 
 
 @dataclass(frozen=True)
-class TestSet:
+class ModelTestSet:
     """A model's test set, or the sentence saying why there is none (``problem``)."""
 
     dataset: data.ImageDataset | None
@@ -191,7 +192,7 @@ def shape_words(shape: Sequence[int]) -> str:
     return " x ".join(str(int(n)) for n in shape)
 
 
-def test_set_for(dataset: str, input_shape: tuple[int, int, int]) -> TestSet:
+def load_test_set(dataset: str, input_shape: tuple[int, int, int]) -> ModelTestSet:
     """The test set of the model's dataset, when it is on this machine and fits the model.
 
     Args:
@@ -200,15 +201,15 @@ def test_set_for(dataset: str, input_shape: tuple[int, int, int]) -> TestSet:
     """
     unavailable = "The test set is not available: "
     if not dataset:
-        return TestSet(None, unavailable + "This checkpoint does not say which dataset it was trained on.")
+        return ModelTestSet(None, unavailable + "This checkpoint does not say which dataset it was trained on.")
     try:
         found = data.load_dataset(dataset)
     except (data.DatasetUnavailable, ValueError) as err:
-        return TestSet(None, unavailable + str(err))
+        return ModelTestSet(None, unavailable + str(err))
     if tuple(found.test_images.shape[1:]) != tuple(input_shape):
-        return TestSet(None, f"{unavailable}This model takes {shape_words(input_shape)} images but its dataset's "
-                             f"are {shape_words(found.test_images.shape[1:])}; use a photo instead.")
-    return TestSet(found)
+        return ModelTestSet(None, f"{unavailable}This model takes {shape_words(input_shape)} images but its "
+                                  f"dataset's are {shape_words(found.test_images.shape[1:])}; use a photo instead.")
+    return ModelTestSet(found)
 
 
 def class_positions(labels, wanted: int) -> list[int]:
@@ -242,7 +243,7 @@ class AttackInput:
     note: str
 
 
-def test_image(test_set: data.ImageDataset, index: int, classes: Sequence[str]) -> AttackInput:
+def image_from_test_set(test_set: data.ImageDataset, index: int, classes: Sequence[str]) -> AttackInput:
     """Test image ``index`` (of the whole test set) as the attack's input."""
     label = int(test_set.test_labels[index])
     return AttackInput(
@@ -360,8 +361,8 @@ def attack(model, attack_input: AttackInput, settings: AttackSettings, classes: 
     )
     largest = f"No pixel moved by more than {linf * 255:.1f}/255 (the budget is {settings.eps}/255)"
     if target is not None:
-        outcome = (f"{largest}, and the prediction reached the target, {classes[target]}." if fooled else
-                   f"{largest}, and the prediction did not reach the target, {classes[target]}: it is {classes[after]}.")
+        reached = "reached" if fooled else "did not reach"
+        outcome = f"{largest}, and the prediction {reached} the target, {classes[target]}: it is {classes[after]}."
     elif before != result.label:
         outcome = (f"{largest}. The network was wrong before the attack already ({classes[before]}, not "
                    f"{classes[result.label]}); after it, it says {classes[after]}.")
