@@ -181,8 +181,6 @@ def test_settings_fields_are_the_2d_tabs_url_parameters():
     field of the same name, and every field has its widget."""
     asked = set(re.findall(r'\bask\((?:(?!\bask\().)*?key="(conv_[a-z_]+)"', PAGE.read_text(), flags=re.S))
     assert asked == {f.name for f in fields(lesson.Settings)}
-    assert lesson.settings_from({f.name: getattr(lesson.Settings(), f.name) for f in fields(lesson.Settings)}
-                                | {"conv_stride": 4, "other": 1}) == lesson.Settings(conv_stride=4)
 
 
 def test_settings_defaults_are_the_widgets_defaults():

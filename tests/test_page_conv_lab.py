@@ -207,3 +207,28 @@ def test_an_uploaded_photo_is_convolved_and_a_bad_file_gets_a_sentence(lab):
     lab.file_uploader(key="conv_upload").set_value(("notes.png", b"not a picture", "image/png")).run()
     assert not lab.exception and len(lab.error) == 1
     assert metric(lab, "Output") == "1x510x510"  # back on the astronaut, with the file's sentence
+
+
+def test_the_widgets_offer_the_lessons_ranges_and_open_on_its_defaults(lab):
+    """The page's widgets read the lesson's declared options, ranges and defaults."""
+    from cnnviz import conv
+    from cnnviz.lessons import conv_lab as lesson
+
+    assert lab.radio(key="conv_source").options == list(lesson.SOURCES)
+    assert lab.radio(key="conv_operation").options == list(lesson.OPERATIONS)
+    assert lab.selectbox(key="conv_padding").options == list(lesson.PADDINGS)
+    assert lab.selectbox(key="conv_padding_mode").options == list(conv.PADDING_MODES)
+    for key, bounds in (("conv_stride", lesson.STRIDES), ("conv_dilation", lesson.DILATIONS)):
+        assert (lab.slider(key=key).min, lab.slider(key=key).max) == bounds
+    for key in ("conv_kh", "conv_kw"):
+        assert (lab.number_input(key=key).min, lab.number_input(key=key).max) == lesson.KERNEL_SIDES
+    assert (lab.number_input(key="conv_bias").min, lab.number_input(key="conv_bias").max) == lesson.BIASES
+    shown = {key: lab.session_state[key] for key in ("conv_source", "conv_operation", "conv_kh", "conv_kw",
+                                                     "conv_stride", "conv_padding", "conv_dilation", "conv_bias")}
+    assert shown == {key: getattr(lesson.DEFAULT, key) for key in shown}
+    change(lab, "radio", "conv_operation", "Transposed convolution")
+    assert (lab.number_input(key="conv_output_padding").min,
+            lab.number_input(key="conv_output_padding").max) == lesson.OUTPUT_PADDINGS
+    change(lab, "radio", "conv_source", "Photo")
+    assert lab.radio(key="conv_groups").options == [str(g) for g in lesson.GROUPS]
+    assert lab.selectbox(key="conv_photo").value == lesson.DEFAULT.conv_photo

@@ -9,7 +9,7 @@ columns apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -174,11 +174,6 @@ class Settings:
 
 
 DEFAULT = Settings()  # what the widgets open with
-
-
-def settings_from(values: dict) -> Settings:
-    """Settings from a mapping holding (at least) every field, e.g. the page's widget values by key."""
-    return Settings(**{f.name: values[f.name] for f in fields(Settings)})
 
 
 def settings_kwargs(operation: str, channels: int, stride: int, padding_choice: str, mode: str, dilation: int,
