@@ -293,7 +293,8 @@ def test_small_kernels_rows_worked_by_hand():
         lesson.StackRow("one 7x7 conv", "conv 7x7, stride 1, padding 3", "7", "3,136", 1),  # 49 × 64
         # Dilation 2 and 4 span 5 and 9 pixels: 3 + 4 = 7, + 8 = 15.
         lesson.StackRow("three 3x3 convs, dilation 1, 2, 4",
-                        f"{three} → conv 3x3, stride 1, padding 2, dilation 2 → conv 3x3, stride 1, padding 4, dilation 4",
+                        f"{three} → conv 3x3, stride 1, padding 2, dilation 2 → "
+                        "conv 3x3, stride 1, padding 4, dilation 4",
                         "3 → 7 → 15", "1,728", 3),
     )
     assert list(lesson.records(result.table)[1]) == ["Stack", "Layers", "Field after each layer (px)", "Weights",

@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from cnnviz import stack_builder
+import numpy as np
+
+from cnnviz import images, stack_builder
 from cnnviz.model_ref import ModelRef
+from cnnviz.models import list_models, model_spec
 from cnnviz.receptive import LayerField
 from cnnviz.stack_builder import StackLayer, StackReport
+
+if TYPE_CHECKING:
+    from cnnviz.architecture import ArchitectureTable
+    from cnnviz.effective_field import EffectiveField
 
 PARAMETER_PREFIX = "rf_"  # a Settings field "layer" is the page's widget key and URL parameter "rf_layer"
 MERGE_KINDS = ("add", "concat", "subtract", "multiply", "merge")  # layers that join paths
@@ -71,6 +78,7 @@ class SizeChart:
 
 
 # --- one layer's recurrence, one unit's field, the effective field ------------------------------
+
 
 def pair_text(values: tuple[int, int]) -> str:
     """"3" when rows and columns agree, "3 x 5" (rows x cols) when they differ, as LayerField.text."""
@@ -279,8 +287,6 @@ SIZE_CHART_CAPTION = (
 
 def network_titles() -> dict[str, str]:
     """Registry name -> title of every zoo network, in the zoo's order: the menus' options."""
-    from cnnviz.models import list_models, model_spec
-
     return {name: model_spec(name).title for name in list_models()}
 
 
@@ -289,7 +295,7 @@ class NetworkMenu:
     """The Network menu: the zoo in its order, then trained checkpoints, labelled as links name them."""
 
     refs: tuple[ModelRef, ...]
-    default: str = ""  # the label of DEFAULT_NETWORK
+    default: str  # the label of DEFAULT_NETWORK
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -322,10 +328,8 @@ class FieldSettings:
         return (int(self.row), int(self.col))
 
 
-def prepare(picture: Any, input_shape: tuple[int, int, int]) -> Any:
+def prepare(picture: Any, input_shape: tuple[int, int, int]) -> images.PreparedImage:
     """The PIL picture cropped and resized to the network's (C, H, W) input: an images.PreparedImage."""
-    from cnnviz import images
-
     channels, height, width = input_shape
     return images.prepare_for_model(picture, channels=channels, size=(height, width), fit="crop")
 
@@ -378,12 +382,17 @@ class ChosenLayer:
         return (0, self.grid[1] - 1, self.centre[1])
 
 
+def _centre(row: LayerField) -> tuple[int, int]:
+    """The unit at the middle of a layer's grid (rounded down on an even side)."""
+    return (row.output_shape[1] // 2, row.output_shape[2] // 2)
+
+
 def chosen_layer(rows: Sequence[LayerField], name: str) -> ChosenLayer:
     """The layer ``name`` of the menu; raises KeyError for a name the menu does not offer."""
     row = {row.name: row for row in _clickable(rows)}[name]
     channels, height, width = row.output_shape
     heading = f"**Units of {name}** ({height} × {width} grid, {channels} channels): click one"
-    return ChosenLayer(row, (height, width), (height // 2, width // 2), heading, row.module is not None)
+    return ChosenLayer(row, (height, width), _centre(row), heading, row.module is not None)
 
 
 def clicked_unit(event: Any) -> tuple[int, int] | None:
@@ -394,7 +403,9 @@ def clicked_unit(event: Any) -> tuple[int, int] | None:
     """
     try:
         customdata = event["selection"]["points"][0]["customdata"]
-        values = [customdata[k] for k in sorted(customdata, key=int)] if isinstance(customdata, dict) else list(customdata)
+        if isinstance(customdata, dict):
+            customdata = [customdata[k] for k in sorted(customdata, key=int)]
+        values = list(customdata)
         return (int(values[0]), int(values[1]))
     except (TypeError, KeyError, IndexError, ValueError, OverflowError):
         return None
@@ -452,11 +463,11 @@ class FieldResult:
     unit: tuple[int, int]
     box: tuple[int, int, int, int]
     title: str
-    pixels: Any
+    pixels: np.ndarray
     unit_field: UnitField
     recurrence: RecurrenceStep
     effective_text: str
-    effective_map: Any
+    effective_map: np.ndarray | None
     stages: tuple[tuple[str, tuple[int, int, int, int]], ...]
     chart: SizeChart
     table: tuple[FieldTableRow, ...]
@@ -467,8 +478,8 @@ class FieldResult:
         return (self.unit_field.text, self.recurrence.text) + ((self.effective_text,) if self.effective_text else ())
 
 
-def field_view(settings: FieldSettings, rows: Sequence[LayerField], picture: Any,
-               effective: Any = None, untrained: bool = False) -> FieldResult:
+def field_view(settings: FieldSettings, rows: Sequence[LayerField], picture: images.PreparedImage,
+               effective: EffectiveField | None = None, untrained: bool = False) -> FieldResult:
     """The Field tab for one unit.
 
     Args:
@@ -481,8 +492,6 @@ def field_view(settings: FieldSettings, rows: Sequence[LayerField], picture: Any
     Returns:
         The result; the effective field is shown only when asked for, computed and available.
     """
-    from cnnviz import images
-
     pixels = images.to_array(picture.image)
     image_size = pixels.shape[:2]
     chosen = chosen_layer(rows, settings.layer)
@@ -492,7 +501,7 @@ def field_view(settings: FieldSettings, rows: Sequence[LayerField], picture: Any
     effective_text = "" if shown is None else effective_field_text(
         shown.mass_pixels(EFFECTIVE_SHARE), box, image_size, untrained)
     stages = tuple(
-        (f"{stage.name}: {stage.text(stage.size)} px", stage.box(stage.output_shape[1] // 2, stage.output_shape[2] // 2))
+        (f"{stage.name}: {stage.text(stage.size)} px", stage.box(*_centre(stage)))
         for stage in stage_ends(_clickable(rows))
     )
     chart = SizeChart(
@@ -720,7 +729,7 @@ class NetworkSummary:
     final_field: int
 
 
-def network_summary(title: str, table: Any, rows: Sequence[LayerField]) -> NetworkSummary:
+def network_summary(title: str, table: ArchitectureTable, rows: Sequence[LayerField]) -> NetworkSummary:
     """A network's summary from its architecture.ArchitectureTable and its receptive-field rows."""
     finite = _clickable(rows)
     return NetworkSummary(
@@ -765,7 +774,7 @@ class CountResult:
     chart: tuple[dict[str, Any], ...]
 
 
-def count(table: Any, summaries: Sequence[NetworkSummary]) -> CountResult:
+def count(table: ArchitectureTable, summaries: Sequence[NetworkSummary]) -> CountResult:
     """The Count tab for one network's architecture.ArchitectureTable and every zoo network's summary."""
     metrics = (
         Metric("Parameters", f"{table.total_parameters:,}"),
