@@ -63,19 +63,19 @@ def _chosen_input() -> lesson.Input | None:
     return lesson.photo_input(photo, input_shape, invert)
 
 
-if (shown := _chosen_input()) is None:
+if (picked := _chosen_input()) is None:
     st.stop()
-prepared = shown.prepared
+prepared = picked.prepared
 image_hash = caches.image_hash(prepared.tensor)
 captured = inside_cache.layer_outputs(network_ref, image_hash, prepared.tensor)
-said = lesson.prediction(captured.probabilities(), classes, shown.true_label, quote=escape)
+said = lesson.prediction(captured.probabilities(), classes, picked.true_label, quote=escape)
 
 left, middle, right = st.columns([1, 1, 2])
 left.subheader("Your image")
-left.image(shown.original, width="stretch")
+left.image(picked.original, width="stretch")
 middle.subheader("What the model sees")
 middle.image(lesson.enlarged(prepared.image), width="stretch")
-middle.caption(shown.seen_caption)
+middle.caption(picked.seen_caption)
 right.subheader("Prediction")
 right.markdown(said.verdict)
 bars = said.bars(classes, right.slider("Classes shown (top-k)", *said.top_k_range(), key="inside_top_k", bind=links.BIND))
@@ -184,11 +184,11 @@ def _confusion_view() -> None:
     a, b = st.columns(2)
     actual = bound(a.selectbox, "Actual class", classes, key="inside_cell_actual")
     predicted = bound(b.selectbox, "Predicted class", classes, key="inside_cell_predicted")
-    cell = lesson.gallery(probabilities, targets, dataset.test_images, classes, classes.index(actual),
-                          classes.index(predicted), quote=escape)
-    st.markdown(cell.sentence)
+    gallery = lesson.gallery(probabilities, targets, dataset.test_images, classes, classes.index(actual),
+                             classes.index(predicted), quote=escape)
+    st.markdown(gallery.sentence)
     columns = st.columns(lesson.GALLERY_COLUMNS)
-    for slot, tile in enumerate(cell.tiles):
+    for slot, tile in enumerate(gallery.tiles):
         with columns[slot % lesson.GALLERY_COLUMNS]:
             st.image(tile.picture, width="stretch", caption=tile.caption)
             st.button("Explain", key=f"inside_explain_{tile.index}", help="Open this image in the attribution view",

@@ -318,8 +318,7 @@ def layer_labels(captured: activations.CapturedForward) -> list[str]:
 
 
 def first_layer_shown(count: int) -> int:
-    """The menu's first choice: the second step (the first one's output after its activation
-    says more), or the only one."""
+    """The layer menu's first choice: the second step, or the only one."""
     return min(1, count - 1)
 
 
