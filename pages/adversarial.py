@@ -28,7 +28,7 @@ def chosen_input(entry, model) -> lesson.AttackInput | None:
     """The image widgets -> the image to attack, or None after a sentence."""
     source = widgets.bound(st.radio, "Image", lesson.SOURCES, horizontal=True, key="adv_source")
     classes, shape = list(model.classes), tuple(model.input_shape)
-    if source == "A test image":
+    if source == lesson.TEST_IMAGE:
         test = lesson.load_test_set(entry.dataset, shape)
         if test.dataset is None:
             st.warning(escape(test.problem))
@@ -44,7 +44,7 @@ def chosen_input(entry, model) -> lesson.AttackInput | None:
                                 len(positions) - 1, 0, key=f"adv_which_{wanted}", bind=links.BIND)
         return lesson.image_from_test_set(test.dataset, positions[int(which)], classes)
     # Either widget says why when it has no photo (nothing uploaded, or not an image).
-    photo = widgets.bundled_photo("adv_sample") if source == "A bundled photo" else widgets.uploaded_photo(
+    photo = widgets.bundled_photo("adv_sample") if source == lesson.BUNDLED_PHOTO else widgets.uploaded_photo(
         "adv_upload", label="A photo (PNG, JPEG, ...)", waiting=lesson.UPLOAD_WAITING, say_waiting=st.caption)
     return None if photo is None else lesson.photo_input(photo, shape, entry.dataset)
 
@@ -76,10 +76,9 @@ def attack_settings(classes: list[str]) -> lesson.AttackSettings:
 
 def draw_attack(result: lesson.Attack) -> None:
     for column, metric in zip(st.columns(4), result.metrics):
-        colour = ("red" if result.fooled else "green") if metric.label == "Prediction after" else "off"
         # Metric values are markdown, and class names come from the checkpoint.
         column.metric(metric.label, escape(metric.value) if metric.from_checkpoint else metric.value,
-                      metric.delta, delta_color=colour, delta_arrow="off")
+                      metric.delta, delta_color=metric.tone, delta_arrow="off")
     st.caption(escape(result.outcome))
     presentation.plot(figs.attack_figure(result.original, result.adversarial, result.eps,
                                          original_caption=result.original_caption,

@@ -96,10 +96,11 @@ def test_the_predictions_confidences_and_verdict_are_the_models():
     before, after = probabilities(model, x), probabilities(model, torch.from_numpy(result.adversarial)[None])
     b, a = int(before.argmax()), int(after.argmax())
     assert (result.before, result.after) == (b, a)
-    metrics = [(m.label, m.value, m.delta, m.from_checkpoint) for m in result.metrics[:2]]
-    verdict = "fooled" if a != 0 else "held"
-    assert metrics == [("Prediction before", CLASSES[b], f"{before[b]:.1%} sure", True),
-                       ("Prediction after", CLASSES[a], f"{after[a]:.1%} sure ({verdict})", True)]
+    metrics = [(m.label, m.value, m.delta, m.from_checkpoint, m.tone) for m in result.metrics]
+    verdict, tone = ("fooled", "red") if a != 0 else ("held", "green")
+    assert metrics[:2] == [("Prediction before", CLASSES[b], f"{before[b]:.1%} sure", True, "off"),
+                           ("Prediction after", CLASSES[a], f"{after[a]:.1%} sure ({verdict})", True, tone)]
+    assert [m[3:] for m in metrics[2:]] == [(False, "off"), (False, "off")]  # numbers: shown as they are
     assert result.fooled == (a != 0)
     assert result.original_caption == f"{CLASSES[b]}, {before[b]:.0%}"
     assert result.adversarial_caption == f"{CLASSES[a]}, {after[a]:.0%}"
@@ -125,6 +126,7 @@ def test_the_outcome_sentence_says_flipped_or_held():
     _, _, already = run(lesson.AttackSettings("FGSM", eps=0), label=wrong, model=model)
     # Judged against the true class: a network wrong before the attack stays fooled.
     assert already.fooled and already.metrics[1].delta.endswith("sure (fooled)")
+    assert (already.metrics[1].tone, held.metrics[1].tone) == ("red", "green")
     assert already.outcome.endswith(f"The network was wrong before the attack already ({CLASSES[predicted]}, not "
                                     f"{CLASSES[wrong]}); after it, it says {CLASSES[predicted]}.")
 

@@ -77,7 +77,7 @@ EXAMPLES_CAPTION = (
 # --- What the controls offer, declared once: the page's widgets read these ---
 
 METHODS = {"FGSM": "fgsm", "PGD": "pgd"}  # menu label (as links carry it) -> cnnviz.adversarial's name
-SOURCES = ("A test image", "A bundled photo", "Your own photo")
+SOURCES = TEST_IMAGE, BUNDLED_PHOTO, OWN_PHOTO = ("A test image", "A bundled photo", "Your own photo")
 EPS_STEPS = (0, 80)  # epsilon in 1/255 steps, lowest and highest
 DEFAULT_EPS = 26  # about 0.1
 PGD_STEPS = (1, 50)
@@ -274,14 +274,18 @@ def photo_input(photo, input_shape: tuple[int, int, int], dataset: str) -> Attac
 class Metric:
     """One number above the pictures: label, value and the small line under it, as plain text.
 
-    ``from_checkpoint``: the value is a class name from the checkpoint, to escape where markdown
-    shows it.
+    Attributes:
+        from_checkpoint: the value is a class name from the checkpoint, to escape where markdown
+            shows it.
+        tone: the small line's colour: "red" when the attack succeeded, "green" when it failed,
+            "off" for a number that judges nothing.
     """
 
     label: str
     value: str
     delta: str
     from_checkpoint: bool = False
+    tone: str = "off"
 
 
 @dataclass(frozen=True)
@@ -355,7 +359,8 @@ def attack(model, attack_input: AttackInput, settings: AttackSettings, classes: 
     linf, l2 = result.linf, result.l2
     metrics = (
         Metric("Prediction before", classes[before], f"{p_before:.1%} sure", from_checkpoint=True),
-        Metric("Prediction after", classes[after], f"{p_after:.1%} sure ({verdict})", from_checkpoint=True),
+        Metric("Prediction after", classes[after], f"{p_after:.1%} sure ({verdict})", from_checkpoint=True,
+               tone="red" if fooled else "green"),
         Metric("L∞ size of the change", f"{linf:.4f}", f"{linf * 255:.1f}/255"),
         Metric("L2 size of the change", f"{l2:.3f}", f"over {result.original.size:,} values"),
     )
