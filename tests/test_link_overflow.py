@@ -25,15 +25,20 @@ PAGES_WITH_NUMBERS = ["pages/conv_lab.py", "pages/inside.py", "pages/adversarial
 
 
 def bound_number_keys(page: str) -> list[str]:
-    """The keys of every number input, slider and select slider bound to the link in ``page``
-    (a key built with an f-string, one widget per class, is taken for its first class: 0)."""
+    """The keys of every number input, slider and select slider bound to the link in ``page``:
+    called with bind=, or handed to a function that binds it (dashboard.widgets.bound, or a page's
+    own wrapper of it) as its first argument (a key built with an f-string, one widget per class, is
+    taken for its first class: 0)."""
+    numbers = ("number_input", "slider", "select_slider")
     keys = []
     for node in ast.walk(ast.parse((REPO / page).read_text())):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("number_input", "slider", "select_slider")):
+        if not isinstance(node, ast.Call):
             continue
         keywords = {k.arg: k.value for k in node.keywords}
-        if "bind" not in keywords or "key" not in keywords:
+        direct = isinstance(node.func, ast.Attribute) and node.func.attr in numbers and "bind" in keywords
+        through_wrapper = (isinstance(node.func, ast.Name) and node.args
+                           and isinstance(node.args[0], ast.Attribute) and node.args[0].attr in numbers)
+        if not (direct or through_wrapper) or "key" not in keywords:
             continue
         key = keywords["key"]
         if isinstance(key, ast.JoinedStr):
