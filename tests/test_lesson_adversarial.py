@@ -141,14 +141,17 @@ def test_a_targeted_fgsm_steps_down_the_targets_loss():
     assert result.outcome.endswith(f", and the prediction {reached} the target, cat: it is {CLASSES[after]}.")
 
 
-def test_pgd_is_projected_fgsm_steps_and_stays_in_the_eps_box():
-    model, x, result = run(lesson.AttackSettings("PGD", eps=20, steps=3, alpha=0.5, random_start=False))
-    eps, alpha = 20 / 255, 0.5 * 20 / 255
+@pytest.mark.parametrize(("steps", "fraction"), [(3, 0.5), (4, 0.1)])  # 1.5 eps: the box bites; 0.4 eps: it does not
+def test_pgd_is_projected_fgsm_steps_and_stays_in_the_eps_box(steps, fraction):
+    settings = lesson.AttackSettings("PGD", eps=20, steps=steps, alpha=fraction, random_start=False)
+    model, x, result = run(settings)
+    eps, alpha = 20 / 255, fraction * 20 / 255
     expected = x.clone()
-    for _ in range(3):
+    for _ in range(steps):
         expected = expected + alpha * loss_gradient(model, expected, 0).sign()
         expected = torch.min(torch.max(expected, x - eps), x + eps).clamp(0, 1)
     np.testing.assert_allclose(result.adversarial, expected[0].numpy(), atol=1e-6)
+    assert result.linf == pytest.approx(min(eps, steps * alpha), abs=1e-6)  # the box, or all steps one way
     # From a random start too: inside the box and inside [0, 1].
     _, _, started = run(lesson.AttackSettings("PGD", eps=20, steps=5, alpha=1.0, random_start=True))
     assert np.abs(started.adversarial - x[0].numpy()).max() <= eps + 1e-6
