@@ -167,7 +167,7 @@ def lab_cache():
         return memo[key]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lesson, "MAX_PHOTO_SIDE", PHOTO_SIDE)
+        patch.setattr(lesson.inputs, "MAX_PHOTO_SIDE", PHOTO_SIDE)  # where photo_input reads it
         patch.setattr(conv_lab_cache, "lab_input", conv_lab_input)
         yield {"input": conv_lab_input, "result": conv_lab_cache.result.__wrapped__}
 

@@ -356,14 +356,14 @@ def test_photo_input_keeps_rows_and_columns(monkeypatch):
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, size=(10, 40, 3), dtype=np.uint8)  # (H, W, RGB)
     picture = Image.fromarray(pixels)
-    monkeypatch.setattr(lesson, "MAX_PHOTO_SIDE", 40)
+    monkeypatch.setattr(lesson.inputs, "MAX_PHOTO_SIDE", 40)  # read where photo_input reads it
     x = lesson.photo_input(picture, grey=False)
     assert x.shape == (3, 10, 40) and x.dtype == np.float32
     np.testing.assert_allclose(x[:, 3, 17], pixels[3, 17] / 255, atol=1e-6)
     grey = lesson.photo_input(picture, grey=True)
     assert grey.shape == (1, 10, 40)
     np.testing.assert_allclose(grey[0, 3, 17], picture.convert("L").getpixel((17, 3)) / 255, atol=1e-6)
-    monkeypatch.setattr(lesson, "MAX_PHOTO_SIDE", 20)
+    monkeypatch.setattr(lesson.inputs, "MAX_PHOTO_SIDE", 20)  # read where photo_input reads it
     assert lesson.photo_input(picture, grey=False).shape == (3, 5, 20)
     assert lesson.grid_input(GRID_3X5).shape == (1, 3, 5)
 

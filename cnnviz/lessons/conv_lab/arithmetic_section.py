@@ -1,0 +1,49 @@
+"""The 2-D tab's Arithmetic section: the output-size formulas with the student's numbers, the
+equivalent torch layer, and the counts (output shape, parameters, multiply-adds or values read)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnnviz import conv
+from cnnviz.lessons.metric import Metric
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """The Arithmetic section: the size formulas, the torch layer and the counts.
+
+    Attributes:
+        formula_lines: the H_out and W_out formulas with the student's numbers (LaTeX).
+        torch_line: the equivalent torch layer.
+        metrics: output shape, parameters, multiply-adds or values read; empty when refused.
+    """
+
+    formula_lines: tuple[str, str]
+    torch_line: str
+    metrics: tuple[Metric, ...]
+
+
+def arithmetic(settings: conv.ConvSettings, height: int, width: int, refused: bool = False) -> Arithmetic:
+    """What the Arithmetic section shows for an input of height x width.
+
+    Args:
+        settings: the layer.
+        height, width: the input's size.
+        refused: the settings are refused for this input: formulas only, no counts.
+
+    Returns:
+        Arithmetic.
+    """
+    metrics: tuple[Metric, ...] = ()
+    if not refused:
+        c_out, out_h, out_w = settings.output_shape(height, width)
+        shape = Metric("Output", f"{c_out}x{out_h}x{out_w}", "channels x height x width")
+        if settings.is_pool:
+            metrics = (shape, Metric("Parameters", "0", "Pooling learns nothing."),
+                       Metric("Values read", f"{conv.window_reads(settings, height, width):,}"))
+        else:
+            metrics = (shape, Metric("Parameters", f"{conv.parameter_count(settings):,}",
+                                     "C_out * C_in/groups * F_h * F_w + C_out (bias)"),
+                       Metric("Multiply-adds", f"{conv.multiply_adds(settings, height, width):,}"))
+    return Arithmetic(settings.formula_lines(height, width, latex=True), settings.torch_line(), metrics)

@@ -1,0 +1,38 @@
+"""What the Convolution lab says: the 2-D tab's introduction, formula and hints, the
+upload's label and note, and the 1-D and 1x1 tabs' introductions. Sentences built from the
+student's numbers live with the computation that fills them in."""
+
+from __future__ import annotations
+
+INTRO = (
+    "A **kernel** (a small grid of weights) slides over the input. At every position, multiply the "
+    "kernel by the input window under it, **add up the products and the bias**: that is one output "
+    "cell. Stride, padding and dilation decide where the window goes, and so how big the output is:"
+)
+FORMULA = (
+    r"y[i,j] = \sum_{c}\sum_{a,b} x[c,\; iS + aD,\; jS + bD]\; w[c,a,b] + \text{bias}"
+    r"\qquad W_{\mathrm{out}} = \left\lfloor \frac{W_{\mathrm{in}} + 2P - D(F-1) - 1}{S} \right\rfloor + 1"
+)
+TRY_FIRST = (
+    "**Try first:** keep the classic 5x5 grid and its X kernel and press *step*: check 4, 3, 4 by "
+    "hand. Then pick a photo with *Sobel x* (vertical edges light up), set stride 2 with padding "
+    "'same' (read why it fails), and try dilation 2 (the taps spread out)."
+)
+EDIT_GRID = "Edit any cell; the output follows."
+UPLOAD_LABEL = "A photo (JPEG, PNG, WebP, ...)"
+UPLOAD_WAITING = "Showing the astronaut until you upload a photo."
+POOLING_HAS_NO_WEIGHTS = "Pooling has no weights: it takes the max or the mean of each window, per channel."
+FLIP_HELP = ("Deep-learning layers compute cross-correlation: no flip. Textbook convolution "
+             "y[n] = sum_m x[n-m] w[m] flips the kernel; symmetric kernels do not notice.")
+SCRUB_HELP = "Output cells in reading order: row by row, left to right."
+ONE_D_INTRO = (
+    "The same sliding window on a line: $y[n] = \\sum_{m=0}^{K-1} x[nS + mD]\\, w[m]$. "
+    "Deep learning computes this **cross-correlation**; textbook **convolution** flips the kernel, "
+    "$y[n] = \\sum_m x[n-m]\\, w[m]$."
+)
+POINTWISE_INTRO = (
+    "A **1x1 convolution** looks at one pixel at a time and mixes its channels: every output channel "
+    "is a weighted sum of the input channels at the same pixel. It is a fully connected layer "
+    "applied at every pixel, and the cheap way to change the number of channels."
+)
+POINTWISE_WEIGHTS_NOTE = "Weights: one row per output channel, one column per input channel."
