@@ -186,3 +186,20 @@ def test_every_streamlit_cache_has_a_limit_and_lives_in_dashboard_caches():
     assert len(found) >= 15  # the walk sees the caches at all (20 when written)
     assert unbounded == []
     assert outside == []
+
+
+def test_pages_are_views_without_torch():
+    # A page turns widgets into a lesson's settings and draws its result: tensor maths lives in the
+    # library, where it is tested against torch without a browser.
+    for page in (REPO / "pages").glob("*.py"):
+        imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(page.read_text()))
+                    if isinstance(node, (ast.Import, ast.ImportFrom))
+                    for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])}
+        assert not imported & {"torch", "torchvision", "numpy"}, page.name
+
+
+def test_no_module_of_the_library_or_the_dashboard_is_over_400_lines():
+    # One idea per module: a file past this has grown a second one.
+    long = {str(path.relative_to(REPO)): n for path in [*(REPO / "cnnviz").rglob("*.py"), *(REPO / "dashboard").rglob("*.py")]
+            if (n := len(path.read_text().splitlines())) > 400}
+    assert long == {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnviz import data, devices
+from cnnviz.lessons.metric import Metric
 from cnnviz.models import model_spec
 from cnnviz.runs import DEFAULT_LRS, RunStatus
 from cnnviz.train import OPTIMIZERS, SCHEDULES, Augmentation, RunSummary, TrainConfig
@@ -191,13 +192,6 @@ class Banner:
     kind: str
     text: str
     quotes_error: bool = False
-
-
-@dataclass(frozen=True)
-class Metric:
-    label: str
-    value: str
-    help: str | None = None
 
 
 @dataclass(frozen=True)

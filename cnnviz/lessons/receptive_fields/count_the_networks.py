@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from cnnviz.lessons.metric import Metric
 from cnnviz.lessons.receptive_fields.field_on_your_image import DEFAULT_NETWORK
 from cnnviz.lessons.receptive_fields.recurrence import _clickable
 from cnnviz.model_ref import ModelRef
@@ -32,15 +33,6 @@ class CountSettings:
     @property
     def ref(self) -> ModelRef:
         return ModelRef.zoo(self.count_network)
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One number above the table: its label, its value as shown, and its tooltip."""
-
-    label: str
-    value: str
-    help: str | None = None
 
 
 @dataclass(frozen=True)
