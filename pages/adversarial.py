@@ -50,7 +50,7 @@ def chosen_input(entry, model) -> lesson.AttackInput | None:
 
 
 def attack_settings(classes: list[str]) -> lesson.AttackSettings:
-    """The attack widgets -> AttackSettings, each with its caption; then the formula with their numbers."""
+    """The attack widgets -> AttackSettings, each with its caption."""
     method = widgets.bound(st.radio, "Attack", list(lesson.METHODS), horizontal=True, key="adv_method")
     eps = st.slider("ε, the largest change of any pixel, in 1/255 steps", *lesson.EPS_STEPS, lesson.DEFAULT_EPS,
                     format="%d/255", key="adv_eps", bind=links.BIND)
@@ -69,9 +69,7 @@ def attack_settings(classes: list[str]) -> lesson.AttackSettings:
     if widgets.bound(st.toggle, "Targeted: pull the prediction towards a class", key="adv_targeted"):
         target = widgets.bound(st.selectbox, "Target class", range(len(classes)), index=min(1, len(classes) - 1),
                                format_func=classes.__getitem__, key="adv_target")
-    settings = lesson.AttackSettings(method, eps, target=target, **pgd)
-    st.latex(lesson.formula(settings))
-    return settings
+    return lesson.AttackSettings(method, eps, target=target, **pgd)
 
 
 def draw_attack(result: lesson.Attack) -> None:
@@ -107,6 +105,7 @@ def one_image(networks) -> None:
             st.caption(escape(chosen.note))  # names a class of the checkpoint
     with attack_col:
         settings = attack_settings(list(model.classes))
+    st.latex(lesson.formula(settings))  # full width: the PGD update is long
     if chosen is None:
         return
     try:

@@ -211,11 +211,12 @@ def test_the_formula_carries_the_students_numbers():
     pgd = lesson.formula(lesson.AttackSettings("PGD", eps=8, steps=7, alpha=0.25, random_start=True))
     # 8/255 = 0.03137, alpha = 0.25 * 8/255 = 0.00784
     assert pgd == (
-        r"x_0 = x + \mathcal{U}(-0.0314,\ 0.0314),\quad x_{k+1} = "
+        r"\begin{aligned} x_0 &= x + \mathcal{U}(-0.0314,\ 0.0314) \\ x_{k+1} &= "
         r"\operatorname{clip}_{[x - 0.0314,\ x + 0.0314]\,\cap\,[0,\ 1]}"
-        r"\big(x_k + 0.0078 \cdot \operatorname{sign}(\nabla_x \mathcal{L}(f(x_k), y))\big),"
-        r"\quad x_{\mathrm{adv}} = x_{7}")
-    assert lesson.formula(lesson.AttackSettings("PGD", eps=8, random_start=False)).startswith(r"x_0 = x,\quad")
+        r"\big(x_k + 0.0078 \cdot \operatorname{sign}(\nabla_x \mathcal{L}(f(x_k), y))\big) \\ "
+        r"x_{\mathrm{adv}} &= x_{7} \end{aligned}")
+    assert lesson.formula(lesson.AttackSettings("PGD", eps=8, random_start=False)).startswith(
+        r"\begin{aligned} x_0 &= x \\")
 
 
 # --- Inputs ---

@@ -176,7 +176,7 @@ def test_the_page_offers_exactly_the_lessons_options_and_fills_in_the_formula(ap
     # alpha = 0.25 * 8/255 = 0.00784 = 2.0/255; 10 steps.
     assert any(c.value == "α = 0.25 x ε = 0.008 in [0, 1] = 2.0/255 per step." for c in at.caption)
     pgd = [latex.value for latex in at.latex if "x_k" in latex.value]
-    assert len(pgd) == 1 and r"x_k + 0.0078 \cdot" in pgd[0] and r"x_{\mathrm{adv}} = x_{10}" in pgd[0]
+    assert len(pgd) == 1 and r"x_k + 0.0078 \cdot" in pgd[0] and r"x_{\mathrm{adv}} &= x_{10}" in pgd[0]
     assert float(at.metric[2].value) <= 8 / 255 + 1e-4
 
 
@@ -195,5 +195,5 @@ def test_a_link_to_pgd_opens_its_settings_and_formula():
     assert link_notes(at) == [] and not at.error
     assert [at.session_state[key] for key in ("adv_method", "adv_eps", "adv_steps")] == ["PGD", 8, 7]
     assert any("8/255 = 0.0314" in c.value for c in at.caption)
-    assert any(r"x_{\mathrm{adv}} = x_{7}" in latex.value for latex in at.latex)
+    assert any(r"x_{\mathrm{adv}} &= x_{7}" in latex.value for latex in at.latex)
     assert any(c.value.startswith("Test image ") and "its true class is Sneaker" in c.value for c in at.caption)

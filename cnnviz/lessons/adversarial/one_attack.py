@@ -19,7 +19,7 @@ def formula(settings: AttackSettings) -> str:
     """The attack's update in LaTeX with the student's numbers (no class names: nothing to escape).
 
     FGSM: x_adv = clip(x + eps * sign(grad), 0, 1). PGD: from x_0 (x, or a random point of the
-    eps-box), ``steps`` steps of size alpha, each clipped into the box and into [0, 1]. A
+    eps-box), ``steps`` steps of size alpha, each clipped into the box and into [0, 1], one line each. A
     targeted attack descends the target's loss: minus, and t for y.
     """
     eps = settings.eps_value
@@ -33,7 +33,9 @@ def formula(settings: AttackSettings) -> str:
     start = rf"x + \mathcal{{U}}(-{eps:.4f},\ {eps:.4f})" if settings.random_start else "x"
     box = rf"[x - {eps:.4f},\ x + {eps:.4f}]\,\cap\,[0,\ 1]"
     update = rf"\operatorname{{clip}}_{{{box}}}\big({step('x_k', settings.alpha * eps)}\big)"
-    return rf"x_0 = {start},\quad x_{{k+1}} = {update},\quad x_{{\mathrm{{adv}}}} = x_{{{settings.steps}}}"
+    # One line each, aligned on "=": on one line the update runs past a projector's column.
+    return (rf"\begin{{aligned}} x_0 &= {start} \\ x_{{k+1}} &= {update} \\ "
+            rf"x_{{\mathrm{{adv}}}} &= x_{{{settings.steps}}} \end{{aligned}}")
 
 
 @dataclass(frozen=True)
