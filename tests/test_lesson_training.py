@@ -123,6 +123,25 @@ def test_a_run_stopped_in_its_second_epoch_says_its_train_figure_is_the_first_ep
                                     "epoch 2, so that epoch's batches are not in it.")
 
 
+def test_a_run_stopped_in_its_second_epoch_shows_that_epochs_train_figure_so_far():
+    # The engine counted epoch 2's batches up to the stop: 11 right of 16 = 68.75%.
+    message = "Stopped at step 30 of 60 (epoch 2 of 3); the model trained so far was kept."
+    end = EndEvent(status="stopped", message=message, test_accuracy=0.5625, epochs=1.5, steps=30, seconds=601.0,
+                   unfinished_train_accuracy=11 / 16)
+    view = lesson.single_run(status([START, STEP_1, EPOCH_1, STEP_2, end], "stopped", message=message,
+                                    checkpoint="x"))
+    assert metrics(view)[:2] == [("Final test accuracy", "56.2%"), ("Train accuracy, epoch 2 so far", "68.8%")]
+    assert view.metrics[1].help == ("The mean over epoch 2's training batches up to the stop, measured while "
+                                    "training (dropout and augmentation on).")
+
+
+def test_a_run_stopped_in_its_first_epoch_shows_that_epochs_train_figure_so_far():
+    end = EndEvent(status="stopped", message="Stopped.", test_accuracy=0.25, epochs=0.4, steps=8, seconds=12.0,
+                   unfinished_train_accuracy=0.3)
+    view = lesson.single_run(status([START, STEP_1, end], "stopped", message="Stopped."))
+    assert metrics(view)[:2] == [("Final test accuracy", "25.0%"), ("Train accuracy, epoch 1 so far", "30.0%")]
+
+
 def test_a_run_stopped_right_after_an_epoch_keeps_the_plain_train_label():
     end = EndEvent(status="stopped", message="Stopped.", test_accuracy=0.5, epochs=1.0, steps=20, seconds=30.0)
     view = lesson.single_run(status([START, STEP_1, EPOCH_1, end], "stopped", message="Stopped."))

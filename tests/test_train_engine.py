@@ -124,11 +124,15 @@ def test_stop_ends_within_one_batch_and_keeps_a_loadable_evaluated_checkpoint(tm
     assert model.meta["status"] == "stopped" and model.meta["steps"] == 5
     assert model.meta["test_accuracy"] == pytest.approx(end.test_accuracy)
     assert model.meta["history"]["epoch"] == []  # no epoch was completed
+    # The unfinished epoch's train accuracy counts exactly the 5 batches of 64 trained on.
+    correct = end.unfinished_train_accuracy * 5 * 64
+    assert 0 <= correct <= 320 and correct == pytest.approx(round(correct), abs=1e-6)
 
 
 def test_a_stop_before_the_first_step_saves_nothing(tmp_path):
     end = fit(_config(), checkpoint_path=tmp_path / "model.pt", should_stop=lambda: True)
     assert end.status == "stopped" and end.steps == 0 and end.checkpoint is None
+    assert end.unfinished_train_accuracy is None  # no batch: nothing to count
     assert "nothing was saved" in end.message
     assert not (tmp_path / "model.pt").exists()
 

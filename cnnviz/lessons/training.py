@@ -255,12 +255,18 @@ def _metrics(summary: RunSummary) -> tuple[Metric, ...]:
         test = Metric("Final test accuracy", f"{end.test_accuracy:.1%}")
     else:
         test = Metric("Test accuracy", f"{last.test_accuracy:.1%}" if last else "after epoch 1")
-    if last is None:
+    finished = last.epoch if last else 0  # epochs whose EpochEvent arrived
+    if end is not None and end.unfinished_train_accuracy is not None and end.epochs > finished:
+        # Stopped during an epoch: the engine measured that epoch's batches up to the stop.
+        train = Metric(f"Train accuracy, epoch {finished + 1} so far", f"{end.unfinished_train_accuracy:.1%}",
+                       f"The mean over epoch {finished + 1}'s training batches up to the stop, measured "
+                       "while training (dropout and augmentation on).")
+    elif last is None:
         train = Metric("Train accuracy", "after epoch 1" if end is None else "-",
                        None if end is None else "The run ended before its first epoch did.")
     elif end is not None and end.epochs > last.epoch:
-        # Ended (stopped, diverged) during a later epoch, whose batches no event measures: the
-        # figure is the last finished epoch's, and says so beside the final test accuracy.
+        # Ended during a later epoch that no event measures (it diverged, or was stopped at
+        # that epoch's first batch): the figure is the last finished epoch's, and says so.
         train = Metric(f"Train accuracy, epoch {last.epoch}", f"{last.train_accuracy:.1%}",
                        f"The mean over epoch {last.epoch}'s training batches; the run ended during "
                        f"epoch {last.epoch + 1}, so that epoch's batches are not in it.")

@@ -193,7 +193,8 @@ class _Run:
             for index, batch in enumerate(batches):
                 if self.should_stop():
                     self._count_train_time(epoch_start, meter)
-                    return self.end("stopped", self._stop_message(epoch), evaluate_model=True)
+                    return self.end("stopped", self._stop_message(epoch), evaluate_model=True,
+                                    unfinished_train_accuracy=correct.item() / seen if seen else None)
                 lr = self.optimizer.param_groups[0]["lr"]
                 x = self.train_x[batch].float().div_(255)  # (B, C, H, W) in [0, 1]
                 y = self.train_y[batch]
@@ -269,7 +270,8 @@ class _Run:
 
     # -- the end ----------------------------------------------------------------------------
 
-    def end(self, status: str, message: str, *, evaluate_model: bool) -> EndEvent:
+    def end(self, status: str, message: str, *, evaluate_model: bool,
+            unfinished_train_accuracy: float | None = None) -> EndEvent:
         """Evaluate (when asked), save (when there is something worth saving), build the EndEvent."""
         seconds = time.perf_counter() - self.start_time
         epochs_done = self.step / self.steps_per_epoch if self.steps_per_epoch else 0.0
@@ -292,7 +294,7 @@ class _Run:
             test_accuracy=result.accuracy if result is not None else None,
             test_loss=result.loss if result is not None else None,
             epochs=round(epochs_done, 3), steps=self.step, seconds=seconds,
-            images_per_second=speed, checkpoint=checkpoint,
+            images_per_second=speed, checkpoint=checkpoint, unfinished_train_accuracy=unfinished_train_accuracy,
         )
 
     def _save(self, result: Evaluation | None, status, epochs_done, seconds, speed) -> Path:

@@ -99,6 +99,8 @@ class EndEvent:
         seconds: wall time of the whole run.
         images_per_second: mean training speed (training steps only).
         checkpoint: where the model was saved, or None (diverged, failed, or no path given).
+        unfinished_train_accuracy: for a run stopped during an epoch, the accuracy over that
+            epoch's training batches so far (no EpochEvent measures them); None otherwise.
     """
 
     status: str
@@ -110,6 +112,7 @@ class EndEvent:
     seconds: float = 0.0
     images_per_second: float = 0.0
     checkpoint: str | None = None
+    unfinished_train_accuracy: float | None = None
 
 
 Event = StartEvent | StepEvent | EpochEvent | EndEvent
