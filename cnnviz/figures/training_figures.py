@@ -67,8 +67,10 @@ def lr_comparison_figure(members: Sequence[tuple[str, dict[str, list[float]], st
         name = f"{label} ({note})" if note else label
         # A diverged run's last losses can be huge or infinite; clip so the others stay readable.
         losses = [min(v, 10.0) if math.isfinite(v) else 10.0 for v in curves["step_loss"]]
-        figure.add_scatter(x=curves["step_x"], y=losses, mode="lines", name=name,
-                           line={"color": MEMBER_COLOURS[index % len(MEMBER_COLOURS)], "width": 2})
+        # A run that diverged at once has a single point, which a line alone never draws.
+        figure.add_scatter(x=curves["step_x"], y=losses, mode="lines+markers" if len(losses) == 1 else "lines",
+                           name=name, line={"color": MEMBER_COLOURS[index % len(MEMBER_COLOURS)], "width": 2},
+                           marker={"size": 10})
     return _layout(figure, height=380, title="Training loss by learning rate (clipped at 10)",
                    x_title="epoch", y_title="cross-entropy")
 
