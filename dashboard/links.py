@@ -33,6 +33,7 @@ MAX_VALUES = 20  # repeats of one parameter (?a=1&a=2): a multiselect's choices
 MAX_VALUE_CHARS = 200
 MAX_NUMBER_CHARS = 30
 _SHOWN_CHARS = 40  # of a name or value quoted in the note
+_LINK_AFTER_LAST_RUN = "_cnnviz_link_after_last_run"  # session state: the URL the last run left
 _MOST_PROBLEMS_SHOWN = 30  # about the most settings one page has
 
 
@@ -96,13 +97,16 @@ def _same_value(raw: str | list[str], form) -> bool:
 class LinkCheck:
     """Snapshot the link at the start of a run; after the page ran, explain what it could not use.
 
-    Only the first run of a link has anything to report: later reruns start from the URL that
-    Streamlit already corrected. Values that can be no setting are dropped at once, before the
-    page's widgets exist (``MAX_PARAMETERS`` and the other limits above).
+    Only a link the page has not drawn yet has anything to report. A rerun that starts from the URL
+    the previous run left is the student's own doing: a button's callback that sets other widgets
+    (the confusion gallery's Explain) changes them before the URL catches up, which is no link
+    falling back. Values that can be no setting are dropped at once, before the page's widgets
+    exist (``MAX_PARAMETERS`` and the other limits above).
     """
 
     def __init__(self):
         self.asked = st.query_params.to_dict()
+        self.fresh = st.session_state.get(_LINK_AFTER_LAST_RUN) != self.asked
         self.note = st.empty()
         ours = [name for name in self.asked if name not in _STREAMLIT_PARAMS]
         self.surplus = ours[MAX_PARAMETERS:]
@@ -113,6 +117,11 @@ class LinkCheck:
 
     def report(self) -> list[str]:
         """Show one note listing the link's settings that were ignored or changed; return them."""
+        problems = self._problems() if self.fresh else []
+        st.session_state[_LINK_AFTER_LAST_RUN] = st.query_params.to_dict()
+        return problems
+
+    def _problems(self) -> list[str]:
         now = st.query_params.to_dict()
         problems = []
         surplus = set(self.surplus)

@@ -463,5 +463,6 @@ def test_every_declared_option_is_one_the_library_takes():
 def test_explain_opens_the_image_in_the_attribution_view_with_declared_values():
     settings = lesson.explained(17)
     assert settings == {"inside_source": "Test-set image", "inside_test_index": 17,
-                        "inside_test_class": lesson.ANY_CLASS, "inside_view": "Attribution"}
+                        "inside_test_class": lesson.ANY_CLASS, "inside_view": "Attribution",
+                        "inside_attr_target": lesson.PREDICTED_CLASS}
     assert settings["inside_source"] in lesson.SOURCES and settings["inside_view"] in lesson.VIEWS

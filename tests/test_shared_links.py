@@ -200,3 +200,26 @@ def test_a_links_text_is_quoted_in_the_note_never_rendered_as_markup():
         assert not re.search(r"(?<!\\)" + re.escape(markup), note), markup  # not even once unescaped
     for text in ("x=[Log in](http://host/login)", "y=![t](http://host/p.png)", "conv_padding=www.host.com/#"):
         assert escape(text) in note
+
+
+def test_explain_in_the_confusion_gallery_opens_its_image_without_a_link_note():
+    # The button's callback sets the view and the image before the URL catches up: no link fell
+    # back, so no note; and it explains the mistake the network made, not the class chosen for an
+    # earlier image.
+    from cnnviz.lessons import inside as lesson
+
+    def explain(at):
+        buttons = [b for b in at.button if b.key and b.key.startswith("inside_explain_")]
+        at = buttons[0].click().run()
+        assert not at.exception
+        assert at.radio(key="inside_view").value == "Attribution"
+        assert at.number_input(key="inside_test_index").value == int(buttons[0].key.rsplit("_", 1)[1])
+        return at
+
+    at = explain(open_link("pages/inside.py", {"inside_view": "Confusion matrix"}))
+    assert link_notes(at) == []
+
+    at = open_link("pages/inside.py", {"inside_view": "Attribution", "inside_attr_target": "Bag"})
+    assert at.selectbox(key="inside_attr_target").value == "Bag"
+    at = explain(at.radio(key="inside_view").set_value("Confusion matrix").run())
+    assert at.selectbox(key="inside_attr_target").value == lesson.PREDICTED_CLASS

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from cnnviz import data, metrics
+from cnnviz.lessons.inside.attribution import PREDICTED_CLASS
 from cnnviz.lessons.inside.image_choice import ANY_CLASS, SOURCES, enlarged, to_picture
 from cnnviz.lessons.inside.texts import Quote
 
@@ -105,9 +106,10 @@ def cell_to_show(clicked: int | None, chosen: bool, largest_mistake: tuple[int, 
 
 def explained(index: int) -> dict:
     """The page's widget values (by key) that open test image ``index`` in the attribution view:
-    what a gallery tile's "Explain" button sets."""
+    what a gallery tile's "Explain" button sets. It explains the class the network predicted (the
+    mistake), not whichever class was chosen for an earlier image."""
     return {"inside_source": SOURCES[0], "inside_test_index": int(index), "inside_test_class": ANY_CLASS,
-            "inside_view": "Attribution"}
+            "inside_view": "Attribution", "inside_attr_target": PREDICTED_CLASS}
 
 
 @dataclass(frozen=True)
