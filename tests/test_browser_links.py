@@ -102,6 +102,13 @@ def test_a_bad_or_stale_link_falls_back_with_a_note(browser, server):
 def test_presentation_mode_on_every_page(browser, server, scheme):
     page = new_page(browser, scheme, height=2600)
     visit(page, server, "?present=true")
+    # The projector stylesheet arrives with the run's elements; on a server still busy with the
+    # previous test's stopped run it can land after the run settles, so wait for it (30 s at most).
+    try:
+        page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '22px'",
+                               timeout=30_000)
+    except Exception:
+        pass  # the assertion below says what was found instead
     root_font = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
     assert root_font == "22px"
     background = page.evaluate(
