@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cnnviz.lessons import conv_lab as conv_lab_lesson
 from dashboard.markup import escape
-from dashboard.caches import conv_lab as conv_lab_cache
 from dashboard.navigation import PAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,7 +182,7 @@ def test_a_link_to_a_huge_transposed_output_gets_a_sentence_not_a_2600_pixel_pic
     assert link_notes(at) == []
     errors = [e.value for e in at.error]
     assert errors == [f"The output would be 2600 x 2600 pixels; the lab draws outputs up to "
-                      f"{conv_lab_cache.LAB_MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
+                      f"{conv_lab_lesson.MAX_OUTPUT_SIDE} pixels a side: lower the stride, the dilation or the "
                       "kernel, or use the numeric grid."]
     assert not [c for c in at.get("plotly_chart") if "conv_output_chart" in c.proto.id]
 

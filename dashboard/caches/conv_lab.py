@@ -11,8 +11,6 @@ from dashboard.caches import sample_image
 # the kernel tables as tuples, and the frozen lesson Settings (hashed field by field). Stepping the
 # animation never calls these: the page hands the result to its player fragment once.
 
-LAB_MAX_OUTPUT_SIDE = lesson.MAX_OUTPUT_SIDE  # the lab's largest output side, named for its links' tests
-
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def lab_input(source: str, name: str, grey: bool, grid: tuple | None = None, _picture=None):
