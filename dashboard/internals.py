@@ -30,6 +30,20 @@ def session_id() -> str | None:
     return None if ctx is None else ctx.session_id
 
 
+def write_from_the_top_of_the_page() -> None:
+    """Point Streamlit's element cursor at the top of the page, as a full run must start.
+
+    Streamlit 1.67 restores a fragment's containers when a timed rerun draws it and never restores
+    the page's: when the next request (a click on another page) is picked up by the same script
+    thread just as that rerun ends, the whole next run writes inside the fragment's old container,
+    at paths the new page lacks, and the browser's app goes blank ("Bad delta path index").
+    Called first in every full run; there it is a no-op unless that happened.
+    """
+    from streamlit.delta_generator_singletons import context_dg_stack, get_default_dg_stack_value
+
+    context_dg_stack.set(get_default_dg_stack_value())
+
+
 def session_connected(session: str) -> bool:
     """True while this browser session has a connected websocket; safe from any thread."""
     from streamlit import runtime

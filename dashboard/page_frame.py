@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from dashboard import links, presentation
+from dashboard import internals, links, presentation
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ def run(page_body: Callable[[], None]) -> list[str]:
 
     Returns the link's problems (empty for a clean link), as shown in the note above the page.
     """
+    internals.write_from_the_top_of_the_page()
     link = links.LinkCheck()
     presentation.switch()
     guarded(page_body)()
