@@ -194,6 +194,17 @@ def test_a_run_never_re_runs_the_parents_main_script(make_manager, home, monkeyp
     assert sys.modules["__main__"] is app_as_main
 
 
+def test_the_servers_side_never_imports_the_childs_module():
+    # `python -m cnnviz.runs.child` imports the package first; had the package imported the child's
+    # module, it would run twice in every run's process (Python warns: "found in sys.modules").
+    import subprocess
+    import sys
+
+    check = "import sys, dashboard.training_service; print('cnnviz.runs.child' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"
+
+
 def test_one_browser_cannot_fill_the_queue_from_several_tabs_and_the_queue_has_a_bound(make_manager):
     manager = make_manager(max_runs=1, runs_per_client=1, runs_per_address=2, max_queued=2)
     # Tab 1 of alice's browser trains; tabs 2-4 of the same browser are refused with a sentence.

@@ -1,4 +1,4 @@
-"""What runs inside a run's process (`python -m cnnviz.runs.child`), and the frames it talks in.
+"""What runs inside a run's process (`python -m cnnviz.runs.child`).
 
 The server starts the child as a fresh interpreter on this module, so nothing of the server (its
 main script, its threads, its imports) is re-run or inherited. They talk over the child's pipes:
@@ -9,54 +9,17 @@ main script, its threads, its imports) is re-run or inherited. They talk over th
 - stdout: one pickled ``(member index, event)`` frame per event. Anything the training code prints
   goes to stderr, so nothing but frames reaches the server's reader.
 
-A frame is an 8-byte big-endian length and that many bytes of pickle; only the server and its own
-child write them.
+The frames themselves are cnnviz.runs.frames.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import signal
-import struct
 import sys
 import threading
-from typing import BinaryIO, Iterator
 
-STOP_LINE = b"stop\n"
-_LENGTH = struct.Struct(">Q")
-
-
-def write_frame(stream: BinaryIO, value) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)) + data)
-    stream.flush()
-
-
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
-    """``size`` bytes, fewer only at the end of the stream (an unbuffered read may return less)."""
-    parts, left = [], size
-    while left:
-        part = stream.read(left)
-        if not part:
-            break
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)
-
-
-def read_frames(stream: BinaryIO) -> Iterator:
-    """Every frame on ``stream`` until it ends (or ends mid-frame: the child died)."""
-    while True:
-        header = _read_exactly(stream, _LENGTH.size)
-        if len(header) < _LENGTH.size:
-            return
-        (length,) = _LENGTH.unpack(header)
-        data = _read_exactly(stream, length)
-        if len(data) < length:
-            return
-        yield pickle.loads(data)
-
+from cnnviz.runs.frames import STOP_LINE, read_frames, write_frame
 
 def main() -> None:
     """Fit each member of the job read from stdin in turn, sending (member index, event) frames."""

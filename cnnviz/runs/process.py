@@ -19,7 +19,7 @@ import threading
 from dataclasses import replace
 from typing import Iterator
 
-from cnnviz.runs.child import STOP_LINE, read_frames, write_frame
+from cnnviz.runs.frames import STOP_LINE, read_frames, write_frame
 from cnnviz.runs.schedule import Job
 from cnnviz.train.events import EndEvent, StartEvent
 
