@@ -162,3 +162,74 @@ def effective_field(model, image, layer: str, unit: tuple[int, int], channel: in
         gradient=gradient_map.detach().cpu().numpy().astype(np.float32),
         activation=float(target.detach()),
     )
+
+
+def modules_before(model, layer: str, input_shape: tuple[int, ...]) -> list[str]:
+    """The names of the modules a forward pass runs until ``layer``'s output exists, in call order
+    (``layer`` included): the only ones an effective field needs. Found by one pass of a
+    shape-only copy (architecture.shape_only_copy), so ``model`` may be part real, part meta."""
+    import torch
+
+    from cnnviz.architecture import shape_only_copy
+
+    twin = shape_only_copy(model)
+    called: list[str] = []
+
+    def noting(name):
+        def note(_module, _inputs):
+            if name not in called:
+                called.append(name)
+        return note
+
+    for name, module in twin.named_modules():
+        module.register_forward_pre_hook(noting(name))  # the twin is thrown away, hooks and all
+    with captured_output(twin, layer) as captured, torch.no_grad():
+        try:
+            twin(torch.zeros(1, *input_shape, device="meta"))
+        except _Reached:
+            pass
+    if "output" not in captured:
+        raise EffectiveFieldError(f"Layer {layer!r} is not used when this network classifies an image.")
+    return called
+
+
+def materialized_prefix(structure, layer: str, input_shape: tuple[int, ...], seed: int = 0):
+    """Give random weights to the layers of a "meta" network (registry.get_structure) that run up
+    to ``layer``, and to no others, in place; returns the network.
+
+    effective_field stops the forward pass at its layer, so VGG-16's fully connected layers (124 M
+    of its 138 M weights) are never allocated. Convolutions get torchvision's VGG/ResNet
+    initialisation (Kaiming normal, fan out), other layers their own reset_parameters, seeded.
+
+    Raises:
+        EffectiveFieldError: a layer that runs first but cannot be given weights.
+    """
+    import torch
+    from torch import nn
+
+    from cnnviz.models.normalize import Normalize
+    from cnnviz.models.registry import real_normalize
+
+    generator_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        for name in modules_before(structure, layer, input_shape):
+            module = structure.get_submodule(name)
+            own = [*module.parameters(recurse=False), *module.buffers(recurse=False)]
+            if not any(tensor.is_meta for tensor in own):
+                continue
+            if isinstance(module, Normalize):  # settings, not weights: the model's own mean and std
+                module.mean, module.std = (tensor.clone() for tensor in real_normalize(structure).buffers())
+                continue
+            if not hasattr(module, "reset_parameters"):
+                raise EffectiveFieldError(f"{type(module).__name__} in this network cannot be given weights here.")
+            module.to_empty(device="cpu", recurse=False)
+            with torch.no_grad():
+                module.reset_parameters()
+                if isinstance(module, nn.Conv2d):
+                    nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                    if module.bias is not None:
+                        module.bias.zero_()
+    finally:
+        torch.random.set_rng_state(generator_state)
+    return structure.eval()

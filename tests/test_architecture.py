@@ -124,3 +124,18 @@ def test_records_have_readable_columns():
     records = architecture_table(get_model("lenet5")).records()
     assert records[1]["Layer"] == "features.c1" and records[1]["Output shape"] == "6 x 28 x 28"
     assert records[1]["Parameters"] == 6 * 25 + 6
+
+
+@pytest.mark.parametrize("name", ["alexnet", "resnet18", "googlenet", "cifar_cnn"])
+def test_a_meta_structure_counts_and_traces_exactly_as_the_real_network(name):
+    from cnnviz.models.registry import get_structure
+    from cnnviz.receptive import receptive_fields
+
+    torch.manual_seed(0)
+    real, structure = get_model(name), get_structure(name)
+    assert all(p.is_meta for p in structure.parameters())
+    shape = tuple(real.input_shape)
+    table = architecture_table(structure, shape)
+    assert table.total_parameters == sum(p.numel() for p in real.parameters())
+    assert table.records() == architecture_table(real, shape).records()
+    assert receptive_fields(structure, shape) == receptive_fields(real, shape)

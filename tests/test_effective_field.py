@@ -147,3 +147,38 @@ def test_unknown_layers_and_layers_without_a_grid_are_refused_with_sentences():
         effective_field(model, torch.rand(1, 1, 28, 28), "nope", (0, 0))
     with pytest.raises(EffectiveFieldError, match=r"^Layer 'classifier\.f6' has no grid of units \(its output is \(84,\)\)\.$"):
         effective_field(model, torch.rand(1, 1, 28, 28), "classifier.f6", (0, 0))
+
+
+def test_a_meta_vgg16_gets_weights_only_for_the_layers_before_the_probed_one():
+    from cnnviz.effective_field import materialized_prefix
+    from cnnviz.models.registry import get_structure
+
+    structure = get_structure("vgg16")
+    materialized_prefix(structure, "net.features.9", (3, 224, 224))
+    real = {name for name, p in structure.named_parameters() if not p.is_meta}
+    # features.0, 2, 5 and 7 are VGG-16's first four 3x3 convolutions; the rest stays weightless.
+    assert real == {f"net.features.{i}.{kind}" for i in (0, 2, 5, 7) for kind in ("weight", "bias")}
+    assert sum(p.numel() for n, p in structure.named_parameters() if n in real) == 3 * 64 * 9 + 64 + 64 * 64 * 9 + 64 \
+        + 64 * 128 * 9 + 128 + 128 * 128 * 9 + 128
+    torch.testing.assert_close(structure.normalize.mean.flatten(), torch.tensor([0.485, 0.456, 0.406]))
+    row = next(row for row in receptive_fields(get_structure("vgg16"), (3, 224, 224)) if row.module == "net.features.9")
+    field = effective_field(structure, torch.rand(1, 3, 224, 224), "net.features.9", (20, 30))
+    # Random positive-mean images through ReLUs: every pixel of the theoretical field moves the unit.
+    assert field.support() == row.box(20, 30)
+
+
+def test_a_deeper_layer_later_adds_weights_and_keeps_those_already_given():
+    from cnnviz.effective_field import materialized_prefix
+    from cnnviz.models.registry import get_structure
+
+    structure = get_structure("resnet18")
+    materialized_prefix(structure, "net.layer1.0", (3, 224, 224))
+    first = structure.net.conv1.weight.detach().clone()
+    materialized_prefix(structure, "net.layer2.1", (3, 224, 224))
+    assert torch.equal(structure.net.conv1.weight, first)
+    assert not structure.net.layer2[1].conv2.weight.is_meta and structure.net.layer3[0].conv1.weight.is_meta
+    assert structure.net.fc.weight.is_meta
+    image = torch.rand(1, 3, 224, 224)
+    for layer, unit in [("net.layer1.0", (28, 28)), ("net.layer2.1", (14, 14))]:
+        row = next(row for row in receptive_fields(get_model("resnet18"), (3, 224, 224)) if row.module == layer)
+        assert _inside(effective_field(structure, image, layer, unit).support(), row.box(*unit), 224, 224)

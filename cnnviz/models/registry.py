@@ -162,3 +162,28 @@ def get_model(name: str, **config: Any) -> nn.Module:
             f"{name} has no setting {unknown[0]!r}. Its settings are: {', '.join(spec.default_config)}."
         )
     return build(**config)
+
+
+def get_structure(name: str, **config: Any) -> nn.Module:
+    """``get_model(name, **config)`` built on PyTorch's "meta" device: every shape, no weights.
+
+    For counting and tracing (parameters, shapes, receptive fields): VGG-16's 138 M weights are
+    never allocated, so it builds in milliseconds. The layers an effective field needs can be
+    given weights afterwards (effective_field.materialized_prefix).
+    """
+    import torch
+
+    with torch.device("meta"):
+        return get_model(name, **config)
+
+
+def real_normalize(model: nn.Module):
+    """A real copy of a structure's (get_structure) ``normalize`` layer: the model's mean and std
+    (a small model records the ones it chose, a torchvision one uses ImageNet's)."""
+    import torch
+
+    from cnnviz.models.normalize import IMAGENET_MEAN, IMAGENET_STD, Normalize
+
+    config = getattr(model, "config", {})
+    with torch.device("cpu"):
+        return Normalize(config.get("mean") or IMAGENET_MEAN, config.get("std") or IMAGENET_STD)

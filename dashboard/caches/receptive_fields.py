@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from cnnviz.model_ref import ModelRef
-from dashboard.caches import BY_KEY, opened_network, private_copy
+from dashboard.caches import BY_KEY, opened_network
 
 # Fields and counts need shapes only, so zoo networks are built on the "meta" device (no weights,
 # no memory, VGG-16 in milliseconds) and cached per (network, input size). The effective field
-# needs real weights: it reuses opened_network, the Inside page's too (one copy in memory per server)
-# and hooks a private deep copy of it, never the shared model.
+# needs real weights, but only of the layers before the probed one: an untrained ImageNet network
+# gets weights for those alone (never VGG-16's 124 M fully connected ones); a small network or
+# one with ImageNet weights reuses opened_network, the Inside page's too. effective_field's hook
+# acts only in the thread that set it, so the shared model is probed as it is, never deep-copied.
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
 def shape_model(model_name: str):
     """A zoo network with shapes but no weights (meta device): for fields and counting only."""
-    import torch
+    from cnnviz.models.registry import get_structure
 
-    from cnnviz.models import get_model
-
-    with torch.device("meta"):
-        return get_model(model_name)
+    return get_structure(model_name)
 
 
 def counting_model(ref: ModelRef):
@@ -51,8 +52,37 @@ def input_shape(ref: ModelRef) -> tuple[int, int, int]:
 
 
 def untrained(ref: ModelRef) -> bool:
-    """Whether the network's weights are random: a zoo network without its weights on this machine."""
-    return ref.is_zoo and bool(opened_network(ref).note)
+    """Whether the network's weights are random: a small zoo network, or an ImageNet one without
+    its weights on this machine (as opened_network decides, without building it)."""
+    from cnnviz.models import model_spec
+
+    return ref.is_zoo and (model_spec(ref.name).family != "imagenet" or _untrained_imagenet(ref))
+
+
+def _untrained_imagenet(ref: ModelRef) -> bool:
+    from cnnviz.models import imagenet_weights_file, model_spec
+
+    return ref.is_zoo and model_spec(ref.name).family == "imagenet" and not imagenet_weights_file(ref.name).exists()
+
+
+@st.cache_resource(max_entries=3, show_spinner=False, hash_funcs=BY_KEY)
+def _weightless_network(ref: ModelRef):
+    """An untrained ImageNet network as a structure whose layers get weights as fields ask for
+    them (effective_field.materialized_prefix), and the lock that guards that growth."""
+    from cnnviz.models.registry import get_structure
+
+    return get_structure(ref.name), threading.Lock()
+
+
+def effective_network(ref: ModelRef, layer: str):
+    """The network to back-propagate through for ``layer``: weights up to it, random or real."""
+    if _untrained_imagenet(ref):
+        from cnnviz.effective_field import materialized_prefix
+
+        structure, lock = _weightless_network(ref)
+        with lock:  # a layer is given weights once; layers already real are left as they are
+            return materialized_prefix(structure, layer, tuple(structure.input_shape))
+    return opened_network(ref).model
 
 
 @st.cache_data(max_entries=2, show_spinner="Counting every network in the zoo...")
@@ -94,7 +124,7 @@ def effective_field(ref: ModelRef, image_hash: str, _image, layer: str, unit: tu
     """effective_field.effective_field on a private copy of the network; raises EffectiveFieldError."""
     from cnnviz import effective_field
 
-    return effective_field.effective_field(private_copy(ref), _image, layer, unit)
+    return effective_field.effective_field(effective_network(ref, layer), _image, layer, unit)
 
 
 def unit_gradient(ref: ModelRef, prepared, layer: str, unit: tuple[int, int]):
