@@ -288,6 +288,8 @@ def test_refused_settings_and_a_missing_kernel_show_formulas_but_no_output():
     assert "'same' padding needs stride 1" in refused.refusal and not refused.playable
     assert refused.arithmetic.metrics == () and len(refused.arithmetic.formula_lines) == 2
     assert refused.output is None and refused.grid is None
+    for line in refused.arithmetic.formula_lines:  # no made-up size: 'same' has no P with stride 2
+        assert "no size" in line and not re.search(r"= \d+$", line)
     unread = lesson.compute(grid_settings(), lesson.grid_input(GRID_3X5), None)
     assert unread.refusal is None and not unread.playable and unread.arithmetic.metrics[0].value == "1x2x3"
     unbuilt = lesson.compute(grid_settings(conv_operation="Average pooling", conv_dilation=2),

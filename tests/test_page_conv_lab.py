@@ -3,6 +3,7 @@ cannot work give one sentence, never a traceback."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,18 @@ def test_same_padding_with_stride_2_is_one_sentence_not_a_traceback(lab):
     assert "'same' padding needs stride 1" in lab.error[0].value
     assert "stride 2" in lab.error[0].value
     assert not [m for m in lab.markdown if m.value.startswith("**output[")]  # nothing stale shown
+
+
+def test_refused_settings_on_a_photo_claim_no_output_size(lab):
+    """The photo is 300 rows high: 'same' + stride 2 once printed H_out = ... = 150 under the error."""
+    change(lab, "radio", "conv_source", "Photo")
+    assert re.search(r"= \d+$", latex(lab), re.M)  # a working layer ends its formulas in a size
+    change(lab, "selectbox", "conv_padding", "same")
+    change(lab, "slider", "conv_stride", 2)
+    assert "'same' padding needs stride 1" in lab.error[0].value
+    sizes = [line for line in latex(lab).splitlines() if re.search(r"= \d+$", line)]
+    assert not sizes and "no size" in latex(lab)
+    assert not [m for m in lab.metric if m.label == "Output"]
 
 
 def test_uneven_stride_is_flagged(lab):

@@ -14,7 +14,9 @@ class Arithmetic:
     """The Arithmetic section: the size formulas, the torch layer and the counts.
 
     Attributes:
-        formula_lines: the H_out and W_out formulas with the student's numbers (LaTeX).
+        formula_lines: the H_out and W_out formulas with the student's numbers (LaTeX); for refused
+            settings the formulas in letters, which claim no size (the numbers would be made up:
+            'same' padding with stride 2 has no P that torch accepts).
         torch_line: the equivalent torch layer.
         metrics: output shape, parameters, multiply-adds or values read; empty when refused.
     """
@@ -46,4 +48,19 @@ def arithmetic(settings: conv.ConvSettings, height: int, width: int, refused: bo
             metrics = (shape, Metric("Parameters", f"{conv.parameter_count(settings):,}",
                                      "C_out * C_in/groups * F_h * F_w + C_out (bias)"),
                        Metric("Multiply-adds", f"{conv.multiply_adds(settings, height, width):,}"))
-    return Arithmetic(settings.formula_lines(height, width, latex=True), settings.torch_line(), metrics)
+    lines = refused_lines(settings) if refused else settings.formula_lines(height, width, latex=True)
+    return Arithmetic(lines, settings.torch_line(), metrics)
+
+
+def refused_lines(settings: conv.ConvSettings) -> tuple[str, str]:
+    """The H_out and W_out formulas in letters (LaTeX), saying that these settings have no output."""
+    lines = []
+    for axis in "HW":
+        size = rf"{axis}_{{\mathrm{{in}}}}"
+        if settings.is_transposed:
+            rule = rf"({size} - 1)\,S - 2P + D(F-1) + P_{{\mathrm{{out}}}} + 1"
+        else:
+            rule = rf"\left\lfloor \frac{{{size} + 2P - D(F-1) - 1}}{{S}} \right\rfloor + 1"
+        lines.append(rf"{axis}_{{\mathrm{{out}}}} = {rule}\quad\text{{(no size: these settings are refused)}}")
+    return lines[0], lines[1]
+
