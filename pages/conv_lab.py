@@ -131,6 +131,12 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
                                          key="conv_channel", format_func=lambda c: lesson.channel_label(c, c_out))
     view = lesson.cell_view(result, st.session_state.conv_pos, channel)
     figures = lesson.player_figures(result, view)
+    if figures.input_zoom is not None:  # a photo: the readable zoom first; the whole pictures say where it is
+        left, right = st.columns(2)
+        with left:
+            presentation.plot(figures.input_zoom, key="conv_input_zoom")
+        with right:
+            presentation.plot(figures.output_zoom, key="conv_output_zoom")
     left, right = st.columns(2)
     with left:
         presentation.plot(figures.input, key="conv_input_chart")

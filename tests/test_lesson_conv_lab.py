@@ -425,3 +425,59 @@ def test_pointwise_lesson_by_hand():
     assert lesson.PIXEL_ROWS == (0, 4) and lesson.PIXEL_COLS == (0, 4)
     with pytest.raises(conv.ConvSettingsError):
         lesson.pointwise_lesson(np.ones((2, 2)), 0, 0)
+
+
+# --- The zoom on a photo ------------------------------------------------------------------------------
+
+def zoom_numbers(figure) -> np.ndarray:
+    """A grid figure's input cells as numbers: padding (drawn in its own trace, NaN here) as 0."""
+    cells = [trace for trace in figure.data if trace.type == "heatmap"][-1]
+    return np.nan_to_num(np.asarray(cells.z, dtype=np.float64))
+
+
+@pytest.mark.parametrize("stride, padding, dilation, operation", [
+    (1, "1", 1, "Convolution"), (2, "2", 1, "Convolution"), (1, "same", 2, "Convolution"), (3, "0", 1, "Convolution"),
+])
+def test_the_photo_zoom_shows_the_numbers_torch_computes(stride, padding, dilation, operation):
+    """A 37 x 53 grey 'photo', Sobel-like 3x3 kernel, bias 0.5: at each visited cell the output zoom
+    holds F.conv2d's value, and the input zoom's window times the kernel adds up to it."""
+    x = np.random.default_rng(3).random((1, 37, 53), dtype=np.float32)
+    kernel = ((1.0, 0.0, -1.0), (2.0, 0.0, -2.0), (1.0, 0.0, -1.0))
+    settings = lesson.Settings(conv_source="Photo", conv_stride=stride, conv_padding=padding, conv_dilation=dilation,
+                               conv_bias=0.5, conv_operation=operation)
+    result = lesson.compute(settings, x, (kernel,))
+    pad = {"same": dilation, "valid": 0}.get(padding, None)
+    expected = F.conv2d(torch.from_numpy(x)[None], torch.tensor(kernel)[None, None], torch.tensor([0.5]),
+                        stride=stride, padding=int(padding) if pad is None else pad, dilation=dilation)[0, 0].numpy()
+    assert result.output.shape[1:] == expected.shape
+    out_h, out_w = expected.shape
+    for row, col in [(0, 0), (out_h - 1, out_w - 1), (out_h // 2, out_w // 3), (7, 8), (8, 7)]:
+        row, col = min(row, out_h - 1), min(col, out_w - 1)
+        view = lesson.cell_view(result, lesson.position_of(row, col, out_w))
+        crop, figures = view.crop, lesson.player_figures(result, view)
+        (top, bottom), (left, right) = crop.out_rows, crop.out_cols
+        assert top <= row < bottom <= top + lesson.MAX_TILE and left <= col < right <= left + lesson.MAX_TILE
+        shown_out = zoom_numbers(figures.output_zoom)
+        assert shown_out.shape == (bottom - top, right - left)
+        assert shown_out[crop.on_output(row, col)] == pytest.approx(expected[row, col], abs=1e-5)
+        np.testing.assert_allclose(shown_out, expected[top:bottom, left:right], atol=1e-5)
+        rows, cols = crop.on_grid(view.window.grid_rows, view.window.grid_cols)
+        window = zoom_numbers(figures.input_zoom)[np.ix_(rows, cols)]
+        assert (window * np.array(kernel)).sum() + 0.5 == pytest.approx(expected[row, col], abs=1e-5)
+
+
+def test_the_whole_photos_change_only_when_the_zoom_moves_to_another_tile():
+    """Stepping inside a tile redraws the zooms only: the whole pictures (the heavy part) are the same
+    figure, so Streamlit can send them as a reference to what the browser holds."""
+    x = np.random.default_rng(4).random((3, 30, 40), dtype=np.float32)
+    result = lesson.compute(lesson.Settings(conv_source="Photo", conv_padding="1"), x, (((1.0,) * 3,) * 3,))
+    side = lesson.tile_side(result.layer, 1)
+    assert side == lesson.MAX_TILE
+
+    def shown(position):
+        figures = lesson.player_figures(result, lesson.cell_view(result, position))
+        return figures.input.to_json(), figures.output.to_json(), figures.input_zoom.to_json()
+
+    first, second, next_tile = shown(side // 2 + 1), shown(side // 2 + 2), shown(side)  # mid-tile, next tile
+    assert first[:2] == second[:2] and first[2] != second[2]
+    assert first[0] != next_tile[0] and first[1] != next_tile[1]

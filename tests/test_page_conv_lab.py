@@ -3,6 +3,7 @@ cannot work give one sentence, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -108,6 +109,28 @@ def test_refused_settings_on_a_photo_claim_no_output_size(lab):
     sizes = [line for line in latex(lab).splitlines() if re.search(r"= \d+$", line)]
     assert not sizes and "no size" in latex(lab)
     assert not [m for m in lab.metric if m.label == "Output"]
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    """The page's plotly charts by key: their figures as the browser receives them."""
+    return {chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+
+
+def test_stepping_on_a_photo_zooms_and_keeps_the_whole_pictures(lab):
+    """The zoom writes the cell's value where the sum line says; a Step inside the zoom's tile
+    leaves the two whole pictures (~270 KB) unchanged, so only the zooms travel again."""
+    change(lab, "radio", "conv_source", "Photo")
+    before = charts(lab)
+    lab.button(key="conv_step").click().run()
+    after = charts(lab)
+    assert cell_line(lab).startswith("**output[0, 0, 1]**")
+    value = float(cell_line(lab).rsplit("= ", 1)[1].rstrip("`"))
+    zoom = [trace for trace in after["conv_output_zoom"]["data"] if trace["type"] == "heatmap"][-1]
+    assert zoom["text"][0][1] == f"{value:g}" and after["conv_output_zoom"]["layout"]["title"]["text"].startswith(
+        "Zoom, output: rows 0 to 7, columns 0 to 7")
+    assert before["conv_input_chart"] == after["conv_input_chart"]
+    assert before["conv_output_chart"] == after["conv_output_chart"]
+    assert before["conv_input_zoom"] != after["conv_input_zoom"]
 
 
 def test_uneven_stride_is_flagged(lab):

@@ -15,6 +15,7 @@ The package is read as one module (cnnviz.lessons.conv_lab.X); each idea lives i
     arithmetic_section  the Arithmetic section: size formulas, the torch layer, the counts
     result              compute(): settings + input -> the 2-D tab's Result
     player              the step-by-step player's moves: reading order, buttons, clicks, speeds
+    crop                the player's zoom on a photo: a readable tile around the current cell
     player_view         the player at one output cell: its window, texts, scatter reading, figures
     one_d               the 1-D tab
     pointwise           the 1x1 tab
@@ -28,6 +29,12 @@ from __future__ import annotations
 from cnnviz.lessons.conv_lab.arithmetic_section import (
     Arithmetic,
     arithmetic,
+)
+from cnnviz.lessons.conv_lab.crop import (
+    MAX_TILE,
+    Crop,
+    crop_of,
+    tile_side,
 )
 from cnnviz.lessons.conv_lab.inputs import (
     MAX_PHOTO_SIDE,
@@ -140,6 +147,7 @@ __all__ = [
     "CHANNEL_NAMES",
     "CellTexts",
     "CellView",
+    "Crop",
     "DEFAULT",
     "DILATIONS",
     "EDIT_GRID",
@@ -156,6 +164,7 @@ __all__ = [
     "LONGEST_KERNEL_1D",
     "MAX_OUTPUT_SIDE",
     "MAX_PHOTO_SIDE",
+    "MAX_TILE",
     "Metric",
     "ONE_D_INTRO",
     "OPERATIONS",
@@ -201,6 +210,7 @@ __all__ = [
     "checked_layer",
     "clicked_position",
     "compute",
+    "crop_of",
     "default_preset",
     "grid_input",
     "is_pool",
@@ -219,6 +229,7 @@ __all__ = [
     "settings_kwargs",
     "signal_lesson",
     "stepped",
+    "tile_side",
     "too_large",
     "window_of",
 ]

@@ -9,6 +9,7 @@ import numpy as np
 
 from cnnviz import conv
 from cnnviz.figures import conv_figures
+from cnnviz.lessons.conv_lab.crop import Crop, crop_of
 from cnnviz.lessons.conv_lab.player import CHANNEL_NAMES, PlayerCell, cell_at, position_of
 from cnnviz.lessons.conv_lab.result import Result
 
@@ -100,6 +101,7 @@ class CellView:
         argmax: the max-pooled cell on the sliding grid (row, col), or None.
         channel_names: the window's channels by colour name for an RGB input, else None.
         scatter: a transposed convolution's scatter reading (scatter_text), else None.
+        crop: on a photo, the zoom around the cell (crop_of); None on the numeric grid.
     """
 
     position: int
@@ -113,6 +115,7 @@ class CellView:
     argmax: tuple[int, int] | None
     channel_names: list[str] | None
     scatter: str | None
+    crop: Crop | None = None
 
 
 def cell_view(result: Result, position: int, channel: int = 0) -> CellView:
@@ -145,17 +148,21 @@ def cell_view(result: Result, position: int, channel: int = 0) -> CellView:
         position=position_of(cell.row, cell.col, out_w), total=out_h * out_w, cell=cell,
         explanation=explanation, texts=cell_texts(output.shape, cell, explanation),
         window=window_of(layer, cell.row, cell.col), grid_title=grid_title, input_box=input_box,
-        argmax=argmax, channel_names=names, scatter=scatter_text(explanation) if layer.is_transposed else None)
+        argmax=argmax, channel_names=names, scatter=scatter_text(explanation) if layer.is_transposed else None,
+        crop=None if result.settings.is_grid else crop_of(layer, output.shape, cell.row, cell.col))
 
 
 @dataclass(frozen=True, eq=False)
 class PlayerFigures:
-    """The player's three figures for one cell: the input with the window, the output with the
-    cell (clickable: each cell jumps to its window), and the window zoomed with its products."""
+    """The player's figures for one cell: the input with the window, the output with the cell
+    (clickable: each cell jumps to its window), and the window zoomed with its products. On a photo
+    the whole pictures mark the zoom's tile, and input_zoom and output_zoom show it with numbers."""
 
     input: object
     output: object
     window: object
+    input_zoom: object = None
+    output_zoom: object = None
 
 
 def player_figures(result: Result, view: CellView) -> PlayerFigures:
@@ -168,10 +175,24 @@ def player_figures(result: Result, view: CellView) -> PlayerFigures:
         shown_in = conv_figures.grid_figure(result.grid[cell.in_channels[0]], kinds=result.kinds,
                                             argmax=view.argmax, **on_input)
         shown_out = conv_figures.grid_figure(result.output[view.cell.channel], **on_output)
+        zooms = {}
     else:
-        shown_in = conv_figures.photo_figure(result.input_layer, **on_input)
-        shown_out = conv_figures.photo_figure(result.output_layer, **on_output)
+        crop, row, col = view.crop, view.cell.row, view.cell.col
+        # The whole pictures mark the tile, not the cell: unchanged while stepping inside it.
+        shown_in = conv_figures.photo_figure(result.input_layer, title=view.grid_title, input_box=view.input_box,
+                                             window=(np.arange(*crop.grid_rows), np.arange(*crop.grid_cols)))
+        shown_out = conv_figures.photo_figure(result.output_layer, title=on_output["title"], clickable=True,
+                                              window=(np.arange(*crop.out_rows), np.arange(*crop.out_cols)))
+        first = cell.in_channels[0]
+        name = f" ({CHANNEL_NAMES[first]})" if view.channel_names else ""
+        zooms = dict(
+            input_zoom=conv_figures.grid_figure(
+                crop.grid(result.grid[first]), kinds=crop.grid(result.kinds), title=crop.input_title(name),
+                window=crop.on_grid(view.window.grid_rows, view.window.grid_cols),
+                argmax=None if view.argmax is None else crop.on_grid(*view.argmax)),
+            output_zoom=conv_figures.grid_figure(crop.output(result.output, view.cell.channel),
+                                                 title=crop.output_title(), cell=crop.on_output(row, col)))
     zoomed = conv_figures.window_figure(cell.window, cell.kernel, cell.products, kinds=cell.kinds,
                                         channel_names=view.channel_names, argmax=cell.argmax,
                                         title=view.texts.patch_title)
-    return PlayerFigures(shown_in, shown_out, zoomed)
+    return PlayerFigures(shown_in, shown_out, zoomed, **zooms)
