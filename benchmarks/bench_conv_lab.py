@@ -2,7 +2,10 @@
 
 Streamlit reruns the page on every click. The lab must
 - recompute a changed setting in under 100 ms: convolution + building the output-map figure,
-- step the animation recomputing nothing but the highlight: explain one cell + draw overlays.
+- step the animation recomputing nothing but the highlight: explain one cell + draw overlays,
+- send little per Step: the player's figures whose JSON changed since the previous Step travel in
+  full; an unchanged one is a reference to the browser's copy (Streamlit's message cache). Compared
+  with the old player (whole pictures redrawn with the window at every Step), same process.
 
 Prints medians over N runs and their ratio to a plain torch F.conv2d on the same tensors, measured
 in the same process (so a busy machine slows both alike).
@@ -103,7 +106,44 @@ def main() -> None:
     def cached_rerun():
         conv_lab_cache.result(lab_settings, "photo", args.photo, None, shared_kernel)
 
+    # Stepping in reading order, the old way and the page's way: bytes sent and time per Step.
+    result = lesson.compute(lab_settings, lesson.photo_input(images.load_sample_image(args.photo), False),
+                            shared_kernel)
+    start = lesson.position_of(height // 2, width // 2, width)
+    sent = {"old": [], "new": []}
+    last_json = {"old": {}, "new": {}}
+    positions = {"old": iter(range(start, 10**9)), "new": iter(range(start, 10**9))}
+
+    def send(way, figures):
+        """Bytes Streamlit sends for these figures: in full where changed, else a ~100-byte reference."""
+        total = 0
+        for key, figure in figures.items():
+            text = plotly.io.to_json(figure, validate=False)
+            total += len(text) if last_json[way].get(key) != text else 100
+            last_json[way][key] = text
+        sent[way].append(total)
+
+    def old_step():
+        view = lesson.cell_view(result, next(positions["old"]))
+        window = (view.window.grid_rows, view.window.grid_cols)
+        cell = view.explanation
+        send("old", {
+            "input": conv_figures.photo_figure(result.input_layer, title=view.grid_title, input_box=view.input_box,
+                                               window=window),
+            "output": conv_figures.photo_figure(result.output_layer, title=view.texts.output_title,
+                                                cell=(view.cell.row, view.cell.col), clickable=True),
+            "window": conv_figures.window_figure(cell.window, cell.kernel, cell.products, kinds=cell.kinds,
+                                                 channel_names=view.channel_names, title=view.texts.patch_title)})
+
+    def new_step():
+        figures = lesson.player_figures(result, lesson.cell_view(result, next(positions["new"])))
+        send("new", {name: getattr(figures, name) for name in ("input", "output", "window", "input_zoom",
+                                                              "output_zoom")})
+
     runs = args.runs
+    old_ms, new_ms = median_ms(old_step, runs), median_ms(new_step, runs)
+    old_kb, new_kb = (statistics.median(sent[way][1:]) / 1000 for way in ("old", "new"))
+    old_mean, new_mean = (statistics.mean(sent[way][1:]) / 1000 for way in ("old", "new"))  # tile changes too
     cached = median_ms(cached_rerun, runs)
     base = median_ms(baseline, runs)
     compute = median_ms(rerun_output, runs)
@@ -120,6 +160,11 @@ def main() -> None:
     print(f"  step: explain one cell + highlight figures      {stepping:8.1f} ms   x{stepping / base:.2f} baseline")
     print(f"  rerun with nothing to recompute (cache hit)     {cached:8.1f} ms   x{cached / base:.2f} baseline")
     print(f"  (Streamlit then serialises the step's figures:  {shipping:8.1f} ms)")
+    print(f"  Step, old player (whole pictures redrawn)       {old_ms:8.1f} ms   {old_kb:8.1f} KB sent")
+    print(f"  Step, zoomed player (whole pictures unchanged)  {new_ms:8.1f} ms   {new_kb:8.1f} KB sent"
+          f"   x{new_ms / old_ms:.2f} time, x{new_kb / old_kb:.3f} bytes of the old player")
+    print(f"  mean KB per Step, tile changes included: old {old_mean:.1f}, zoomed {new_mean:.1f}"
+          f"   x{new_mean / old_mean:.3f}")
     print(f"  target: rerun < 100 ms -> {'met' if compute < 100 else 'NOT met'}")
 
 
