@@ -1,40 +1,77 @@
-"""cnnviz.figures.inside_figures: the figures hold the numbers they were given, and clicks say what."""
+"""cnnviz.figures.inside_figures: the figures hold the numbers they were given, and clicks say what.
+
+The figures are plain dicts (what plotly.js reads); the tests read them as dicts, and check that
+plotly's own validation, which st.plotly_chart runs on every dict, accepts each one.
+"""
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from cnnviz.figures import inside_figures as figs
 from cnnviz.learned_kernels import kernel_pictures
 
 
+def _valid(figure) -> dict:
+    go.Figure(figure)  # raises on any property plotly does not know: what st.plotly_chart would do
+    return figure
+
+
 def test_probability_bars_sorted_with_the_true_label_marked():
-    figure = figs.probability_bars([0.1, 0.6, 0.3], ["cat", "dog", "fox"], true_label=2)
-    bar = figure.data[0]
-    assert list(bar.y) == ["dog", "fox (true label)", "cat"]
-    np.testing.assert_allclose(bar.x, [0.6, 0.3, 0.1])
-    assert list(bar.marker.color) == ["#1f77b4", "#2ca02c", "#9e9e9e"]
+    figure = _valid(figs.probability_bars([0.1, 0.6, 0.3], ["cat", "dog", "fox"], true_label=2))
+    bar = figure["data"][0]
+    assert list(bar["y"]) == ["dog", "fox (true label)", "cat"]
+    np.testing.assert_allclose(bar["x"], [0.6, 0.3, 0.1])
+    assert list(bar["marker"]["color"]) == ["#1f77b4", "#2ca02c", "#9e9e9e"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "probability (softmax)"
+    assert figure["layout"]["yaxis"]["autorange"] == "reversed"  # most likely on top
+    assert figure["layout"]["margin"]["r"] >= 50  # room for "100.0%" past a full bar (it was cut)
+    assert figure["layout"]["xaxis"]["tickvals"] == [0, 0.5, 1.0]  # three ticks: no overlap in a narrow column
     top = figs.probability_bars([0.1, 0.6, 0.3, 0.0], ["a", "b", "c", "d"], true_label=3, top_k=1)
-    assert list(top.data[0].y) == ["b", "d (true label)"]  # top-1 plus the true class
+    assert list(top["data"][0]["y"]) == ["b", "d (true label)"]  # top-1 plus the true class
 
 
-def test_activation_overview_has_one_picture_per_layer():
-    pictures = [("c1", np.ones((4, 4))), ("act1", np.zeros((4, 4))), ("fc", np.ones((1, 10)))]
-    figure = figs.activation_overview(pictures, ["Conv2d", "ReLU", "Linear"], selected="act1")
-    assert len(figure.data) == 3
-    assert [a.text for a in figure.layout.annotations] == ["1. Conv2d", "2. ReLU", "3. Linear"]
-    assert np.asarray(figure.data[2].z).shape == (1, 10)
+def test_activation_overview_has_one_picture_per_layer_with_square_pixels():
+    pictures = [("c1", np.ones((4, 4))), ("act1", np.zeros((4, 6))), ("fc", np.arange(10.0).reshape(1, 10))]
+    figure = _valid(figs.activation_overview(pictures, ["Conv2d", "ReLU", "Linear"], selected="act1"))
+    layout, traces = figure["layout"], figure["data"]
+    assert len(traces) == 3
+    # Short titles ("Conv2d" -> "Conv") fit a tile at 1024 px in presentation mode.
+    assert [a["text"] for a in layout["annotations"]] == ["1. Conv", "2. ReLU", "3. Linear"]
+    np.testing.assert_allclose(traces[2]["z"], np.arange(10.0).reshape(1, 10))
+    assert [(t["xaxis"], t["yaxis"]) for t in traces] == [("x", "y"), ("x2", "y2"), ("x3", "y3")]
+    # 28 x 28 maps are drawn square (not stretched to their cell); the 1 x F strip fills its cell.
+    assert layout["yaxis"]["scaleanchor"] == "x" and layout["yaxis2"]["scaleanchor"] == "x2"
+    assert "scaleanchor" not in layout["yaxis3"]
+    assert layout["xaxis2"]["linecolor"] == "orange" and "linecolor" not in layout["xaxis"]  # the selected one
+    # Each title sits on top of its own cell, cells left to right without overlapping.
+    for annotation, axis in zip(layout["annotations"], ("xaxis", "xaxis2", "xaxis3")):
+        low, high = layout[axis]["domain"]
+        assert annotation["x"] == pytest.approx((low + high) / 2)
+    assert layout["xaxis"]["domain"][1] < layout["xaxis2"]["domain"][0]
+    assert layout["margin"]["t"] >= 24  # room above the first row for its titles (they were cut)
+
+
+@pytest.mark.parametrize("count", [8, 13, 20, 31])
+def test_activation_overview_wraps_into_rows_of_five(count):
+    pictures = [(f"l{i}", np.full((3, 3), float(i))) for i in range(count)]
+    layout = _valid(figs.activation_overview(pictures))["layout"]  # every domain within [0, 1]
+    assert layout["yaxis"]["domain"] == layout["yaxis5"]["domain"]  # first row: 1..5
+    assert layout["yaxis6"]["domain"][1] < layout["yaxis"]["domain"][0]  # 6 and on below them
+    assert layout[f"yaxis{count}"]["domain"][0] == 0.0  # the last row at the bottom
 
 
 @pytest.mark.parametrize("scale", figs.CHANNEL_SCALES)
 def test_channel_grid_tiles_every_channel_and_reports_clicks(scale):
     output = np.stack([np.full((3, 3), float(c)) for c in range(5)])  # channel c is all c
     output[4, 0, 0] = 10.0
-    figure = figs.channel_grid(output, scale=scale, global_range=(-10.0, 10.0), order=[4, 0, 1, 2, 3])
-    heat, markers = figure.data
-    tiles = np.asarray(heat.z, dtype=float)
+    figure = _valid(figs.channel_grid(output, scale=scale, global_range=(-10.0, 10.0), order=[4, 0, 1, 2, 3]))
+    heat, markers = figure["data"]
+    tiles = np.asarray(heat["z"], dtype=float)
     assert np.nanmin(tiles) >= 0 and np.nanmax(tiles) <= 1
-    assert list(markers.customdata) == [4, 0, 1, 2, 3]
-    custom = np.asarray(heat.customdata)
+    assert list(markers["customdata"]) == [4, 0, 1, 2, 3]
+    custom = np.asarray(heat["customdata"])
+    assert custom.dtype == np.float32  # half the bytes of float64 on the wire
     first_tile = (custom[..., 0] == 4)
     assert first_tile.sum() == 9 and custom[0, 0, 1] == 10.0  # channel 4 drawn first, raw value kept
     if scale == "layer":
@@ -45,6 +82,7 @@ def test_channel_grid_tiles_every_channel_and_reports_clicks(scale):
         assert tiles[0, 0] == 1.0 and np.nanmax(tiles[custom[..., 0] == 2]) == 0.0  # a flat channel
     else:
         pytest.fail(f"no expected tiles for the scale {scale!r}")
+    assert figure["layout"]["clickmode"] == "event+select"
 
 
 def test_channel_grid_refuses_flat_input_and_global_without_range():
@@ -55,39 +93,59 @@ def test_channel_grid_refuses_flat_input_and_global_without_range():
 
 
 def test_channel_detail_writes_numbers_only_when_small():
-    assert figs.channel_detail(np.ones((5, 5))).data[0].texttemplate == "%{z:.2f}"
-    assert figs.channel_detail(np.ones((30, 30))).data[0].texttemplate is None
+    small = _valid(figs.channel_detail(np.ones((5, 5)), title="c1, channel 2"))
+    assert small["data"][0]["texttemplate"] == "%{z:.2f}" and small["layout"]["title"]["text"] == "c1, channel 2"
+    assert "texttemplate" not in figs.channel_detail(np.ones((30, 30)))["data"][0]
+
+
+def test_vector_bars_one_bar_per_unit_coloured_by_sign():
+    bars = _valid(figs.vector_bars(np.array([0.5, -1.0]), labels=["cat", "dog"]))["data"][0]
+    assert bars["x"] == ["cat", "dog"] and bars["marker"]["color"] == ["#1f77b4", "#d62728"]
+    np.testing.assert_allclose(bars["y"], [0.5, -1.0])
 
 
 def test_kernel_grids_rgb_and_signed():
     rng = np.random.default_rng(0)
-    rgb = figs.kernel_grid(kernel_pictures(rng.normal(size=(10, 3, 5, 5))))
-    assert rgb.data[0].type == "image"
+    rgb = _valid(figs.kernel_grid(kernel_pictures(rng.normal(size=(10, 3, 5, 5)))))
+    assert rgb["data"][0]["type"] == "image"
     pictures = kernel_pictures(rng.normal(size=(4, 2, 3, 3)), "symmetric")
-    signed = figs.kernel_grid(pictures)
-    heat = signed.data[0]
-    assert (heat.zmin, heat.zmax) == (-1.0, 1.0)
-    assert np.asarray(heat.z).shape == (4 * 4 - 1, 2 * 4 - 1)  # rows out, columns in, 1-pixel gaps
-    np.testing.assert_allclose(np.asarray(heat.z, dtype=float)[4:7, 4:7], pictures.values[1, 1])
+    heat = _valid(figs.kernel_grid(pictures))["data"][0]
+    assert (heat["zmin"], heat["zmax"]) == (-1.0, 1.0)
+    assert np.asarray(heat["z"]).shape == (4 * 4 - 1, 2 * 4 - 1)  # rows out, columns in, 1-pixel gaps
+    np.testing.assert_allclose(np.asarray(heat["z"], dtype=float)[4:7, 4:7], pictures.values[1, 1])
+    assert heat["customdata"][4, 4].tolist() == [1, 1]  # hover names output 1, input 1
     grey = figs.kernel_grid(kernel_pictures(rng.normal(size=(10, 1, 5, 5)), "per_layer"))
-    assert np.asarray(grey.data[0].z).shape == (2 * 6 - 1, 8 * 6 - 1)  # one input channel: rows of 8
+    assert np.asarray(grey["data"][0]["z"]).shape == (2 * 6 - 1, 8 * 6 - 1)  # one input channel: rows of 8
 
 
 def test_attribution_overlay_puts_the_map_over_the_image():
-    figure = figs.attribution_overlay(np.zeros((6, 6)), np.eye(6), raw=np.eye(6) * 3)
-    image, heat = figure.data
-    assert np.asarray(image.z).shape == (6, 6, 3)
-    np.testing.assert_allclose(heat.z, np.eye(6))
-    np.testing.assert_allclose(heat.customdata, np.eye(6) * 3)
+    figure = _valid(figs.attribution_overlay(np.zeros((6, 6)), np.eye(6), raw=np.eye(6) * 3, title="Grad-CAM"))
+    image, heat = figure["data"]
+    assert np.asarray(image["z"]).shape == (6, 6, 3)
+    np.testing.assert_allclose(heat["z"], np.eye(6))
+    np.testing.assert_allclose(heat["customdata"], np.eye(6) * 3)
+    assert figure["layout"]["yaxis"]["scaleanchor"] == "x"  # square pixels
 
 
 def test_confusion_heatmap_counts_and_row_shares_with_clickable_cells():
     matrix = np.array([[3, 1], [0, 4]])
-    counts = figs.confusion_heatmap(matrix, ["a", "b"])
-    np.testing.assert_allclose(counts.data[0].z, matrix)
-    assert counts.data[0].text[0][0] == "3" and counts.data[0].text[1][0] == ""
-    rows = figs.confusion_heatmap(matrix, ["a", "b"], normalise="row")
-    np.testing.assert_allclose(rows.data[0].z, [[0.75, 0.25], [0.0, 1.0]])
-    cells = np.asarray(rows.data[1].customdata)
+    counts = _valid(figs.confusion_heatmap(matrix, ["a", "b"]))
+    np.testing.assert_allclose(counts["data"][0]["z"], matrix)
+    assert counts["data"][0]["text"][0][0] == "3" and counts["data"][0]["text"][1][0] == ""
+    rows = _valid(figs.confusion_heatmap(matrix, ["a", "b"], normalise="row"))
+    np.testing.assert_allclose(rows["data"][0]["z"], [[0.75, 0.25], [0.0, 1.0]])
+    cells = np.asarray(rows["data"][1]["customdata"])
     assert cells.tolist() == [0, 1, 2, 3]  # actual * K + predicted
-    assert list(rows.data[1].x) == [0, 1, 0, 1] and list(rows.data[1].y) == [0, 0, 1, 1]
+    assert list(rows["data"][1]["x"]) == [0, 1, 0, 1] and list(rows["data"][1]["y"]) == [0, 0, 1, 1]
+
+
+def test_confusion_heatmap_names_every_class_with_readable_digits():
+    # Presentation mode dropped every other class label (auto ticks) and plotly shrank unsized
+    # cell numbers to ~7 px: every class is a tick, and the digits have a fixed size of 14 px.
+    classes = [f"class {i}" for i in range(10)]
+    figure = _valid(figs.confusion_heatmap(np.eye(10, dtype=int) * 1000, classes))
+    layout = figure["layout"]
+    for axis in ("xaxis", "yaxis"):
+        assert layout[axis]["tickmode"] == "array" and layout[axis]["ticktext"] == classes
+        assert layout[axis]["tickvals"] == list(range(10))
+    assert figure["data"][0]["textfont"]["size"] >= 14

@@ -1,9 +1,11 @@
 """Figures for "Inside a network": predictions, layer outputs, kernels, attributions, confusion.
 
-Plain functions from arrays to plotly figures, so tests can check them without a server. Figures
-meant to be clicked (channel grid, confusion matrix) carry a layer of transparent markers, one per
-clickable item, whose ``customdata`` says what was clicked: plotly cannot select heatmap cells,
-but it can select scatter points, and Streamlit's ``on_select`` reports those.
+Plain functions from arrays to figure dicts (style.FigureDict: what plotly.js reads, built without
+plotly's per-property validation, which cost the layer overview 76 ms a rerun), so tests can check
+them without a server. Figures meant to be clicked (channel grid, confusion matrix) carry a layer of
+transparent markers, one per clickable item, whose ``customdata`` says what was clicked: plotly
+cannot select heatmap cells, but it can select scatter points, and Streamlit's ``on_select``
+reports those.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ import math
 from typing import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from cnnviz.figures.style import FONT as _FONT, layout as _layout, plain
+from cnnviz.figures.style import IMAGE_X_AXIS, IMAGE_Y_AXIS, FigureDict, figure_dict, plain
 
 ACTIVATION_COLOURS = "Viridis"
 SIGNED_COLOURS = "RdBu_r"  # blue negative, white zero, red positive
@@ -29,13 +29,13 @@ OVERLAY_COLOURS = [
     [0.75, "rgba(255, 150, 0, 0.75)"],
     [1.0, "rgba(255, 255, 60, 0.85)"],
 ]
+OVERVIEW_COLUMNS = 5  # titles like "12. BatchNorm" fit their tile at 1024 px in presentation mode
 
 
-def _image_axes(figure: go.Figure) -> None:
-    """Pixels square, row 0 at the top, no tick labels: pictures, not plots."""
-    figure.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
-    figure.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed",
-                        scaleanchor="x", constrain="domain")
+def _image_figure(traces: list[dict], *, height: int, title: str = "", **layout_keys) -> FigureDict:
+    """A picture, not a plot: pixels square, row 0 at the top, no tick labels."""
+    return figure_dict(traces, height=height, title=title, xaxis=dict(IMAGE_X_AXIS), yaxis=dict(IMAGE_Y_AXIS),
+                       **layout_keys)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ def _image_axes(figure: go.Figure) -> None:
 
 def probability_bars(
     probabilities: Sequence[float], classes: Sequence[str], *, true_label: int | None = None, top_k: int | None = None
-) -> go.Figure:
+) -> FigureDict:
     """Softmax probabilities as horizontal bars, most likely on top.
 
     Args:
@@ -54,7 +54,7 @@ def probability_bars(
         top_k: show only the k most likely classes (plus the true one if it is not among them).
 
     Returns:
-        A plotly bar figure; bar colours: predicted blue, true label green, others grey.
+        A bar figure; bar colours: predicted blue, true label green, others grey.
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     order = np.argsort(-probabilities, kind="stable")
@@ -75,26 +75,44 @@ def probability_bars(
         else:
             colours.append("#9e9e9e")
             names.append(plain(classes[index]))
-    values = probabilities[order]
-    figure = go.Figure(go.Bar(
-        x=values, y=names, orientation="h", marker_color=colours,
-        text=[f"{v:.1%}" for v in values], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.2%}<extra></extra>",
-    ))
-    figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(range=[0, 1.25], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], tickformat=".0%",
-                         title="probability (softmax)")  # room for "100.0%", no tick past 100%
-    return _layout(figure, height=60 + 32 * len(order))
+    values = [float(v) for v in probabilities[order]]
+    bar = {
+        "type": "bar", "x": values, "y": names, "orientation": "h", "marker": {"color": colours},
+        "text": [f"{v:.1%}" for v in values], "textposition": "outside", "cliponaxis": False,
+        "hovertemplate": "%{y}: %{x:.2%}<extra></extra>",
+    }
+    figure = figure_dict([bar], height=60 + 32 * len(order), yaxis={"autorange": "reversed"}, xaxis={
+        "range": [0, 1.25], "tickvals": [0, 0.5, 1.0], "tickformat": ".0%",  # room for "100.0%"; 3 ticks
+        "title": {"text": "probability (softmax)"}, "automargin": True})  # fit a narrow column, no overlap
+    figure["layout"]["yaxis"]["automargin"] = True  # the longest class name inside the figure
+    figure["layout"]["margin"]["r"] = 60  # "100.0%" past the longest bar stays inside the figure
+    return figure
 
 
 # ---------------------------------------------------------------------------------------------
 # Layer outputs
 
 
+def _grid_domains(count: int, columns: int, rows: int, gap_x: float, gap_y: float):
+    """(x domain, y domain) of each cell of a rows x columns grid, row 0 on top (as make_subplots)."""
+    width, height = (1 - gap_x * (columns - 1)) / columns, (1 - gap_y * (rows - 1)) / rows
+    for index in range(count):
+        row, col = divmod(index, columns)
+        left, top = col * (width + gap_x), 1 - row * (height + gap_y)
+        # Rounded into [0, 1]: the sums land a hair outside (-5e-17), which plotly refuses.
+        yield [max(0.0, round(left, 6)), min(1.0, round(left + width, 6))], [max(0.0, round(top - height, 6)),
+                                                                             min(1.0, round(top, 6))]
+
+
+def _short(kind: str) -> str:
+    """"MaxPool2d" -> "MaxPool": a title that fits its tile (the layer menu keeps the full name)."""
+    return kind[:-2] if kind.endswith(("1d", "2d")) else kind
+
+
 def activation_overview(
     pictures: Sequence[tuple[str, np.ndarray]], kinds: Sequence[str] | None = None,
-    *, selected: str | None = None, columns: int = 8,
-) -> go.Figure:
+    *, selected: str | None = None, columns: int = OVERVIEW_COLUMNS,
+) -> FigureDict:
     """One small picture per layer (the mean over its channels), in forward order.
 
     Args:
@@ -105,29 +123,36 @@ def activation_overview(
         columns: pictures per row.
 
     Returns:
-        A grid of heatmaps, each with its own colour scale.
+        A grid of heatmaps, each with its own colour scale; square pixels for 2-D maps (a strip
+        stays a strip across its cell).
     """
     count = len(pictures)
     columns = max(1, min(columns, count))
     rows = max(1, math.ceil(count / columns))
-    titles = [
-        f"{i + 1}. {kinds[i] if kinds else name}" for i, (name, _) in enumerate(pictures)
-    ]
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
-                           horizontal_spacing=0.02, vertical_spacing=0.12 / rows)
-    for index, (name, picture) in enumerate(pictures):
-        row, col = index // columns + 1, index % columns + 1
-        figure.add_trace(go.Heatmap(
-            z=np.asarray(picture), colorscale=ACTIVATION_COLOURS, showscale=False,
-            hovertemplate=f"{name}<br>row %{{y}}, col %{{x}}<br>mean %{{z:.3f}}<extra></extra>",
-        ), row=row, col=col)
-        if name == selected:
-            figure.update_xaxes(showline=True, linecolor="orange", linewidth=4, mirror=True, row=row, col=col)
-            figure.update_yaxes(showline=True, linecolor="orange", linewidth=4, mirror=True, row=row, col=col)
-    figure.update_annotations(font_size=12)
-    figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
-    return _layout(figure, height=40 + 150 * rows)
+    traces, layout, titles = [], {}, []
+    cells = _grid_domains(count, columns, rows, 0.02, 0.14 / rows)
+    for index, ((name, picture), (x_domain, y_domain)) in enumerate(zip(pictures, cells)):
+        suffix = "" if index == 0 else str(index + 1)
+        picture = np.asarray(picture, dtype=np.float32)
+        traces.append({
+            "type": "heatmap", "z": picture, "colorscale": ACTIVATION_COLOURS, "showscale": False,
+            "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+            "hovertemplate": f"{plain(name)}<br>row %{{y}}, col %{{x}}<br>mean %{{z:.3f}}<extra></extra>",
+        })
+        frame = {"showline": True, "linecolor": "orange", "linewidth": 4, "mirror": True} if name == selected else {}
+        hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, **frame}
+        layout[f"xaxis{suffix}"] = {"domain": x_domain, "anchor": f"y{suffix}", "constrain": "domain", **hidden}
+        square = {"scaleanchor": f"x{suffix}", "constrain": "domain", "constraintoward": "top"} if picture.shape[0] > 1 else {}
+        layout[f"yaxis{suffix}"] = {"domain": y_domain, "anchor": f"x{suffix}", "autorange": "reversed", **square,
+                                    **hidden}
+        titles.append({
+            "text": plain(f"{index + 1}. {_short(kinds[index]) if kinds else name}"), "x": sum(x_domain) / 2, "y": y_domain[1],
+            "xref": "paper", "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+            "font": {"size": 13},
+        })
+    figure = figure_dict(traces, height=70 + 170 * rows, annotations=titles, **layout)
+    figure["layout"]["margin"]["t"] = 30  # the first row's titles sit above the plot area: inside the figure
+    return figure
 
 
 def channel_grid(
@@ -138,7 +163,7 @@ def channel_grid(
     order: Sequence[int] | None = None,
     max_channels: int = 64,
     columns: int | None = None,
-) -> go.Figure:
+) -> FigureDict:
     """Every channel of one layer as a tile of one big picture; click a tile to pick it.
 
     Args:
@@ -152,8 +177,9 @@ def channel_grid(
         columns: tiles per row; default about sqrt of the tile count.
 
     Returns:
-        A heatmap of the tiles (hover shows channel and value) plus transparent markers whose
-        customdata is the channel index, for ``st.plotly_chart(on_select=...)``.
+        A heatmap of the tiles (hover shows channel and value; customdata float32 [channel, raw
+        value] per pixel) plus transparent markers whose customdata is the channel index, for
+        ``st.plotly_chart(on_select=...)``.
     """
     output = np.asarray(output, dtype=np.float32)
     if output.ndim != 3:
@@ -174,8 +200,9 @@ def channel_grid(
             raise ValueError('scale="global" needs global_range=(low, high) over every layer.')
         low, high = global_range
     tiles = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan, dtype=np.float32)
-    raw = np.full_like(tiles, np.nan)
-    channel_of = np.full(tiles.shape, -1, dtype=np.int64)
+    # [channel, raw value] per pixel, float32: half the bytes of float64, channel numbers still exact.
+    customdata = np.zeros(tiles.shape + (2,), dtype=np.float32)
+    customdata[..., 0] = -1
     centres_x, centres_y = [], []
     for slot, channel in enumerate(channels):
         values = output[channel]
@@ -184,28 +211,25 @@ def channel_grid(
         span = high - low if high - low > 0 else 1.0
         top, left = (slot // columns) * (height + gap), (slot % columns) * (width + gap)
         tiles[top : top + height, left : left + width] = np.clip((values - low) / span, 0, 1)
-        raw[top : top + height, left : left + width] = values
-        channel_of[top : top + height, left : left + width] = channel
+        customdata[top : top + height, left : left + width, 0] = channel
+        customdata[top : top + height, left : left + width, 1] = np.nan_to_num(values)
         centres_x.append(left + (width - 1) / 2)
         centres_y.append(top + (height - 1) / 2)
-    customdata = np.stack([channel_of, np.nan_to_num(raw)], axis=-1)  # (rows, cols, 2)
-    figure = go.Figure(go.Heatmap(
-        z=tiles, zmin=0, zmax=1, colorscale=ACTIVATION_COLOURS, customdata=customdata,
-        colorbar={"title": {"text": f"per {scale}"}, "tickvals": [0, 1], "ticktext": ["low", "high"]},
-        hovertemplate="channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>",
-        hoverongaps=False,
-    ))
-    figure.add_trace(go.Scatter(
-        x=centres_x, y=centres_y, mode="markers", customdata=[int(c) for c in channels],
-        marker={"size": max(8, min(60, 300 // columns)), "symbol": "square", "color": "rgba(0,0,0,0)"},
-        hovertemplate="channel %{customdata}: click to enlarge<extra></extra>", showlegend=False,
-    ))
-    _image_axes(figure)
-    figure.update_layout(clickmode="event+select", dragmode=False, plot_bgcolor="white")
-    return _layout(figure, height=min(900, 120 + 110 * rows))
+    heat = {
+        "type": "heatmap", "z": tiles, "zmin": 0, "zmax": 1, "colorscale": ACTIVATION_COLOURS, "customdata": customdata,
+        "colorbar": {"title": {"text": f"per {scale}"}, "tickvals": [0, 1], "ticktext": ["low", "high"]},
+        "hovertemplate": "channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>", "hoverongaps": False,
+    }
+    markers = {
+        "type": "scatter", "x": centres_x, "y": centres_y, "mode": "markers", "customdata": [int(c) for c in channels],
+        "marker": {"size": max(8, min(60, 300 // columns)), "symbol": "square", "color": "rgba(0,0,0,0)"},
+        "hovertemplate": "channel %{customdata}: click to enlarge<extra></extra>", "showlegend": False,
+    }
+    return _image_figure([heat, markers], height=min(900, 120 + 110 * rows), clickmode="event+select",
+                         dragmode=False, plot_bgcolor="white")
 
 
-def channel_detail(values: np.ndarray, *, title: str = "", show_numbers: bool | None = None) -> go.Figure:
+def channel_detail(values: np.ndarray, *, title: str = "", show_numbers: bool | None = None) -> FigureDict:
     """One channel large, every value on hover (and written in the cells when it is small).
 
     Args:
@@ -215,33 +239,28 @@ def channel_detail(values: np.ndarray, *, title: str = "", show_numbers: bool | 
     """
     values = np.asarray(values, dtype=np.float32)
     show_numbers = values.size <= 256 if show_numbers is None else show_numbers
-    figure = go.Figure(go.Heatmap(
-        z=values, colorscale=ACTIVATION_COLOURS,
-        texttemplate="%{z:.2f}" if show_numbers else None,
-        hovertemplate="row %{y}, col %{x}<br>value %{z:.4f}<extra></extra>",
-    ))
-    _image_axes(figure)
-    return _layout(figure, height=480, title=title)
+    heat = {"type": "heatmap", "z": values, "colorscale": ACTIVATION_COLOURS,
+            "hovertemplate": "row %{y}, col %{x}<br>value %{z:.4f}<extra></extra>"}
+    if show_numbers:
+        heat["texttemplate"] = "%{z:.2f}"
+    return _image_figure([heat], height=480, title=title)
 
 
-def vector_bars(values: np.ndarray, *, labels: Sequence[str] | None = None, title: str = "") -> go.Figure:
+def vector_bars(values: np.ndarray, *, labels: Sequence[str] | None = None, title: str = "") -> FigureDict:
     """A flat layer (Flatten, Linear) as one bar per unit, so every value can be read."""
     values = np.asarray(values, dtype=np.float32).reshape(-1)
     named = labels is not None and len(labels) == values.size
     x = [plain(label) for label in labels] if named else list(range(values.size))
-    figure = go.Figure(go.Bar(
-        x=x, y=values, marker_color=np.where(values >= 0, "#1f77b4", "#d62728"),
-        hovertemplate="unit %{x}<br>value %{y:.4f}<extra></extra>",
-    ))
-    figure.update_xaxes(title="unit" if labels is None else "")
-    return _layout(figure, height=320, title=title)
+    bar = {"type": "bar", "x": x, "y": values, "marker": {"color": np.where(values >= 0, "#1f77b4", "#d62728").tolist()},
+           "hovertemplate": "unit %{x}<br>value %{y:.4f}<extra></extra>"}
+    return figure_dict([bar], height=320, title=title, xaxis={"title": {"text": "unit" if labels is None else ""}})
 
 
 # ---------------------------------------------------------------------------------------------
 # Kernels
 
 
-def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "") -> go.Figure:
+def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "") -> FigureDict:
     """A conv layer's kernels as one picture.
 
     Args:
@@ -260,10 +279,9 @@ def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "
         for index in range(count):
             top, left = (index // columns) * (size_h + 1), (index % columns) * (size_w + 1)
             canvas[top : top + size_h, left : left + size_w] = values[index]
-        figure = go.Figure(go.Image(z=np.round(canvas * 255).astype(np.uint8),
-                                    hovertemplate="x %{x}, y %{y}<extra></extra>"))
-        _image_axes(figure)
-        return _layout(figure, height=min(700, 80 + 70 * rows), title=plain(title))
+        image = {"type": "image", "z": np.round(canvas * 255).astype(np.uint8),
+                 "hovertemplate": "x %{x}, y %{y}<extra></extra>"}
+        return _image_figure([image], height=min(700, 80 + 70 * rows), title=plain(title))
 
     outs, ins = min(values.shape[0], max_out), min(values.shape[1], max_in)
     size_h, size_w = values.shape[2], values.shape[3]
@@ -271,7 +289,7 @@ def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "
     per_row = min(outs, 8) if ins == 1 else ins
     grid_rows = math.ceil(outs / per_row) if ins == 1 else outs
     canvas = np.full((grid_rows * (size_h + 1) - 1, per_row * (size_w + 1) - 1), np.nan, dtype=np.float32)
-    labels = np.full(canvas.shape + (2,), -1, dtype=np.int64)
+    labels = np.full(canvas.shape + (2,), -1, dtype=np.int16)  # (output, input) channel of each pixel
     for out in range(outs):
         for inp in range(ins):
             row, col = (out // per_row, out % per_row) if ins == 1 else (out, inp)
@@ -280,16 +298,14 @@ def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "
             labels[top : top + size_h, left : left + size_w] = (out, inp)
     low, high = pictures.value_range
     signed = low < 0
-    figure = go.Figure(go.Heatmap(
-        z=canvas, zmin=low, zmax=high, colorscale=SIGNED_COLOURS if signed else GREY_COLOURS,
-        customdata=labels, hoverongaps=False,
-        hovertemplate="output channel %{customdata[0]}, input channel %{customdata[1]}"
-                      "<br>value %{z:.2f}<extra></extra>",
-        colorbar={"title": {"text": "w / max|w|" if signed else pictures.normalisation.replace("_", " ")}},
-    ))
-    _image_axes(figure)
-    figure.update_layout(plot_bgcolor="white")
-    return _layout(figure, height=int(min(700, max(240, 12 * canvas.shape[0] + 80))), title=plain(title))
+    heat = {
+        "type": "heatmap", "z": canvas, "zmin": float(low), "zmax": float(high),
+        "colorscale": SIGNED_COLOURS if signed else GREY_COLOURS, "customdata": labels, "hoverongaps": False,
+        "hovertemplate": "output channel %{customdata[0]}, input channel %{customdata[1]}<br>value %{z:.2f}<extra></extra>",
+        "colorbar": {"title": {"text": "w / max|w|" if signed else pictures.normalisation.replace("_", " ")}},
+    }
+    return _image_figure([heat], height=int(min(700, max(240, 12 * canvas.shape[0] + 80))), title=plain(title),
+                         plot_bgcolor="white")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,7 +321,7 @@ def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 def attribution_overlay(
     image: np.ndarray, heatmap: np.ndarray, *, opacity: float = 0.7, title: str = "", raw: np.ndarray | None = None
-) -> go.Figure:
+) -> FigureDict:
     """An attribution map laid over the picture the model saw.
 
     Args:
@@ -316,22 +332,23 @@ def attribution_overlay(
         raw: (H, W) raw values for the hover text; default the heatmap.
     """
     heatmap = np.asarray(heatmap, dtype=np.float32)
-    figure = go.Figure(go.Image(z=_as_rgb_uint8(image), hoverinfo="skip"))
-    figure.add_trace(go.Heatmap(
-        z=heatmap, zmin=0, zmax=1, colorscale=OVERLAY_COLOURS, opacity=opacity,
-        customdata=np.asarray(raw if raw is not None else heatmap, dtype=np.float32),
-        hovertemplate="row %{y}, col %{x}<br>shown %{z:.2f}, raw %{customdata:.4g}<extra></extra>",
-        colorbar={"title": {"text": "evidence"}, "tickvals": [0, 1], "ticktext": ["none", "most"]},
-    ))
-    _image_axes(figure)
-    return _layout(figure, height=420, title=plain(title))  # names a class
+    picture = {"type": "image", "z": _as_rgb_uint8(image), "hoverinfo": "skip"}
+    heat = {
+        "type": "heatmap", "z": heatmap, "zmin": 0, "zmax": 1, "colorscale": OVERLAY_COLOURS, "opacity": opacity,
+        "customdata": np.asarray(raw if raw is not None else heatmap, dtype=np.float32),
+        "hovertemplate": "row %{y}, col %{x}<br>shown %{z:.2f}, raw %{customdata:.4g}<extra></extra>",
+        "colorbar": {"title": {"text": "evidence"}, "tickvals": [0, 1], "ticktext": ["none", "most"]},
+    }
+    return _image_figure([picture, heat], height=420, title=plain(title))  # names a class
 
 
 # ---------------------------------------------------------------------------------------------
 # Confusion matrix
 
+CELL_FONT = {"size": 14}  # the numbers in the cells: plotly shrinks unsized cell text to fit (~7 px)
 
-def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: str = "counts") -> go.Figure:
+
+def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: str = "counts") -> FigureDict:
     """The confusion matrix as a heatmap: rows the actual class, columns the predicted class.
 
     Args:
@@ -341,9 +358,10 @@ def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: 
             each actual class that went to each prediction; the diagonal is the recall).
 
     Returns:
-        A heatmap with the numbers written in, plus transparent markers whose customdata is the
-        cell's flat index actual * K + predicted (one number survives the trip through the
-        browser's selection event intact), for ``st.plotly_chart(on_select=...)``.
+        A heatmap with the numbers written in, every class named on both axes, plus transparent
+        markers whose customdata is the cell's flat index actual * K + predicted (one number
+        survives the trip through the browser's selection event intact), for
+        ``st.plotly_chart(on_select=...)``.
     """
     counts = np.asarray(matrix, dtype=np.int64)
     if normalise not in ("counts", "row"):
@@ -351,29 +369,30 @@ def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: 
     if normalise == "row":
         totals = counts.sum(axis=1, keepdims=True)
         shown = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=np.float64), where=totals > 0)
-        text = np.vectorize(lambda v: f"{v:.0%}" if v > 0 else "")(shown)
+        text = [[f"{v:.0%}" if v > 0 else "" for v in row] for row in shown.tolist()]
     else:
         shown = counts.astype(np.float64)
-        text = np.vectorize(lambda v: str(v) if v > 0 else "")(counts)
+        text = [[str(v) if v > 0 else "" for v in row] for row in counts.tolist()]
     names = [plain(name) for name in classes]
     k = len(names)
     cell_text = [[f"actual {names[i]}, predicted {names[j]}: {counts[i, j]} images" for j in range(k)] for i in range(k)]
-    figure = go.Figure(go.Heatmap(
-        z=shown, x=list(range(k)), y=list(range(k)), colorscale="Blues", text=text, texttemplate="%{text}",
-        customdata=counts, zmin=0, hovertext=cell_text, hovertemplate="%{hovertext}<extra></extra>",
-        colorbar={"title": {"text": "share of row" if normalise == "row" else "images"}},
-    ))
+    heat = {
+        "type": "heatmap", "z": shown.astype(np.float32), "x": list(range(k)), "y": list(range(k)), "colorscale": "Blues",
+        "text": text, "texttemplate": "%{text}", "textfont": dict(CELL_FONT), "customdata": counts.astype(np.int32),
+        "zmin": 0, "hovertext": cell_text, "hovertemplate": "%{hovertext}<extra></extra>",
+        "colorbar": {"title": {"text": "share of row" if normalise == "row" else "images"}},
+    }
     actual, predicted = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    figure.add_trace(go.Scatter(
-        x=predicted.ravel(), y=actual.ravel(), mode="markers",
-        customdata=(actual * k + predicted).ravel().tolist(),  # a list: numpy arrays reach the browser as typed-array dicts
-        marker={"size": max(10, 420 // max(k, 1)), "symbol": "square", "color": "rgba(0,0,0,0)"},
-        hovertext=[line for row in cell_text for line in row],
-        hovertemplate="%{hovertext}<br>click for the images<extra></extra>",
-        showlegend=False,
-    ))
-    ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": names}
-    figure.update_xaxes(title="predicted class", side="top", tickangle=-40, **ticks)
-    figure.update_yaxes(title="actual class", autorange="reversed", **ticks)
-    figure.update_layout(clickmode="event+select", dragmode=False)
-    return _layout(figure, height=180 + 48 * k)
+    markers = {
+        "type": "scatter", "x": predicted.ravel().tolist(), "y": actual.ravel().tolist(), "mode": "markers",
+        "customdata": (actual * k + predicted).ravel().tolist(),  # a list: arrays reach the browser as typed-array dicts
+        "marker": {"size": max(10, 420 // max(k, 1)), "symbol": "square", "color": "rgba(0,0,0,0)"},
+        "hovertext": [line for row in cell_text for line in row],
+        "hovertemplate": "%{hovertext}<br>click for the images<extra></extra>", "showlegend": False,
+    }
+    ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": names}  # every class named, none skipped
+    return figure_dict(
+        [heat, markers], height=180 + 48 * k, clickmode="event+select", dragmode=False,
+        xaxis={"title": {"text": "predicted class"}, "side": "top", "tickangle": -40, **ticks},
+        yaxis={"title": {"text": "actual class"}, "autorange": "reversed", **ticks},
+    )

@@ -51,3 +51,55 @@ def for_projector(figure: go.Figure, scale: float = PROJECTOR_SCALE) -> go.Figur
         if textfont is not None and textfont.size:
             trace.textfont.size = round(textfont.size * scale)
     return big
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures as plain dicts: plotly.js reads the same JSON, and building it skips plotly's
+# per-property validation (Inside's layer overview: 76 ms as objects, ~4 ms as a dict).
+
+
+class _View:
+    """Read-only attribute access into a figure dict (figure.layout.title.text), None when absent,
+    as plotly's objects answer: code written for go.Figure can read a FigureDict."""
+
+    def __init__(self, value: dict) -> None:
+        self._value = value
+
+    def __getattr__(self, name: str):
+        value = self._value.get(name)
+        return _View(value) if isinstance(value, dict) else value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+class FigureDict(dict):
+    """A figure as the dict plotly.js draws ({"data": [...], "layout": {...}}); st.plotly_chart
+    takes it as it is. ``.layout`` and ``.data`` read it the way go.Figure does."""
+
+    @property
+    def layout(self) -> _View:
+        return _View(self.setdefault("layout", {}))
+
+    @property
+    def data(self) -> list:
+        return [_View(trace) for trace in self.get("data", [])]
+
+    def to_json(self) -> str:
+        import plotly.io
+
+        return plotly.io.to_json(dict(self), validate=False)
+
+
+def figure_dict(traces: list[dict], *, height: int, title: str = "", **layout_keys) -> FigureDict:
+    """A FigureDict with the house font, tight margins and a title when there is one (as ``layout``)."""
+    layout_keys = {
+        "height": height, "margin": {"l": 10, "r": 10, "t": 45 if title else 10, "b": 10}, "font": dict(FONT),
+        **({"title": {"text": title}} if title else {}), **layout_keys,
+    }
+    return FigureDict(data=traces, layout=layout_keys)
+
+
+# Pictures, not plots: pixels square, row 0 at the top, no tick labels.
+IMAGE_X_AXIS = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False, "constrain": "domain"}
+IMAGE_Y_AXIS = {**IMAGE_X_AXIS, "autorange": "reversed", "scaleanchor": "x"}
