@@ -23,7 +23,10 @@ st.markdown(lesson.INTRO)
 st.latex(lesson.RECURRENCE)
 st.markdown(lesson.NOTATION)
 st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
-tabs = st.tabs(list(lesson.TABS))
+if lesson.TAB_KEY not in state and lesson.TAB_KEY not in st.query_params:
+    state[lesson.TAB_KEY] = lesson.tab_for_link(st.query_params)  # a link's settings open their tab
+# Only the open tab runs (Streamlit's lazy tabs): the hidden ones cost nothing per rerun.
+tabs = bound(st.tabs, list(lesson.TABS), key=lesson.TAB_KEY, on_change="rerun")
 
 
 def _place_unit(network: tuple, chosen: lesson.ChosenLayer, grid_key: str) -> None:
@@ -187,4 +190,5 @@ def count_view() -> None:
 
 for tab, view in zip(tabs, (field_on_image_view, small_kernels_view, builder_view, count_view)):
     with tab:
-        view()
+        if tab.open:
+            view()

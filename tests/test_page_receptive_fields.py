@@ -20,6 +20,14 @@ def _text(at):
     return "\n".join(str(m.value) for m in at.markdown)
 
 
+def _open(at, tab: int):
+    """Open tab ``tab`` (lesson.TABS' order) and run: only the open tab is computed."""
+    from cnnviz.lessons import receptive_fields as lesson
+
+    at.session_state[lesson.TAB_KEY] = lesson.TABS[tab]
+    return at.run()
+
+
 def _ok(at):
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
@@ -33,7 +41,30 @@ def test_renders_with_defaults_and_shows_the_recurrence_field_and_effective_fiel
     assert "sees input rows" in text and "Effective field:" in text
     assert "Try this first" in page.info[0].value
     # Lesson tab: the numbers of three 3x3 against one 7x7 for C = 64.
-    assert f"{27 * 64 * 64:,}" in str(page.dataframe[1].value["Weights"].tolist())
+    _open(page, 1)
+    _ok(page)
+    assert f"{27 * 64 * 64:,}" in str(page.dataframe[0].value["Weights"].tolist())
+
+
+def test_only_the_open_tab_is_computed_and_a_link_opens_the_tab_of_its_settings(page, app_test):
+    from cnnviz.lessons import receptive_fields as lesson
+
+    assert [tab.label for tab in page.tabs] == list(lesson.TABS)
+    # The Field tab is open: no builder table, no counts, no small-kernels input were computed.
+    assert not page.metric and not page.data_editor
+    assert "rf_lesson_channels" not in [n.key for n in page.number_input]
+    _open(page, 3)
+    _ok(page)
+    assert page.metric and "rf_row" not in [n.key for n in page.number_input]
+    assert "Effective field:" not in _text(page)
+    # A link made before the tab was in the URL: its builder setting opens the builder.
+    link = app_test.__class__.from_file(app_test._script_path, default_timeout=180)
+    link.switch_page("pages/receptive_fields.py")
+    link.query_params["rf_builder_size"] = "40"
+    link.run()
+    _ok(link)
+    assert link.session_state[lesson.TAB_KEY] == lesson.TABS[2]
+    assert link.number_input(key="rf_builder_size").value == 40 and not link.warning
 
 
 def test_vgg16_pool5_field_is_212_pixels(page):
@@ -62,6 +93,7 @@ def test_resnet18_another_layer_and_unit(page):
 
 
 def test_builder_with_an_invalid_stack_names_the_layer_and_why(page):
+    _open(page, 2)
     page.selectbox(key="rf_builder_preset").set_value("Too many poolings (invalid on 32 x 32)").run()
     assert not page.exception
     assert [e.value for e in page.error] == [escape(
@@ -77,6 +109,7 @@ def test_builder_with_an_invalid_stack_names_the_layer_and_why(page):
 
 
 def test_count_tab_shows_the_table_and_the_comparison(page):
+    _open(page, 3)
     _ok(page)
     metrics = {m.label: m.value for m in page.metric}
     assert metrics["Parameters"] == "11,689,512"
@@ -137,6 +170,7 @@ def _builder_table(at):
 
 def test_an_oversized_in_range_stack_is_built_on_meta_and_cached(page, conv_weights):
     # Five 31x31 convs of 1024 channels, all within the table's limits: 4 billion weights if real.
+    _open(page, 2)
     giant = {"kind": "conv", "kernel": 31, "stride": 1, "padding": 15, "dilation": 1, "channels": 1024}
     page.session_state[EDITOR] = {"edited_rows": {i: giant for i in range(5)}, "added_rows": [], "deleted_rows": [5]}
     page.selectbox(key="rf_builder_channels").set_value(1).run()
@@ -146,7 +180,7 @@ def test_an_oversized_in_range_stack_is_built_on_meta_and_cached(page, conv_weig
     assert table["Field (px)"].tolist() == ["31", "61", "91", "121", "151"]
     assert table["Parameters"].tolist()[1] == f"{GIANT + 1024:,}"
     assert f"Total: **{1024 * 961 + 1024 + 4 * (GIANT + 1024):,} parameters**" in _text(page)
-    # Every rerun of the page runs every tab: the second one reuses the cached report.
+    # A rerun of the open builder reuses the cached report.
     conv_weights.clear()
     page.run()
     _ok(page)
@@ -180,6 +214,7 @@ def test_a_crafted_table_ends_in_one_sentence(app_test, monkeypatch, tmp_path, c
     monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
     app_test.default_timeout = 180
     app_test.switch_page("pages/receptive_fields.py")
+    app_test.session_state["rf_tab"] = "Build a stack"
     app_test.session_state[EDITOR] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **state}
     at = app_test.run()
     assert not at.exception, at.exception[0].value
@@ -192,12 +227,15 @@ def test_a_crafted_table_ends_in_one_sentence(app_test, monkeypatch, tmp_path, c
 
 def test_numbers_past_a_widgets_limits_fall_back_to_its_default(page):
     # Streamlit's number_input resets a value outside min..max to the default on the server.
+    _open(page, 2)
     page.number_input(key="rf_builder_size").set_value(10**9).run()
     _ok(page)
     assert "of the 32 px input" in _text(page)
+    _open(page, 1)
     page.number_input(key="rf_lesson_channels").set_value(-5).run()
     _ok(page)
-    assert f"{27 * 64 * 64:,}" in str(page.dataframe[1].value["Weights"].tolist())
+    assert f"{27 * 64 * 64:,}" in str(page.dataframe[0].value["Weights"].tolist())
+    _open(page, 0)
     page.number_input(key="rf_row").set_value(10**9).run()
     page.number_input(key="rf_col").set_value(-1).run()
     _ok(page)
@@ -239,6 +277,9 @@ def test_a_grid_click_a_browser_cannot_send_is_ignored(page):
 
 @pytest.mark.parametrize("key", ["rf_network", "rf_layer", "rf_builder_preset", "rf_builder_channels", "rf_count_network"])
 def test_a_menu_option_that_does_not_exist_falls_back_to_the_default(page, key):
+    from cnnviz.lessons import receptive_fields as lesson
+
+    _open(page, lesson.TABS.index(lesson.tab_for_link([key])))
     default, options = page.selectbox(key=key).value, page.selectbox(key=key).options
     other = next(i for i in range(len(options)) if i != page.selectbox(key=key).index)
     at = _send(page, key, options[other])  # the crafted path delivers what it sends
@@ -254,6 +295,7 @@ def test_the_tables_column_limits_are_the_librarys(page):
 
     from cnnviz.stack_builder import SETTING_RANGES
 
+    _open(page, 2)
     editor = page.data_editor[0]
     config = json.loads(editor.proto.columns)
     for label, setting in [("Kernel", "kernel"), ("Stride", "stride"), ("Padding", "padding"),
@@ -267,16 +309,22 @@ def test_every_settings_field_is_a_widget_key_and_the_widgets_offer_the_lessons_
 
     from cnnviz.lessons import receptive_fields as lesson
 
-    for settings in (lesson.FieldSettings, lesson.SmallKernelsSettings, lesson.BuilderSettings, lesson.CountSettings):
+    for tab, settings in enumerate((lesson.FieldSettings, lesson.SmallKernelsSettings, lesson.BuilderSettings,
+                                    lesson.CountSettings)):
+        _open(page, tab)
         for field in fields(settings):
             page.session_state[lesson.PARAMETER_PREFIX + field.name]  # raises KeyError for a key no widget has
+    assert page.dataframe[-1].value.columns.tolist() == list(lesson.ComparisonRow.COLUMNS)
+    _open(page, 1)
     channels = page.number_input(key="rf_lesson_channels")
     assert (channels.min, channels.max, channels.value, channels.step) == (*lesson.LESSON_CHANNELS_INPUT,
                                                                           lesson.LESSON_CHANNELS_STEP)
+    _open(page, 2)
     size = page.number_input(key="rf_builder_size")
     assert (size.min, size.max, size.value) == lesson.INPUT_SIZE_INPUT
     assert page.selectbox(key="rf_builder_preset").options == list(lesson.PRESETS)
     assert page.selectbox(key="rf_builder_channels").options == [str(c) for c in lesson.INPUT_CHANNELS]
+    _open(page, 0)
     assert page.radio(key="rf_source").options == list(lesson.SOURCES)
     # ResNet-18's default layer, a third of the way in, is in layer2: a 28 x 28 grid, rows 0 … 27, the centre 14.
     assert page.selectbox(key="rf_layer").value == "net.layer2.0.conv2"
@@ -284,4 +332,3 @@ def test_every_settings_field_is_a_widget_key_and_the_widgets_offer_the_lessons_
     assert (unit_row.min, unit_row.max, unit_row.value) == (0, 27, 14)
     # The page shows the lesson's sentences and tables as they are computed.
     assert lesson.SIZE_CHART_CAPTION in [c.value for c in page.caption]
-    assert page.dataframe[-1].value.columns.tolist() == list(lesson.ComparisonRow.COLUMNS)

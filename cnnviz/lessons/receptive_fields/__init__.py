@@ -103,11 +103,21 @@ from cnnviz.lessons.receptive_fields.small_kernels_stacked import (
     StackRow,
     small_kernels,
 )
-from cnnviz.lessons.receptive_fields.texts import INTRO, NOTATION, PARAMETER_PREFIX, RECURRENCE, TABS, TRY_THIS
+from cnnviz.lessons.receptive_fields.texts import (
+    INTRO,
+    NOTATION,
+    PARAMETER_PREFIX,
+    RECURRENCE,
+    TAB_KEY,
+    TAB_PREFIXES,
+    TABS,
+    TRY_THIS,
+    tab_for_link,
+)
 
 __all__ = [
     # texts
-    "INTRO", "NOTATION", "PARAMETER_PREFIX", "RECURRENCE", "TABS", "TRY_THIS",
+    "INTRO", "NOTATION", "PARAMETER_PREFIX", "RECURRENCE", "TAB_KEY", "TAB_PREFIXES", "TABS", "TRY_THIS", "tab_for_link",
     # display
     "SizeChart", "records",
     # recurrence

@@ -28,3 +28,16 @@ TRY_THIS = (
     "picture. Click any square of the unit grid to move the unit."
 )
 TABS = ("Field on your image", "Small kernels, stacked", "Build a stack", "Count the networks")
+TAB_KEY = "rf_tab"  # the open tab's URL parameter; only the open tab is computed
+# Which tab a setting belongs to, by its URL parameter's prefix (the Field tab takes the rest).
+TAB_PREFIXES = {"rf_lesson_": TABS[1], "rf_builder_": TABS[2], "rf_count_": TABS[3]}
+
+
+def tab_for_link(parameters) -> str:
+    """The tab a link's settings belong to (a link made before the tab was in the URL names none):
+    the first parameter of another tab's than the Field tab decides."""
+    for name in parameters:
+        for prefix, tab in TAB_PREFIXES.items():
+            if str(name).startswith(prefix):
+                return tab
+    return TABS[0]
