@@ -10,15 +10,16 @@ from cnnviz.figures import inside_figures as figs
 from cnnviz.lessons import inside as lesson
 from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError, list_models
-from dashboard import caches, links, presentation
+from dashboard import caches, links, page_frame, presentation
 from dashboard.caches import inside as inside_cache
 from dashboard.markup import escape
 from dashboard.widgets import bound, bundled_photo, network_menu, trained_networks, uploaded_photo
 
 state = st.session_state
 st.title("Inside a network")
-st.markdown(lesson.INTRO)
-st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
+with st.expander("What this page shows", icon=":material/help:"):  # folded: the picture comes first
+    st.markdown(lesson.INTRO)
+    st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
 
 trained = [ref for _, ref in trained_networks(say=st.warning)]
 if not trained:
@@ -41,17 +42,16 @@ if unavailable:
 def _chosen_input() -> lesson.Input | None:
     if state.get("inside_source") not in (sources := lesson.sources(dataset is not None)):
         state["inside_source"] = sources[0]
-    source = bound(st.radio, "Image", sources, horizontal=True, key="inside_source")
+    source = bound(st.radio, "Image", sources, key="inside_source")
     if source == "Test-set image":
-        left, right = st.columns([2, 1])
-        class_filter = bound(left.selectbox, "Class to pick from", lesson.class_filter_options(dataset.classes),
+        class_filter = bound(st.selectbox, "Class to pick from", lesson.class_filter_options(dataset.classes),
                              key="inside_test_class")
         first, last = lesson.image_numbers(dataset)
         state["inside_test_index"] = min(int(state.get("inside_test_index", first)), last)
-        index = left.number_input("Test image number", first, last, key="inside_test_index", bind=links.BIND)
-        right.write("")
-        right.button("Random image of that class", icon=":material/casino:", on_click=lambda: state.update(
-            inside_test_index=lesson.random_test_index(dataset.test_labels, dataset.classes, class_filter)))
+        index = st.number_input("Test image number", first, last, key="inside_test_index", bind=links.BIND)
+        st.button("Random", icon=":material/casino:", help="A random test image of the class above",
+                  on_click=lambda: state.update(
+                      inside_test_index=lesson.random_test_index(dataset.test_labels, dataset.classes, class_filter)))
         return lesson.dataset_input(dataset, index, input_shape)
     if source == "Bundled photo":
         photo = bundled_photo("inside_sample", described=True)
@@ -63,20 +63,20 @@ def _chosen_input() -> lesson.Input | None:
     return lesson.photo_input(photo, input_shape, invert)
 
 
-if (picked := _chosen_input()) is None:
+# The image's controls beside the picture and the prediction: all three on the first screen.
+controls, middle, right = st.columns([1, 1, 1.5])
+with controls:
+    picked = _chosen_input()
+if picked is None:
     st.stop()
 prepared = picked.prepared
 image_hash = caches.image_hash(prepared.tensor)
 captured = inside_cache.layer_outputs(network_ref, image_hash, prepared.tensor)
 said = lesson.prediction(captured.probabilities(), classes, picked.true_label, quote=escape)
 
-left, middle, right = st.columns([1, 1, 2])
-left.subheader("Your image")
-left.image(picked.original, width="stretch")
-middle.subheader("What the model sees")
-middle.image(lesson.enlarged(prepared.image), width="stretch")
+middle.image(lesson.enlarged(prepared.image), width="stretch", caption="What the model sees")
 middle.caption(picked.seen_caption)
-right.subheader("Prediction")
+middle.image(picked.original, width="stretch", caption="Your image")
 right.markdown(said.verdict)
 bars = said.bars(classes, right.slider("Classes shown (top-k)", *said.top_k_range(), key="inside_top_k", bind=links.BIND))
 with right:
@@ -89,11 +89,14 @@ view = bound(st.radio, "Look at", lesson.VIEWS, horizontal=True, key="inside_vie
 
 
 def _layer_outputs_view() -> None:
-    st.markdown(lesson.LAYERS_INTRO)
+    """A fragment: a new layer, channel, scale or order redraws only this view, not the image and
+    prediction above it."""
     labels = lesson.layer_labels(captured)
     chosen = bound(st.selectbox, "Layer", labels, index=lesson.first_layer_shown(len(labels)), key="inside_layer")
     layer = lesson.layer_view(captured, labels.index(chosen), classes)
-    presentation.plot(figs.activation_overview(layer.overview, layer.kinds, selected=layer.name), key="inside_overview")
+    presentation.plot(inside_cache.overview_figure(network_ref, image_hash, layer.name, layer.overview, layer.kinds),
+                      key="inside_overview")
+    st.caption(lesson.LAYERS_INTRO)  # after the picture it explains
     if not layer.is_spatial:
         presentation.plot(figs.vector_bars(layer.output, labels=layer.vector_names, title=layer.vector_title),
                           key="inside_vector")
@@ -195,5 +198,5 @@ def _confusion_view() -> None:
                       on_click=state.update, kwargs=lesson.explained(tile.index))
 
 
-{"Layer outputs": _layer_outputs_view, "Kernels": _kernels_view, "Attribution": _attribution_view,
+{"Layer outputs": st.fragment(page_frame.guarded(_layer_outputs_view)), "Kernels": _kernels_view, "Attribution": _attribution_view,
  "Confusion matrix": _confusion_view}[view]()

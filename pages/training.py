@@ -23,8 +23,9 @@ RUN_KEY, LR_KEY = "training_run_id", "training_lr_run_id"
 DEFAULTS, LR_DEFAULTS = lesson.Settings(), lesson.LrSettings()
 
 st.title("Training")
-st.markdown(lesson.INTRO)
-st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
+with st.expander("What this page shows", icon=":material/help:"):  # folded: the controls come first
+    st.markdown(lesson.INTRO)
+    st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
 
 manager = training_service.run_manager()
 client = clients.current()
@@ -99,8 +100,10 @@ def training_form() -> None:
         values["label_smoothing"] = col3.slider("Label smoothing", *lesson.LABEL_SMOOTHINGS, DEFAULTS.label_smoothing,
                                                 step=lesson.LABEL_SMOOTHING_STEP, key="train_label_smoothing", bind=links.BIND)
         st.markdown("**Augmentation** (training images only)")
-        for column, (name, label) in zip(st.columns(len(lesson.AUGMENTATIONS)), lesson.AUGMENTATIONS.items()):
-            values[name] = bound(column.checkbox, label, key=f"train_{name}")
+        for row in lesson.augmentation_rows():  # a row of columns at a time: read left to right
+            for column, name in zip(st.columns(lesson.AUGMENTATION_COLUMNS), row):
+                values[name] = bound(column.checkbox, lesson.AUGMENTATIONS[name], key=f"train_{name}",
+                                     help=lesson.AUGMENTATION_HELP[name])
         col1, col2, col3, col4 = st.columns(4)
         values["adversarial"] = bound(col1.selectbox, "Adversarial training", tuple(lesson.ADVERSARIAL_LABELS),
                                       format_func=lesson.ADVERSARIAL_LABELS.get, help=lesson.ADVERSARIAL_HELP,

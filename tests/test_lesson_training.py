@@ -259,8 +259,16 @@ def test_every_augmentation_checked_switches_each_on_at_its_strength():
     settings = lesson.Settings(**{name: True for name in lesson.AUGMENTATIONS})
     assert settings.config().augment == Augmentation(flip=True, crop_padding=2, rotation=15.0, translate=0.1,
                                                      gaussian_noise=0.05, salt_pepper=0.02, color_jitter=0.3)
-    assert list(lesson.AUGMENTATIONS.values()) == ["Flip", "Crop (pad 2)", "Rotate 15 deg", "Shift 10%", "Noise",
-                                                   "Salt & pepper", "Colour jitter"]
+    # Short labels (long ones were cut at 1024 px: "Crop (pa..."); each help says the strength.
+    assert list(lesson.AUGMENTATIONS.values()) == ["Flip", "Crop", "Rotate", "Shift", "Noise", "Salt & pepper",
+                                                   "Colour jitter"]
+    assert max(len(label) for label in lesson.AUGMENTATIONS.values()) <= 13
+    assert list(lesson.AUGMENTATION_HELP) == list(lesson.AUGMENTATIONS)
+    strengths = {"crop": "2 pixels", "rotate": "15 degrees", "shift": "10%", "noise": "0.05", "salt_pepper": "2%",
+                 "jitter": "30%"}
+    for name, strength in strengths.items():
+        assert strength in lesson.AUGMENTATION_HELP[name], name
+    assert lesson.augmentation_rows() == [["flip", "crop", "rotate", "shift"], ["noise", "salt_pepper", "jitter"]]
 
 
 @pytest.mark.parametrize("name, expected", [

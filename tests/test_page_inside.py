@@ -230,3 +230,42 @@ def test_a_zoo_network_offers_the_photo_sources_and_no_confusion_matrix(page):
     at = at.radio(key="inside_view").set_value("Confusion matrix").run()
     assert not at.exception
     assert lesson.NO_TEST_SET in [e.value for e in at.info]
+
+
+def test_the_first_screen_is_the_picture_with_its_controls_and_the_prose_folded(page):
+    # At 1280 x 720 the first screen was a title, a paragraph and a tip: the intro now folds into
+    # an expander, and the image's controls sit in the same row as the picture and the prediction.
+    from cnnviz.lessons import inside as lesson
+
+    at = page.run()
+    assert not at.exception
+    intro = at.expander[0]
+    assert intro.label == "What this page shows" and lesson.INTRO in [e.value for e in intro.markdown]
+    columns = list(at.columns)
+    controls = next(i for i, column in enumerate(columns) if any(r.key == "inside_source" for r in column.radio))
+    picture, prediction = columns[controls + 1], columns[controls + 2]
+    assert columns[controls].weight + picture.weight + prediction.weight == pytest.approx(1.0)  # one row
+    assert picture.get("image"), "the picture is beside its controls"
+    assert prediction.get("plotly_chart"), "and so is the prediction"
+
+
+def test_another_channel_reuses_the_layer_overview_it_drew(page, monkeypatch):
+    # The strip of every layer depends on the image and the chosen layer only: a new channel must
+    # not build it again (it cost ~76 ms a rerun as plotly objects).
+    from cnnviz.figures import inside_figures
+
+    built = []
+    original = inside_figures.activation_overview
+    monkeypatch.setattr(inside_figures, "activation_overview", lambda *a, **k: built.append(1) or original(*a, **k))
+    from dashboard.caches import inside as inside_cache
+
+    inside_cache.overview_figure.clear()
+    at = page.run()
+    assert len(built) == 1
+    at = at.number_input(key="inside_channel").set_value(2).run()
+    assert not at.exception and len(built) == 1
+    overview = next(chart for chart in at.get("plotly_chart") if '"1. Normalize"' in chart.proto.spec)
+    assert '"orange"' in overview.proto.spec  # the chosen layer framed
+    layers = at.selectbox(key="inside_layer")
+    at = layers.set_value(layers.options[0]).run()
+    assert not at.exception and len(built) == 2  # another layer: framed anew

@@ -202,3 +202,21 @@ def test_the_page_computes_nothing_itself():
     assert not any(name.split(".")[0] == "torch" for name in imported)
     assert not [node for node in ast.walk(tree) if isinstance(node, ast.BinOp)
                 and isinstance(node.op, (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Sub))]
+
+
+def test_augmentation_checkboxes_have_short_labels_in_rows_of_four_with_their_strength_in_help(page):
+    # Seven checkboxes in one row of seven columns were cut at 1024 px ("Crop (pa...", "Rotate 15...").
+    from cnnviz.lessons import training as lesson
+
+    at = page.run()
+    assert not at.exception
+    boxes = {box.key: box for box in at.checkbox}
+    for name, label in lesson.AUGMENTATIONS.items():
+        assert boxes[f"train_{name}"].label == label and boxes[f"train_{name}"].help == lesson.AUGMENTATION_HELP[name]
+    flip_row = next(i for i, column in enumerate(at.columns) if any(b.key == "train_flip" for b in column.checkbox))
+    row = list(at.columns)[flip_row : flip_row + lesson.AUGMENTATION_COLUMNS]
+    assert sum(column.weight for column in row) == pytest.approx(1.0)  # four columns make the first row
+    assert [box.key for column in row for box in column.checkbox] == ["train_flip", "train_crop", "train_rotate",
+                                                                      "train_shift"]
+    intro = at.expander[0]  # the prose folded, so the form starts on the first screen
+    assert intro.label == "What this page shows" and lesson.INTRO in [e.value for e in intro.markdown]

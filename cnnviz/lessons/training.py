@@ -61,15 +61,26 @@ SEEDS = (0, 2**31 - 1)
 # Each augmentation checkbox switches on one change at this strength (pixel units of [0, 1]).
 CROP_PADDING, ROTATION, TRANSLATE = 2, 15.0, 0.1
 NOISE_SIGMA, SALT_PEPPER, COLOUR_JITTER = 0.05, 0.02, 0.3
-AUGMENTATIONS = {  # Settings field -> checkbox label, in the form's order
-    "flip": "Flip",
-    "crop": f"Crop (pad {CROP_PADDING})",
-    "rotate": f"Rotate {ROTATION:g} deg",
-    "shift": f"Shift {TRANSLATE:.0%}",
-    "noise": "Noise",
-    "salt_pepper": "Salt & pepper",
-    "jitter": "Colour jitter",
+# Settings field -> checkbox label, in the form's order. One or two words, so no label is cut at
+# 1024 px or on a projector ("Crop (pa..."); the strength is in the checkbox's help.
+AUGMENTATIONS = {"flip": "Flip", "crop": "Crop", "rotate": "Rotate", "shift": "Shift", "noise": "Noise",
+                 "salt_pepper": "Salt & pepper", "jitter": "Colour jitter"}
+AUGMENTATION_HELP = {
+    "flip": "Mirror each image left to right at random (half the time).",
+    "crop": f"Pad by {CROP_PADDING} pixels, then crop back to the image's size at a random place.",
+    "rotate": f"Rotate by a random angle of up to {ROTATION:g} degrees either way.",
+    "shift": f"Shift by up to {TRANSLATE:.0%} of the width and height.",
+    "noise": f"Add Gaussian noise of standard deviation {NOISE_SIGMA:g} to every pixel.",
+    "salt_pepper": f"Set {SALT_PEPPER:.0%} of the pixels to black or white.",
+    "jitter": f"Scale brightness and contrast (and a colour image's saturation) by up to {COLOUR_JITTER:.0%}.",
 }
+AUGMENTATION_COLUMNS = 4  # two rows of checkboxes: each label fits its column at 1024 px
+
+
+def augmentation_rows() -> list[list[str]]:
+    """The augmentation checkboxes' fields, AUGMENTATION_COLUMNS a row, in the form's order."""
+    names = list(AUGMENTATIONS)
+    return [names[start : start + AUGMENTATION_COLUMNS] for start in range(0, len(names), AUGMENTATION_COLUMNS)]
 # The learning-rate comparison: plain SGD with an optional momentum, a few short fits.
 COMPARISON_EPOCHS = (1, 10)
 MOMENTA = (0.0, 0.5, 0.9)

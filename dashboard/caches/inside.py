@@ -51,3 +51,12 @@ def test_predictions(ref: ModelRef, dataset: str):
     test = data.load_dataset(dataset)
     probabilities, predictions = metrics.predict_dataset(opened_network(ref).model, test.test_images, 1000)
     return probabilities, predictions, test.test_labels.clone()
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=BY_KEY)
+def overview_figure(ref: ModelRef, image_hash: str, selected: str, _pictures, _kinds):
+    """The strip of every step's mean, once per (model, image, chosen layer): a rerun for another
+    channel, scale or order reuses it. ``_pictures``/``_kinds`` are those of (ref, image_hash)."""
+    from cnnviz.figures import inside_figures
+
+    return inside_figures.activation_overview(_pictures, _kinds, selected=selected)
