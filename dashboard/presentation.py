@@ -22,14 +22,33 @@ KEY = "present"
 # labels (only there: a button with help is wrapped in the same tooltip element, and must stay).
 # The sidebar toggle stays reachable. Colours come from the theme, so light and dark both work.
 # The element names are Streamlit's own (dashboard.internals.TEST_IDS, checked by its test).
+# Both modes: text that does not fit its box wraps instead of ending in "..." (Streamlit sets
+# buttons', metrics' and labels' text on one line); a word longer than its box breaks. A button's
+# icon and label may take two lines, so that a narrow column's buttons still read "Back", not "B.".
+# A metric's value shrinks with its column (a class's name must not break in the middle).
+_WRAP_RULES = """
+[data-testid="stMarkdownContainer"].stMarkdownEllipsis,
+[data-testid="stMarkdownContainer"].stMarkdownEllipsis p,
+[data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: break-word; }
+.stMetric { container-type: inline-size; }
+.stMetric label + div { font-size: clamp(1rem, 14cqi, 2.25rem); }
+button > div > span:has(> span > [data-testid="stMarkdownContainer"]) {
+  flex-wrap: wrap; justify-content: center; row-gap: 0; }
+"""
+_WRAP_CSS = f"<style>{_WRAP_RULES}</style>"
+
 _PROJECTOR_CSS = """
 <style>
 html { font-size: 22px; }
+button[kind] { padding-left: 0.5rem; padding-right: 0.5rem; }
 .block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important;
   padding-left: 2.5rem; padding-right: 2.5rem; padding-top: 2rem; }
 [data-testid="stToolbar"],
 [data-testid="stWidgetLabel"] [data-testid="stTooltipIcon"] { display: none !important; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.45; }
+""" + _WRAP_RULES + """
 </style>
 """
 
@@ -40,8 +59,7 @@ def switch() -> bool:
         "Presentation mode", key=KEY, bind=links.BIND,
         help="For a projector: larger text and figures, fewer controls. The link keeps it (?present=true).",
     )
-    if on:
-        st.html(_PROJECTOR_CSS)
+    st.html(_PROJECTOR_CSS if on else _WRAP_CSS)
     return on
 
 

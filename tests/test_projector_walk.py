@@ -33,23 +33,17 @@ MODES = ("normal", "present")
 # make a new problem pass.
 KNOWN_OPEN: list[tuple[str, str, str]] = [
     ("first screen without picture or control", "overview", "^cnnviz"),
-    ("clipped button", "convolution", "^[a-z_]+ (First|Back|Play|Pause|Step|Last)"),
     ("clipped formula", "convolution", r"^y\[i, ?j\]|^[HW]_\{?\\mathrm\{out\}"),
     ("text outside its chart", "convolution", "^(Input with its padding|Output .*(click a cell|the window, zoomed))"),
     ("first screen without picture or control", "convolution", "^Convolution lab"),
-    ("clipped label", "receptive-fields", "^Overlay the effective field"),
     ("clipped formula", "receptive-fields", "^r_"),
     ("text outside its chart", "receptive-fields", "^(The centre unit's field at the end of each stage|net\\..*: field)"),
     ("overlapping ticks", "receptive-fields", ""),
     ("first screen without picture or control", "receptive-fields", "^Receptive fields"),
-    ("clipped label", "train", "^(Crop|Rotate|Shift|Noise|Salt|Colour)"),
     ("first screen without picture or control", "train", "^Training"),
-    ("clipped button", "inside-a-network", "^casino Random image of that class"),
     ("text outside its chart", "inside-a-network", r"^\d+\. [A-Za-z0-9]+$"),
     ("overlapping ticks", "inside-a-network", "%"),
     ("first screen without picture or control", "inside-a-network", "^Inside a network"),
-    ("clipped label", "attacks", "^(Targeted: pull the prediction|Show the tutorial's curve)"),
-    ("clipped metric", "attacks", ""),
     ("first screen without picture or control", "attacks", "^Adversarial lab"),
 ]
 
