@@ -1,5 +1,7 @@
 """The receptive-field figures: what is drawn where, checked on the figure objects."""
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -39,10 +41,43 @@ def test_the_effective_field_is_overlaid_scaled_to_its_maximum():
     gradient[4, 5], gradient[5, 5] = 0.02, 0.01
     figure = field_on_image(image, (0, 0, 9, 9), effective=gradient)
     kinds = [type(trace).__name__ for trace in figure.data]
-    assert kinds[:2] == ["Image", "Heatmap"]
-    heat = np.asarray(figure.data[1].z)
-    assert heat.max() == 1.0 and heat[5, 5] == 0.5
-    assert np.asarray(figure.data[0].z).shape == (10, 10, 3)  # grey copied into R, G, B
+    assert kinds[:2] == ["Image", "Image"]  # the photo, then the overlay, both as pictures
+    heat = _decoded(figure.data[1].source)  # RGBA: EFFECTIVE_COLOURS at each pixel's share of the max
+    assert tuple(heat[4, 5]) == (220, 0, 0, round(0.85 * 255))  # the max: the scale's top colour
+    # half the max: 2/3 of the way from the 0.3 stop (255, 200, 0, 0.45) to the 0.6 one (255, 110, 0, 0.65)
+    assert tuple(heat[5, 5]) == (255, 140, 0, 149)
+    assert heat[0, 0, 3] == 0  # no gradient: the photo shows through
+    photo = _decoded(figure.data[0].source)
+    assert photo.shape == (10, 10, 3) and (photo == 0).all()  # grey copied into R, G, B
+    scale = figure.data[2].marker
+    assert scale.showscale and (scale.cmin, scale.cmax) == (0, 1)
+
+
+def _decoded(source: str) -> np.ndarray:
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert source.startswith("data:image/")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
+
+
+def test_a_photo_and_its_effective_field_travel_as_pictures_not_number_arrays():
+    from skimage import data
+    from PIL import Image
+
+    photo = np.asarray(Image.fromarray(data.chelsea()).resize((224, 224))) / 255.0
+    rows, cols = np.mgrid[0:224, 0:224]
+    gradient = np.exp(-((rows - 60) ** 2 + (cols - 70) ** 2) / 800.0).astype(np.float32)  # a Gaussian, as Luo et al.
+    figure = field_on_image(photo, (10, 20, 110, 120), effective=gradient)
+    assert all(getattr(trace, "z", None) is None for trace in figure.data)
+    # x0 = 0, dx = 1: pixel (r, c) is centred on (c, r), as the box's coordinates assume.
+    assert (figure.data[0].x0, figure.data[0].dx, figure.data[0].y0, figure.data[0].dy) == (0, 1, 0, 1)
+    assert np.abs(_decoded(figure.data[0].source).astype(int) - (photo * 255 + 0.5).astype(int)).mean() < 12
+    # As z arrays the photo and the heat map were ~470 KB of a render; as pictures a fifth of that.
+    as_numbers = len(json.dumps((photo * 255).astype(int).tolist())) + len(json.dumps(np.round(gradient, 3).tolist()))
+    assert len(figure.to_json()) < as_numbers / 5
 
 
 def test_unit_grid_points_carry_their_row_and_column():
