@@ -16,7 +16,12 @@ workload, from a least-squares line through the RSS after each round. With bound
 is about flat: new settings evict old cache entries instead of adding to them. Baseline in the
 same process: the same growth figure over the first half (warm-up included), for comparison.
 
+With ``--post-script-gc on`` the server runs Streamlit's full garbage collection after every script
+run again (dashboard.serve turns it off): run it both ways to see that the collection is not what
+keeps memory flat.
+
     .venv/bin/python benchmarks/bench_memory.py [--rounds 10] [--sessions 3] [--visits 3] [--runs 4]
+                                                [--post-script-gc on|off]
 """
 
 from __future__ import annotations
@@ -96,7 +101,8 @@ def sample(pid: int) -> dict:
             children += _status_kb(child, "VmRSS") / 1024
         except OSError:  # it just ended
             pass
-    return {"rss": _status_kb(pid, "VmRSS") / 1024, "anon": _status_kb(pid, "RssAnon") / 1024, "children": children,
+    return {"rss": _status_kb(pid, "VmRSS") / 1024, "hwm": _status_kb(pid, "VmHWM") / 1024,
+            "anon": _status_kb(pid, "RssAnon") / 1024, "children": children,
             "fds": len(list(Path(f"/proc/{pid}/fd").iterdir())), "threads": _status_kb(pid, "Threads")}
 
 
@@ -158,16 +164,21 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=3, help="times each student opens every page per round")
     parser.add_argument("--runs", type=int, default=4, help="training runs over the whole workload")
     parser.add_argument("--epochs", type=int, default=20, help="of each training run")
+    parser.add_argument("--post-script-gc", choices=("on", "off"),
+                        help="Streamlit's runner.postScriptGC for the server (default: the server's own choice)")
     args = parser.parse_args()
+    env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true" if args.post_script_gc == "on" else "false"} \
+        if args.post_script_gc else {}
 
     pages = dashboard_pages()
     run_rounds = {round(i * args.rounds / args.runs) for i in range(args.runs)} if args.runs else set()
     with tempfile.TemporaryDirectory(prefix="cnnviz-bench-memory-") as home:
-        server = DashboardServer(env={"CNNVIZ_HOME": home})
+        server = DashboardServer(env={"CNNVIZ_HOME": home, **env})
         pid = server.process.pid
         try:
             start = sample(pid)
-            print(f"server pid {pid}: {start['rss']:.0f} MiB at start")
+            print(f"server pid {pid}: {start['rss']:.0f} MiB at start, post-script GC "
+                  f"{args.post_script_gc or 'as the server sets it'}")
             points, failed, total, runs, warnings = [], [], 0, [], 0
             began = time.perf_counter()
             for index in range(args.rounds):
@@ -203,7 +214,7 @@ def main() -> None:
     half = len(points) // 2
     print(f"\nResident memory of the server (MiB), {total} renders, {len(runs)} training runs:")
     print(f"  start {start['rss']:.0f}, after warm-up (round 1) {points[0][1]:.0f}, end {points[-1][1]:.0f}, "
-          f"idle after the end {end['rss']:.0f}")
+          f"idle after the end {end['rss']:.0f}; peak (VmHWM) {end['hwm']:.0f}")
     print(f"  file descriptors {start['fds']} -> {end['fds']} ({end_fds}), "
           f"threads {start['threads']} -> {end['threads']}")
     print(f"  training processes while a run trained: "
