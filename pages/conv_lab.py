@@ -117,16 +117,16 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
     st.session_state.conv_pos = lesson.stepped(lesson.played(position, total) if ticked else position, 0, total)
     st.session_state.conv_tick = playing
 
-    buttons = st.columns([1, 1, 1.3, 1, 1, 3])
-    for column, (key, label, icon) in zip(buttons, lesson.player_buttons(playing)):
+    # The buttons get a row of their own: beside the speed they were cut to "F." on a projector.
+    for column, (key, label, icon) in zip(st.columns(5), lesson.player_buttons(playing)):
         column.button(label, icon=f":material/{icon}:", on_click=_press, args=(key, total, out_w), key=key,
                       width="stretch", type="primary" if key == "conv_play" else "secondary")
-    bound(buttons[5].select_slider, "Speed", list(lesson.SPEEDS), value="normal", key="conv_speed",
-          label_visibility="collapsed")
+    scrub, speed = st.columns([3, 1])
+    bound(speed.select_slider, "Speed", list(lesson.SPEEDS), value="normal", key="conv_speed")
     if total > 1:
         # No key: rebuilt at each position (its id holds its value), a stale browser value cannot pull back.
-        st.session_state.conv_pos = st.slider("Output position (scrub)", 0, result.last_position,
-                                              st.session_state.conv_pos, help=lesson.SCRUB_HELP)
+        st.session_state.conv_pos = scrub.slider("Output position (scrub)", 0, result.last_position,
+                                                 st.session_state.conv_pos, help=lesson.SCRUB_HELP)
     channel = 0 if c_out == 1 else bound(st.radio, "Output channel", list(range(c_out)), horizontal=True,
                                          key="conv_channel", format_func=lambda c: lesson.channel_label(c, c_out))
     view = lesson.cell_view(result, st.session_state.conv_pos, channel)
@@ -143,6 +143,7 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
     with right:
         presentation.plot(figures.output, key="conv_output_chart", selection_mode="points",
                           on_select=lambda: _press("conv_output_chart", total, out_w))
+    st.caption(lesson.PICTURES_NOTE)
     presentation.plot(figures.window, key="conv_patch_chart")
     st.markdown(view.texts.sum_line)
     if view.scatter is not None:
@@ -150,9 +151,11 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
 
 
 st.title("Convolution lab")
-st.markdown(lesson.INTRO)
-st.latex(lesson.FORMULA)
-st.info(lesson.TRY_FIRST, icon=":material/lightbulb:")
+with st.expander(lesson.INTRO_LABEL, icon=":material/school:"):  # folded: the controls open the first screen
+    st.markdown(lesson.INTRO)
+    st.latex(lesson.FORMULA)
+    st.latex(lesson.SIZE_FORMULA)
+    st.info(lesson.TRY_FIRST, icon=":material/lightbulb:")
 tab_2d, tab_1d, tab_1x1 = st.tabs(["2-D convolution and pooling", "1-D convolution", "1x1 convolution"])
 
 with tab_2d:
@@ -182,7 +185,7 @@ with tab_2d:
 
     st.subheader("Arithmetic", divider="gray")
     if result.arithmetic is not None:  # full width, one thing per row: photo-sized numbers need it
-        for line in result.arithmetic.formula_lines:
+        for line in result.arithmetic.display_lines:
             st.latex(line)
         st.code(result.arithmetic.torch_line, language="python", wrap_lines=True)
         for column, metric in zip(st.columns(3), result.arithmetic.metrics):

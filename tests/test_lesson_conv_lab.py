@@ -145,8 +145,8 @@ def test_cell_texts_name_the_cell():
     cell = lesson.cell_at(6, shape)  # row 1, column 2 of 3 rows of 4
     explanation = conv.explain_cell(x, weight, None, settings, 0, cell.row, cell.col)
     texts = lesson.cell_texts(shape, cell, explanation)
-    assert texts.output_title == "Output 1x3x4 (click a cell to jump to its window)"
-    assert texts.patch_title == "Output row 1, column 2: the window, zoomed"
+    assert texts.output_title == "Output 1x3x4"
+    assert texts.patch_title == "Row 1, column 2: the window, zoomed"
     assert texts.sum_line == f"**output[0, 1, 2]** = `{explanation.sum_text()}`"
 
 
@@ -341,8 +341,8 @@ def test_transposed_cell_names_its_scatter():
 def test_player_figures_draw_grid_cells_and_photo_pictures():
     result = lesson.compute(grid_settings(), lesson.grid_input(GRID_3X5), (KERNEL_2X3,))
     figures = lesson.player_figures(result, lesson.cell_view(result, 5))
-    assert figures.output.layout.title.text == "Output 1x2x3 (click a cell to jump to its window)"
-    assert figures.window.layout.title.text == "Output row 1, column 2: the window, zoomed"
+    assert figures.output.layout.title.text == "Output 1x2x3"
+    assert figures.window.layout.title.text == "Row 1, column 2: the window, zoomed"
     photo = lesson.compute(lesson.Settings(conv_source="Photo", conv_kh=1, conv_kw=2), rgb_input(),
                            (((1.0, 0.0),),))
     assert lesson.player_figures(photo, lesson.cell_view(photo, 0)).input.data[0].source == photo.input_layer.uri
@@ -478,6 +478,17 @@ def test_the_whole_photos_change_only_when_the_zoom_moves_to_another_tile():
         figures = lesson.player_figures(result, lesson.cell_view(result, position))
         return figures.input.to_json(), figures.output.to_json(), figures.input_zoom.to_json()
 
-    first, second, next_tile = shown(side // 2 + 1), shown(side // 2 + 2), shown(side)  # mid-tile, next tile
+    first, second, next_tile = shown(side // 2), shown(side // 2 + 1), shown(side)  # mid-tile, next tile
     assert first[:2] == second[:2] and first[2] != second[2]
     assert first[0] != next_tile[0] and first[1] != next_tile[1]
+
+
+def test_photo_sized_formulas_are_shown_on_two_lines():
+    """512 px numbers made the H_out line ~650 px wide, cut on a 1024 px projector: the formula, then
+    its evaluation on a line of its own; the evaluation still ends in the output size."""
+    shown = lesson.arithmetic(conv.ConvSettings(kernel_size=3, stride=2, padding=1), 300, 451)
+    for line, size in zip(shown.display_lines, (150, 226)):
+        formula, evaluation = line.split(" \\\\\n")
+        assert formula.count(" = ") == 1 and r"\frac{" in formula
+        assert evaluation.startswith("= ") and evaluation.endswith(f"= {size}")
+    assert " \\\\" in lesson.FORMULA and lesson.SIZE_FORMULA not in lesson.FORMULA

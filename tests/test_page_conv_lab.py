@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.lessons import conv_lab as lesson
+
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
@@ -127,10 +129,19 @@ def test_stepping_on_a_photo_zooms_and_keeps_the_whole_pictures(lab):
     value = float(cell_line(lab).rsplit("= ", 1)[1].rstrip("`"))
     zoom = [trace for trace in after["conv_output_zoom"]["data"] if trace["type"] == "heatmap"][-1]
     assert zoom["text"][0][1] == f"{value:g}" and after["conv_output_zoom"]["layout"]["title"]["text"].startswith(
-        "Zoom, output: rows 0 to 7, columns 0 to 7")
+        f"Zoom on output<br>rows 0-{lesson.MAX_TILE - 1}, cols 0-{lesson.MAX_TILE - 1}")
     assert before["conv_input_chart"] == after["conv_input_chart"]
     assert before["conv_output_chart"] == after["conv_output_chart"]
     assert before["conv_input_zoom"] != after["conv_input_zoom"]
+
+
+def test_the_first_screen_opens_on_the_controls_with_the_prose_folded(lab):
+    """At 1280x720 the intro, formula and tip filled the first screen: they fold into one expander."""
+    intro = lab.expander[0]
+    assert intro.label == lesson.INTRO_LABEL
+    assert [e.value.strip("$\n") for e in intro.latex][:2] == [lesson.FORMULA, lesson.SIZE_FORMULA]
+    assert lesson.INTRO in [e.value for e in intro.markdown] and lesson.TRY_FIRST in [e.value for e in intro.info]
+    assert not [e for e in lab.main.children.values() if getattr(e, "type", "") == "latex"]  # none outside it
 
 
 def test_uneven_stride_is_flagged(lab):

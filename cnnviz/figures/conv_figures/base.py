@@ -51,7 +51,7 @@ def _figure(data: list, *, height: int, title: str = "", shapes=(), annotations=
     """Build the figure in one go (validated once): see cnnviz.figures.conv_figures on speed."""
     base = {
         "height": height,
-        "margin": {"l": 8, "r": 8, "t": 44 if title else 8, "b": 8},
+        "margin": {"l": 8, "r": 8, "t": (52 + 30 * title.count("<br>")) if title else 8, "b": 8},
         "font": _FONT,
         "showlegend": False,
         "dragmode": False,
@@ -60,7 +60,9 @@ def _figure(data: list, *, height: int, title: str = "", shapes=(), annotations=
         "annotations": list(annotations),
     }
     if title:
-        base["title"] = {"text": title, "font": {"size": 18}}
+        # Pinned below the top edge: a projector's bigger font must not rise out of the chart.
+        base["title"] = {"text": title, "font": {"size": 18}, "y": 1, "yref": "container", "yanchor": "top",
+                         "pad": {"t": 8}}
     base.update(layout)
     return go.Figure(data=data, layout=base)
 

@@ -60,6 +60,7 @@ def grid_figure(
     clickable: bool = False,
     numbers: bool | None = None,
     height: int | None = None,
+    number_size: int | None = None,
 ) -> go.Figure:
     """A small grid with its numbers in the cells; padding and inserted zeros in their own colours.
 
@@ -72,12 +73,13 @@ def grid_figure(
         argmax: (row, col) of the value max pooling picks, boxed in green.
         numbers: write the numbers; by default when the grid is at most 30 cells wide.
         height: pixels; by default about 52 per row, 220 to 620.
+        number_size: the numbers' font size; by default bigger on narrower grids.
     """
     values = np.asarray(values, dtype=np.float64)
     rows, cols = values.shape
     kinds = np.zeros((rows, cols), dtype=np.int8) if kinds is None else np.asarray(kinds)
     numbers = max(rows, cols) <= 30 if numbers is None else numbers
-    data = _heatmap_cells(values, kinds, {"size": _numbers_font(cols)}, numbers)
+    data = _heatmap_cells(values, kinds, {"size": number_size or _numbers_font(cols)}, numbers)
     traces, shapes = _overlays(input_box, window, cell, argmax)
     data += traces
     if clickable:

@@ -25,6 +25,21 @@ class Arithmetic:
     torch_line: str
     metrics: tuple[Metric, ...]
 
+    @property
+    def display_lines(self) -> tuple[str, ...]:
+        """formula_lines as shown: the formula, then its evaluation on a second line (aligned at the =
+        sign), so a photo's numbers do not run off a projector's screen."""
+        return tuple(broken(line) for line in self.formula_lines)
+
+
+def broken(line: str) -> str:
+    r"""A LaTeX formula `a = b = c = d` as `a = b \\ = c = d`: two lines. A top-level line break, not an
+    aligned block, whose columns KaTeX draws 2 px wider than their box."""
+    head, *steps = line.split(" = ")
+    if len(steps) < 2:
+        return line
+    return f"{head} = {steps[0]} \\\\\n= " + " = ".join(steps[1:])
+
 
 def arithmetic(settings: conv.ConvSettings, height: int, width: int, refused: bool = False) -> Arithmetic:
     """What the Arithmetic section shows for an input of height x width.

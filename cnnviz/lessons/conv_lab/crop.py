@@ -15,8 +15,10 @@ import numpy as np
 
 from cnnviz import conv
 
-MAX_TILE = 8  # output cells per side of the zoom: more and the numbers stop being readable
-MAX_CROP_SIDE = 16  # input cells per side the zoom aims at (a window wider than this is shown whole)
+# Two zooms side by side in half of a 1024 px projector's page: ~46 px a cell at 6 cells, enough for "0.43".
+MAX_TILE = 4  # output cells per side of the zoom
+MAX_CROP_SIDE = 6  # input cells per side the zoom aims at (a window wider than this is shown whole)
+MAX_NUMBERED_SIDE = 8  # a wider input zoom is drawn in colours only (the zoomed window has the numbers)
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,17 @@ class Crop:
         return np.asarray(rows) - self.grid_rows[0], np.asarray(cols) - self.grid_cols[0]
 
     def input_title(self, channel_name: str) -> str:
-        """The input zoom's title: which input rows and columns it shows (negative: padding)."""
+        """The input zoom's title, two short lines (half a projector's page): which input rows and columns
+        it shows (negative: padding)."""
         (top, bottom), (left, right) = self.grid_rows, self.grid_cols
         if self.origin is None:
-            return f"Zoom, zero-inserted grid{channel_name}: rows {top} to {bottom - 1}, columns {left} to {right - 1}"
+            return f"Zoom on zero-inserted{channel_name}<br>rows {top}-{bottom - 1}, cols {left}-{right - 1}"
         top, bottom, left, right = top - self.origin[0], bottom - self.origin[0], left - self.origin[1], right - self.origin[1]
-        return f"Zoom, input{channel_name}: rows {top} to {bottom - 1}, columns {left} to {right - 1}"
+        return f"Zoom on input{channel_name}<br>rows {top}-{bottom - 1}, cols {left}-{right - 1}"
 
     def output_title(self) -> str:
         (top, bottom), (left, right) = self.out_rows, self.out_cols
-        return f"Zoom, output: rows {top} to {bottom - 1}, columns {left} to {right - 1}"
+        return f"Zoom on output<br>rows {top}-{bottom - 1}, cols {left}-{right - 1}"
 
 
 def tile_side(settings: conv.ConvSettings, axis: int) -> int:

@@ -9,11 +9,12 @@ import numpy as np
 
 from cnnviz import conv
 from cnnviz.figures import conv_figures
-from cnnviz.lessons.conv_lab.crop import Crop, crop_of
+from cnnviz.lessons.conv_lab.crop import MAX_NUMBERED_SIDE, Crop, crop_of
 from cnnviz.lessons.conv_lab.player import CHANNEL_NAMES, PlayerCell, cell_at, position_of
 from cnnviz.lessons.conv_lab.result import Result
 
 SCATTER_TERMS = 12  # a transposed cell's caption names at most this many contributions
+ZOOM = dict(height=300, number_size=14)  # the photo zooms: two fit side by side on a projector
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ def cell_texts(output_shape: tuple[int, int, int], cell: PlayerCell, explanation
     """
     c_out, out_h, out_w = output_shape
     return CellTexts(
-        output_title=f"Output {c_out}x{out_h}x{out_w} (click a cell to jump to its window)",
-        patch_title=f"Output row {cell.row}, column {cell.col}: the window, zoomed",
+        output_title=f"Output {c_out}x{out_h}x{out_w}",
+        patch_title=f"Row {cell.row}, column {cell.col}: the window, zoomed",
         sum_line=f"**output[{cell.channel}, {cell.row}, {cell.col}]** = `{explanation.sum_text()}`",
     )
 
@@ -134,10 +135,10 @@ def cell_view(result: Result, position: int, channel: int = 0) -> CellView:
     cell = cell_at(position, output.shape, channel)
     explanation = conv.explain_cell(result.x, result.weight, result.bias, layer, channel, cell.row, cell.col)
     if layer.is_transposed:
-        grid_title, input_box = "Zero-inserted, padded input; the flipped kernel slides over it", None
+        grid_title, input_box = "Zero-inserted input", None
     else:
         top, left = layer.input_origin()
-        grid_title = "Input with its padding (dashed: the original input)"
+        grid_title = "Input with padding"
         input_box = (top, left, result.in_height, result.in_width)
     argmax = None
     if explanation.argmax is not None:
@@ -185,12 +186,14 @@ def player_figures(result: Result, view: CellView) -> PlayerFigures:
                                               window=(np.arange(*crop.out_rows), np.arange(*crop.out_cols)))
         first = cell.in_channels[0]
         name = f" ({CHANNEL_NAMES[first]})" if view.channel_names else ""
+        shown = crop.grid(result.grid[first])
         zooms = dict(
             input_zoom=conv_figures.grid_figure(
-                crop.grid(result.grid[first]), kinds=crop.grid(result.kinds), title=crop.input_title(name),
-                window=crop.on_grid(view.window.grid_rows, view.window.grid_cols),
-                argmax=None if view.argmax is None else crop.on_grid(*view.argmax)),
-            output_zoom=conv_figures.grid_figure(crop.output(result.output, view.cell.channel),
+                shown, kinds=crop.grid(result.kinds), title=crop.input_title(name),
+                window=crop.on_grid(view.window.grid_rows, view.window.grid_cols), **ZOOM,
+                argmax=None if view.argmax is None else crop.on_grid(*view.argmax),
+                numbers=max(shown.shape) <= MAX_NUMBERED_SIDE),
+            output_zoom=conv_figures.grid_figure(crop.output(result.output, view.cell.channel), **ZOOM,
                                                  title=crop.output_title(), cell=crop.on_output(row, col)))
     zoomed = conv_figures.window_figure(cell.window, cell.kernel, cell.products, kinds=cell.kinds,
                                         channel_names=view.channel_names, argmax=cell.argmax,

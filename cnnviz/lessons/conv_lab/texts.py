@@ -9,10 +9,13 @@ INTRO = (
     "kernel by the input window under it, **add up the products and the bias**: that is one output "
     "cell. Stride, padding and dilation decide where the window goes, and so how big the output is:"
 )
+# Two formulas, the long one on two lines, so neither runs off a projector's 1024 px screen.
 FORMULA = (
-    r"y[i,j] = \sum_{c}\sum_{a,b} x[c,\; iS + aD,\; jS + bD]\; w[c,a,b] + \text{bias}"
-    r"\qquad W_{\mathrm{out}} = \left\lfloor \frac{W_{\mathrm{in}} + 2P - D(F-1) - 1}{S} \right\rfloor + 1"
+    r"y[i,j] = \sum_{c}\sum_{a,b} x[c,\; iS + aD,\; jS + bD]\; w[c,a,b] \\"
+    r"+\; \text{bias}"
 )
+SIZE_FORMULA = r"W_{\mathrm{out}} = \left\lfloor \frac{W_{\mathrm{in}} + 2P - D(F-1) - 1}{S} \right\rfloor + 1"
+INTRO_LABEL = "How a convolution computes each output cell"
 TRY_FIRST = (
     "**Try first:** keep the classic 5x5 grid and its X kernel and press *step*: check 4, 3, 4 by "
     "hand. Then pick a photo with *Sobel x* (vertical edges light up), set stride 2 with padding "
@@ -24,6 +27,8 @@ UPLOAD_WAITING = "Showing the astronaut until you upload a photo."
 POOLING_HAS_NO_WEIGHTS = "Pooling has no weights: it takes the max or the mean of each window, per channel."
 FLIP_HELP = ("Deep-learning layers compute cross-correlation: no flip. Textbook convolution "
              "y[n] = sum_m x[n-m] w[m] flips the kernel; symmetric kernels do not notice.")
+PICTURES_NOTE = ("Dashed outline: the input inside its padding. Amber: the window (on a photo, the zoom's tile). "
+                 "Click the output to jump to a cell.")
 SCRUB_HELP = "Output cells in reading order: row by row, left to right."
 ONE_D_INTRO = (
     "The same sliding window on a line: $y[n] = \\sum_{m=0}^{K-1} x[nS + mD]\\, w[m]$. "
