@@ -66,20 +66,20 @@ def single_run_view() -> None:
     if view.computing is None:
         return
     st.caption(view.computing)
-    for column, metric in zip(st.columns(len(view.metrics)), view.metrics):
-        column.metric(metric.label, metric.value, help=metric.help)
+    for row in lesson.in_rows(view.metrics, lesson.METRIC_COLUMNS):
+        for column, metric in zip(st.columns(lesson.METRIC_COLUMNS), row):
+            column.metric(metric.label, metric.value, help=metric.help)
     left, right = st.columns(2)
     with left:
         presentation.plot(figures.loss_figure(view.curves), key="loss_chart")
     with right:
         presentation.plot(figures.accuracy_figure(view.curves), key="accuracy_chart")
-    left, right = st.columns(2)
+    # Each on the page's full width: in half of it (or a third) at 1024 px the kernels were 33 px
+    # tiles and the matrix's cells narrower than their numbers.
     if view.kernels:
-        with left:
-            presentation.plot(figures.kernel_figure(view.kernels, title=view.kernel_title), key="kernel_chart")
+        presentation.plot(figures.kernel_figure(view.kernels, title=view.kernel_title), key="kernel_chart")
     if view.confusion is not None:
-        with right:
-            presentation.plot(figures.confusion_figure(view.confusion, view.classes), key="confusion_chart")
+        presentation.plot(figures.confusion_figure(view.confusion, view.classes), key="confusion_chart")
 
 
 def training_form() -> None:

@@ -268,7 +268,8 @@ def test_every_augmentation_checked_switches_each_on_at_its_strength():
                  "jitter": "30%"}
     for name, strength in strengths.items():
         assert strength in lesson.AUGMENTATION_HELP[name], name
-    assert lesson.augmentation_rows() == [["flip", "crop", "rotate", "shift"], ["noise", "salt_pepper", "jitter"]]
+    assert lesson.augmentation_rows() == [["flip", "crop", "rotate"], ["shift", "noise", "salt_pepper"], ["jitter"]]
+    assert lesson.in_rows("abcde", 2) == [["a", "b"], ["c", "d"], ["e"]]
 
 
 @pytest.mark.parametrize("name, expected", [

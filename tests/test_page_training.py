@@ -68,12 +68,18 @@ def test_a_tiny_run_started_from_the_form_shows_progress_and_finishes(page, tmp_
         assert not page.exception
     assert "Finished 1 epoch(s)" in page.success[0].value
     assert page.metric[0].label == "Final test accuracy" and page.metric[0].value.endswith("%")
+    # Two metrics a row: in four, "after epoch 1" and "T-shirt..." were cut at 1024 px.
+    metric_columns = [column for column in page.columns if column.metric]
+    assert len(metric_columns) == 4 and all(column.weight == pytest.approx(0.5) for column in metric_columns)
     assert "Computing on CPU" in _texts(page)
     assert {"Starting", "Finished"} <= seen or {"Computing on", "Finished"} <= seen
     # The run is named, and no server path is shown to the student.
     assert f"Saved as run {run_id}" in _texts(page)
     assert str(tmp_path) not in _texts(page) and "model.pt" not in _texts(page)
     assert len(page.get("plotly_chart")) >= 3  # loss, accuracy, kernels (and the confusion matrix)
+    # Only loss and accuracy share a row: the kernels and the matrix take the full width (in a
+    # half column at 1024 px the kernels were 33 px tiles and the matrix's numbers ~7 px).
+    assert sum(len(column.get("plotly_chart")) for column in page.columns) == 2
     assert (tmp_path / "runs" / run_id / "model.pt").exists()
 
 
@@ -204,7 +210,7 @@ def test_the_page_computes_nothing_itself():
                 and isinstance(node.op, (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Sub))]
 
 
-def test_augmentation_checkboxes_have_short_labels_in_rows_of_four_with_their_strength_in_help(page):
+def test_augmentation_checkboxes_have_short_labels_in_rows_of_three_with_their_strength_in_help(page):
     # Seven checkboxes in one row of seven columns were cut at 1024 px ("Crop (pa...", "Rotate 15...").
     from cnnviz.lessons import training as lesson
 
@@ -215,8 +221,7 @@ def test_augmentation_checkboxes_have_short_labels_in_rows_of_four_with_their_st
         assert boxes[f"train_{name}"].label == label and boxes[f"train_{name}"].help == lesson.AUGMENTATION_HELP[name]
     flip_row = next(i for i, column in enumerate(at.columns) if any(b.key == "train_flip" for b in column.checkbox))
     row = list(at.columns)[flip_row : flip_row + lesson.AUGMENTATION_COLUMNS]
-    assert sum(column.weight for column in row) == pytest.approx(1.0)  # four columns make the first row
-    assert [box.key for column in row for box in column.checkbox] == ["train_flip", "train_crop", "train_rotate",
-                                                                      "train_shift"]
+    assert sum(column.weight for column in row) == pytest.approx(1.0)  # three columns make the first row
+    assert [box.key for column in row for box in column.checkbox] == ["train_flip", "train_crop", "train_rotate"]
     intro = at.expander[0]  # the prose folded, so the form starts on the first screen
     assert intro.label == "What this page shows" and lesson.INTRO in [e.value for e in intro.markdown]

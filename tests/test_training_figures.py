@@ -32,6 +32,7 @@ def test_loss_and_accuracy_curves_hold_the_runs_numbers_on_labelled_axes():
     assert list(loss["data"][0]["y"]) == [2.3, 1.1] and list(loss["data"][2]["y"]) == [1.2]
     assert loss["layout"]["xaxis"]["title"]["text"] == "epoch"
     assert loss["layout"]["uirevision"] == "keep"  # the student's zoom survives the live redraw
+    assert loss["layout"]["yaxis"]["automargin"] is True  # "cross-entropy" not cut on a projector
     accuracy = figures.accuracy_figure(CURVES)
     go.Figure(accuracy)
     assert [list(t["y"]) for t in accuracy["data"]] == [[60.0], [70.0]]
@@ -63,6 +64,7 @@ def test_confusion_matrix_names_every_class_with_readable_numbers():
     heat, layout = figure["data"][0], figure["layout"]
     np.testing.assert_array_equal(heat["z"], matrix)
     assert heat["texttemplate"] == "%{z}" and heat["textfont"]["size"] >= 14
+    assert heat["showscale"] is False  # no colour bar taking the cells' width: they say their counts
     assert heat["x"] == classes and heat["y"] == classes
     for axis in ("xaxis", "yaxis"):  # every label, none dropped for lack of room
         assert layout[axis]["tickmode"] == "array" and layout[axis]["ticktext"] == classes

@@ -27,7 +27,8 @@ def _figure(traces: list[dict], *, height: int, title: str, x_title: str = "", y
     layout = {
         "title": {"text": title}, "height": height, "font": dict(_FONT), "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         "legend": {"orientation": "h", "y": -0.2}, "uirevision": "keep",  # zoom survives the live updates
-        "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}},
+        # automargin: on a projector's larger font the axis titles were cut at the left ("cross-").
+        "xaxis": {"title": {"text": x_title}, "automargin": True}, "yaxis": {"title": {"text": y_title}, "automargin": True},
     }
     for axis in ("xaxis", "yaxis"):
         layout[axis].update(layout_keys.pop(axis, {}))
@@ -142,7 +143,7 @@ def confusion_figure(matrix: Sequence[Sequence[int]], classes: Sequence[str], *,
     labels = [plain(name) for name in classes]
     k = len(labels)
     heat = {"type": "heatmap", "z": counts.astype(np.int32), "x": labels, "y": labels, "colorscale": "Blues",
-            "texttemplate": "%{z}", "textfont": dict(CELL_FONT),
+            "texttemplate": "%{z}", "textfont": dict(CELL_FONT), "showscale": False,  # the cells say the counts
             "hovertemplate": "actual %{y}<br>predicted %{x}<br>%{z} images<extra></extra>"}
     ticks = {"tickmode": "array", "tickvals": labels, "ticktext": labels}
     return _figure([heat], height=200 + 36 * k, title=title, x_title="predicted", y_title="actual",

@@ -74,13 +74,19 @@ AUGMENTATION_HELP = {
     "salt_pepper": f"Set {SALT_PEPPER:.0%} of the pixels to black or white.",
     "jitter": f"Scale brightness and contrast (and a colour image's saturation) by up to {COLOUR_JITTER:.0%}.",
 }
-AUGMENTATION_COLUMNS = 4  # two rows of checkboxes: each label fits its column at 1024 px
+AUGMENTATION_COLUMNS = 3  # "Salt & pepper" and its help icon fit a column at 1024 px (not in 4)
+METRIC_COLUMNS = 2  # "after epoch 1" at a metric's size fits half the page at 1024 px (not a quarter)
+
+
+def in_rows(items, columns: int) -> list[list]:
+    """``items`` in rows of ``columns``, in order: a form drawn row by row reads left to right."""
+    items = list(items)
+    return [items[start : start + columns] for start in range(0, len(items), columns)]
 
 
 def augmentation_rows() -> list[list[str]]:
     """The augmentation checkboxes' fields, AUGMENTATION_COLUMNS a row, in the form's order."""
-    names = list(AUGMENTATIONS)
-    return [names[start : start + AUGMENTATION_COLUMNS] for start in range(0, len(names), AUGMENTATION_COLUMNS)]
+    return in_rows(AUGMENTATIONS, AUGMENTATION_COLUMNS)
 # The learning-rate comparison: plain SGD with an optional momentum, a few short fits.
 COMPARISON_EPOCHS = (1, 10)
 MOMENTA = (0.0, 0.5, 0.9)
