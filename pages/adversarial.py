@@ -72,16 +72,22 @@ def attack_settings(classes: list[str]) -> lesson.AttackSettings:
     return lesson.AttackSettings(method, eps, target=target, **pgd)
 
 
-def draw_attack(result: lesson.Attack) -> None:
-    for column, metric in zip(st.columns(4), result.metrics):
-        # Metric values are markdown, and class names come from the checkpoint.
-        column.metric(metric.label, escape(metric.value) if metric.from_checkpoint else metric.value,
-                      metric.delta, delta_color=metric.tone, delta_arrow="off")
-    st.caption(escape(result.outcome))
+def draw_picture(result: lesson.Attack) -> None:
+    """Beside the controls: the three images, then the four numbers, two a row (a projector's column
+    is too narrow for four)."""
     presentation.plot(figs.attack_figure(result.original, result.adversarial, result.eps,
                                          original_caption=result.original_caption,
                                          adversarial_caption=result.adversarial_caption),
                       width="stretch", key="adv_attack_figure")
+    for row in (result.metrics[:2], result.metrics[2:]):
+        for column, metric in zip(st.columns(2), row):
+            # Metric values are markdown, and class names come from the checkpoint.
+            column.metric(metric.label, escape(metric.value) if metric.from_checkpoint else metric.value,
+                          metric.delta, delta_color=metric.tone, delta_arrow="off")
+
+
+def draw_details(result: lesson.Attack) -> None:
+    st.caption(escape(result.outcome))
     st.caption(lesson.PERTURBATION_CAPTION)
     presentation.plot(figs.probability_change_figure(result.probabilities_before, result.probabilities_after,
                                                      result.classes, label=result.marked_label, target=result.target),
@@ -92,26 +98,31 @@ def draw_attack(result: lesson.Attack) -> None:
 
 
 def one_image(networks) -> None:
+    """The first screen: the controls on the left, the attacked image and its numbers on the right."""
     st.header("Attack one image")
-    ref = widgets.network_menu("Model", [ref for _, ref in networks], key="adv_model")
-    entry = {r.label: e for e, r in networks}[ref.label]
-    model = opened(entry, ref)
-    if model is None:
-        return
-    picture_col, attack_col = st.columns([1, 1], gap="large")
-    with picture_col:
+    controls, picture = st.columns([1, 2], gap="large")
+    with controls:
+        ref = widgets.network_menu("Model", [ref for _, ref in networks], key="adv_model")
+        entry = {r.label: e for e, r in networks}[ref.label]
+        model = opened(entry, ref)
+        if model is None:
+            return
         chosen = chosen_input(entry, model)
         if chosen is not None:
             st.caption(escape(chosen.note))  # names a class of the checkpoint
-    with attack_col:
         settings = attack_settings(list(model.classes))
+    result = None
+    if chosen is not None:
+        try:
+            result = adversarial_cache.attack(ref, caches.image_hash(chosen.image), chosen.label, settings, chosen)
+        except AttackError as err:
+            picture.error(str(err))
+    if result is not None:
+        with picture:
+            draw_picture(result)
     st.latex(lesson.formula(settings))  # full width: the PGD update is long
-    if chosen is None:
-        return
-    try:
-        draw_attack(adversarial_cache.attack(ref, caches.image_hash(chosen.image), chosen.label, settings, chosen))
-    except AttackError as err:
-        st.error(str(err))
+    if result is not None:
+        draw_details(result)
 
 
 def sweep_settings(networks) -> tuple[lesson.SweepSettings, bool, bool]:
@@ -180,15 +191,21 @@ def sweep(networks) -> None:
                               width="stretch", key=shown.chart_key)
 
 
+def explanation() -> None:
+    """What FGSM and PGD do: after the first screen's picture, not before it."""
+    st.markdown(lesson.INTRO)
+    st.latex(lesson.FORMULA)
+    st.markdown(lesson.BUDGET)
+    st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
+
+
 st.title("Adversarial lab")
-st.markdown(lesson.INTRO)
-st.latex(lesson.FORMULA)
-st.markdown(lesson.BUDGET)
-st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
 trained = widgets.trained_networks(say=st.caption)
 if not trained:
+    explanation()
     st.info(lesson.NO_MODEL)
     st.page_link("pages/training.py", label="Go to the Training page", icon=":material/model_training:")
     st.stop()
 one_image(trained)
+explanation()
 sweep(trained)

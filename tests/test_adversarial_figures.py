@@ -46,8 +46,19 @@ def test_attack_figure_shows_original_amplified_perturbation_and_adversarial():
     for trace, picture in zip(images, (original, amplified, adversarial)):
         assert np.array_equal(np.asarray(trace.z), figs._to_rgb_uint8(picture))
     titles = [a.text for a in figure.layout.annotations]
-    assert "Coat, 97%" in titles[0] and "Shirt, 88%" in titles[2]
+    assert "Coat<br>97%" in titles[0] and "Shirt<br>88%" in titles[2]
     assert "x 5" in titles[1] and "+0.1" in titles[1]
+
+
+def test_attack_figure_titles_fit_a_third_of_a_projector_column():
+    # Three titles share one column: at 1024x768 in presentation mode ~160 px each, about 18
+    # characters of the titles' font; longer lines ran into their neighbours.
+    original = _rng_image(1) * 0.8 + 0.1
+    figure = figs.attack_figure(original, np.clip(original + 0.0314, 0, 1), 8 / 255,
+                                original_caption="T-shirt/top, 98%", adversarial_caption="Ankle boot, 100%")
+    lines = [line for a in figure.layout.annotations for line in a.text.split("<br>")]
+    assert "T-shirt/top" in lines and "Ankle boot" in lines and "white: +0.0314" in lines
+    assert max(len(line) for line in lines) <= 18, lines
 
 
 def test_probability_bars_before_and_after_carry_the_probabilities_and_marks():

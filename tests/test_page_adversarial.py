@@ -197,3 +197,25 @@ def test_a_link_to_pgd_opens_its_settings_and_formula():
     assert any("8/255 = 0.0314" in c.value for c in at.caption)
     assert any(r"x_{\mathrm{adv}} &= x_{7}" in latex.value for latex in at.latex)
     assert any(c.value.startswith("Test image ") and "its true class is Sneaker" in c.value for c in at.caption)
+
+
+def _in_order(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _in_order(child)
+
+
+def test_the_first_screen_is_the_attack_beside_its_controls(app_test, no_shipped_models, tmp_path):
+    # A projector shows ~600 px under the title: the model menu, the image controls and the
+    # attacked image come first, side by side; the explanation and its formula follow.
+    from cnnviz.lessons import adversarial as lesson
+
+    at = _open(app_test, [_checkpoint(tmp_path, "normal.pt", 0)])
+    order = list(_in_order(at.main))
+    chart = next(i for i, n in enumerate(order) if n.type == "plotly_chart" and "adv_attack_figure" in n.proto.id)
+    intro = next(i for i, n in enumerate(order) if n.type == "markdown" and n.value == lesson.INTRO)
+    assert chart < intro
+    menu_columns = [c for c in at.columns if [s for s in c.selectbox if s.key == "adv_model"]]
+    picture_columns = [c for c in at.columns if [p for p in c.get("plotly_chart") if "adv_attack_figure" in p.proto.id]]
+    assert len(menu_columns) == len(picture_columns) == 1 and menu_columns[0] is not picture_columns[0]
+    assert any(s.key == "adv_eps" for s in menu_columns[0].slider)

@@ -94,16 +94,21 @@ def attack_figure(
     """
     perturbation = np.asarray(adversarial, dtype=np.float64) - np.asarray(original, dtype=np.float64)
     amplified, scale = amplify_perturbation(perturbation, eps)
+    # Short lines: each title has a third of a projector's column, and longer lines ran into
+    # their neighbours ("T-shirt/top, 98%" into "grey = 0, white = ...").
+    def lines(caption: str) -> str:
+        return "<br>".join(plain(part) for part in caption.split(", ") if part)
+
     titles = (
-        f"Original<br>{plain(original_caption)}",
-        f"Perturbation x {scale:.3g}<br>grey = 0, white = +{eps:.3g}, black = -{eps:.3g}",
-        f"Adversarial<br>{plain(adversarial_caption)}",
+        f"Original<br>{lines(original_caption)}",
+        f"Change x {scale:.3g}<br>grey: unchanged<br>white: +{eps:.3g}<br>black: -{eps:.3g}",
+        f"Adversarial<br>{lines(adversarial_caption)}",
     )
     figure = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.04)
     for col, picture in enumerate((original, amplified, adversarial), start=1):
         figure.add_trace(go.Image(z=_to_rgb_uint8(picture), hoverinfo="skip"), row=1, col=col)
     _image_axes(figure)
-    figure.update_layout(height=380, margin={"l": 10, "r": 10, "t": 80, "b": 10}, font=_FONT)
+    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 140, "b": 10}, font=_FONT)
     figure.update_annotations(font={"size": 15})
     return figure
 
