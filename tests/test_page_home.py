@@ -92,3 +92,16 @@ def test_a_malicious_or_broken_checkpoint_is_refused_with_a_sentence(home, tmp_p
         assert len(home.error) == 1 and home.error[0].value.endswith(".")
     assert not marker.exists()
     assert "uploaded_checkpoints" not in home.session_state
+
+
+def test_the_models_table_has_the_page_width_and_short_names(home):
+    # In half of a projector's 1280 px the table lost its Test accuracy and Parameters columns
+    # off its right edge: it is no longer inside a column, and each row is named by its file.
+    from cnnviz import catalog
+
+    assert all(not column.dataframe for column in home.columns)
+    models = home.dataframe[1].value
+    assert list(models.columns) == ["Model", "Architecture", "Dataset", "Test accuracy", "Parameters", "From"]
+    shipped, _ = catalog.list_trained_models()
+    assert list(models["Model"]) == [m.path.stem for m in shipped]
+    assert list(models["Parameters"]) == [f"{m.num_parameters:,}" for m in shipped]
