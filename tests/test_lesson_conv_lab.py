@@ -458,6 +458,11 @@ def test_the_photo_zoom_shows_the_numbers_torch_computes(stride, padding, dilati
         (top, bottom), (left, right) = crop.out_rows, crop.out_cols
         assert top <= row < bottom <= top + lesson.MAX_TILE and left <= col < right <= left + lesson.MAX_TILE
         shown_out = zoom_numbers(figures.output_zoom)
+        numbered = figures.output_zoom.layout  # the axes name the cells as the whole output does
+        assert (numbered.yaxis.ticktext[0], numbered.xaxis.ticktext[0]) == (str(top), str(left))
+        in_top, in_left = crop.input_start()
+        assert figures.input_zoom.layout.yaxis.ticktext[-1] == str(in_top + (crop.grid_rows[1] - crop.grid_rows[0]) - 1)
+        assert int(figures.input_zoom.layout.xaxis.ticktext[0]) == in_left == crop.grid_cols[0] - result.layer.input_origin()[1]
         assert shown_out.shape == (bottom - top, right - left)
         assert shown_out[crop.on_output(row, col)] == pytest.approx(expected[row, col], abs=1e-5)
         np.testing.assert_allclose(shown_out, expected[top:bottom, left:right], atol=1e-5)

@@ -61,6 +61,7 @@ def grid_figure(
     numbers: bool | None = None,
     height: int | None = None,
     number_size: int | None = None,
+    first_cell: tuple[int, int] | None = None,
 ) -> go.Figure:
     """A small grid with its numbers in the cells; padding and inserted zeros in their own colours.
 
@@ -74,6 +75,8 @@ def grid_figure(
         numbers: write the numbers; by default when the grid is at most 30 cells wide.
         height: pixels; by default about 52 per row, 220 to 620.
         number_size: the numbers' font size; by default bigger on narrower grids.
+        first_cell: (row, col) that cell (0, 0) stands for: the axes then number rows and columns
+            (a crop of a larger map); None: no axis numbers.
     """
     values = np.asarray(values, dtype=np.float64)
     rows, cols = values.shape
@@ -85,7 +88,13 @@ def grid_figure(
     if clickable:
         data.append(click_targets(rows, cols, limit=max(rows, cols)))
     height = height or int(np.clip(52 * rows + 60, 220, 620))
-    return _figure(data, height=height, title=title, shapes=shapes, **_picture_axes(rows, cols))
+    axes = _picture_axes(rows, cols)
+    if first_cell is not None:
+        for axis, count, first in (("yaxis", rows, first_cell[0]), ("xaxis", cols, first_cell[1])):
+            every = max(1, -(-count // 8))  # at most 8 numbers an axis, so they never overlap
+            axes[axis].update(showticklabels=True, tickvals=list(range(0, count, every)),
+                              ticktext=[str(first + i) for i in range(0, count, every)])
+    return _figure(data, height=height, title=title, shapes=shapes, **axes)
 
 
 def window_figure(

@@ -55,17 +55,14 @@ class Crop:
         return np.asarray(rows) - self.grid_rows[0], np.asarray(cols) - self.grid_cols[0]
 
     def input_title(self, channel_name: str) -> str:
-        """The input zoom's title, two short lines (half a projector's page): which input rows and columns
-        it shows (negative: padding)."""
-        (top, bottom), (left, right) = self.grid_rows, self.grid_cols
-        if self.origin is None:
-            return f"Zoom on zero-inserted{channel_name}<br>rows {top}-{bottom - 1}, cols {left}-{right - 1}"
-        top, bottom, left, right = top - self.origin[0], bottom - self.origin[0], left - self.origin[1], right - self.origin[1]
-        return f"Zoom on input{channel_name}<br>rows {top}-{bottom - 1}, cols {left}-{right - 1}"
+        """The input zoom's title: short, to fit half a projector's page (the axes number the cells)."""
+        return f"Zoom on {'the zero-inserted grid' if self.origin is None else 'the input'}{channel_name}"
 
-    def output_title(self) -> str:
-        (top, bottom), (left, right) = self.out_rows, self.out_cols
-        return f"Zoom on output<br>rows {top}-{bottom - 1}, cols {left}-{right - 1}"
+    def input_start(self) -> tuple[int, int]:
+        """The input zoom's first row and column, as the input numbers them (negative: padding; on a
+        transposed convolution's zero-inserted grid, that grid's numbers)."""
+        top, left = (0, 0) if self.origin is None else self.origin
+        return self.grid_rows[0] - top, self.grid_cols[0] - left
 
 
 def tile_side(settings: conv.ConvSettings, axis: int) -> int:

@@ -189,12 +189,13 @@ def player_figures(result: Result, view: CellView) -> PlayerFigures:
         shown = crop.grid(result.grid[first])
         zooms = dict(
             input_zoom=conv_figures.grid_figure(
-                shown, kinds=crop.grid(result.kinds), title=crop.input_title(name),
+                shown, kinds=crop.grid(result.kinds), title=crop.input_title(name), first_cell=crop.input_start(),
                 window=crop.on_grid(view.window.grid_rows, view.window.grid_cols), **ZOOM,
                 argmax=None if view.argmax is None else crop.on_grid(*view.argmax),
                 numbers=max(shown.shape) <= MAX_NUMBERED_SIDE),
             output_zoom=conv_figures.grid_figure(crop.output(result.output, view.cell.channel), **ZOOM,
-                                                 title=crop.output_title(), cell=crop.on_output(row, col)))
+                                                 title="Zoom on the output", cell=crop.on_output(row, col),
+                                                 first_cell=(crop.out_rows[0], crop.out_cols[0])))
     zoomed = conv_figures.window_figure(cell.window, cell.kernel, cell.products, kinds=cell.kinds,
                                         channel_names=view.channel_names, argmax=cell.argmax,
                                         title=view.texts.patch_title)
