@@ -19,10 +19,12 @@ from dashboard.widgets import bound
 
 state = st.session_state
 st.title("Receptive fields")
-st.markdown(lesson.INTRO)
-st.latex(lesson.RECURRENCE)
-st.markdown(lesson.NOTATION)
-st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
+# The picture and its menus come first on a projector's screen; the explanation folds.
+with st.expander(lesson.EXPLANATION_TITLE):
+    st.markdown(lesson.INTRO)
+    st.latex(lesson.RECURRENCE)
+    st.markdown(lesson.NOTATION)
+    st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
 if lesson.TAB_KEY not in state and lesson.TAB_KEY not in st.query_params:
     state[lesson.TAB_KEY] = lesson.tab_for_link(st.query_params)  # a link's settings open their tab
 # Only the open tab runs (Streamlit's lazy tabs): the hidden ones cost nothing per rerun.
@@ -47,7 +49,7 @@ def field_on_image_view() -> None:
     networks = lesson.network_menu(widgets.trained_networks())
     if state.get("rf_network") not in networks.labels:
         state["rf_network"] = networks.default
-    left, right = st.columns([1, 1])
+    left, middle = st.columns([1, 1])
     ref = widgets.network_menu("Network", list(networks.refs), key="rf_network", container=left)
     try:
         shape = rf_cache.input_shape(ref)
@@ -55,26 +57,31 @@ def field_on_image_view() -> None:
     except (CheckpointError, ReceptiveFieldError, ValueError) as error:
         st.error(escape(f"This network cannot be opened: {error}"))  # the sentence may quote the file
         return
-    with right:  # the bundled or uploaded photo (PIL), or None while waiting for an upload
-        if bound(st.radio, "Image", lesson.SOURCES, key="rf_source", horizontal=True) == lesson.SOURCES[0]:
-            picture = widgets.bundled_photo("rf_photo")
-        else:
-            picture = widgets.uploaded_photo("rf_upload", waiting=lesson.UPLOAD_WAITING)
-    if picture is None:
-        return
-    prepared = lesson.prepare(picture, shape)
     menu = lesson.layer_menu(rows)
     if state.get("rf_layer") not in menu.names:
         state["rf_layer"] = menu.default
-    chosen = lesson.chosen_layer(rows, bound(st.selectbox, "Layer (forward order)", menu.names, key="rf_layer"))
+    chosen = lesson.chosen_layer(rows, bound(middle.selectbox, "Layer (forward order)", menu.names, key="rf_layer"))
+
+    grid_column, image_column = st.columns([2, 3])
+    with image_column:  # the picture (filled in below) above its source: a narrow row cut the menus
+        figure_slot = st.container()
+        source_column, photo_column = st.columns([1, 1])
+        # the bundled or uploaded photo (PIL), or None while waiting for an upload
+        if bound(source_column.radio, "Image", lesson.SOURCES, key="rf_source") == lesson.SOURCES[0]:
+            picture = widgets.bundled_photo("rf_photo", container=photo_column)
+        else:
+            with photo_column:
+                picture = widgets.uploaded_photo("rf_upload", waiting=lesson.UPLOAD_WAITING)
+    if picture is None:
+        return
+    prepared = lesson.prepare(picture, shape)
     grid_key = f"rf_grid::{ref.key}::{chosen.row.name}"
     _place_unit(ref.key, chosen, grid_key)
 
-    grid_column, image_column = st.columns([2, 3])
     with grid_column:
-        st.markdown(chosen.heading)
         presentation.plot(figs.unit_grid(chosen.grid, (state["rf_row"], state["rf_col"])), on_select="rerun",
                           selection_mode="points", key=grid_key, width="stretch")
+        st.markdown(chosen.heading)  # under the grid: the picture's row starts as high as it can
         row_column, col_column = st.columns(2)
         settings = lesson.FieldSettings(
             chosen.row.name,
@@ -90,21 +97,21 @@ def field_on_image_view() -> None:
         except (EffectiveFieldError, CheckpointError) as error:
             st.warning(escape(f"No effective field for this layer: {error}"))
     view = lesson.field_view(settings, rows, prepared, effective, effective is not None and rf_cache.untrained(ref))
-    with image_column:
-        presentation.plot(figs.field_on_image(view.pixels, view.box, effective=view.effective_map, title=view.title),
+    with figure_slot:
+        st.markdown(f"**{escape(view.title)}**")  # above the chart, where a long title wraps
+        presentation.plot(figs.field_on_image(view.pixels, view.box, effective=view.effective_map, height=440),
                           width="stretch", key="rf_field_figure")
         st.caption(prepared.note)
     for sentence in view.sentences:
         st.markdown(sentence)
 
     st.subheader("Field size, layer by layer")
-    growth_column, chart_column = st.columns([2, 3])
-    with growth_column:
-        presentation.plot(figs.field_growth_on_image(view.pixels, view.stages, title=lesson.GROWTH_TITLE),
-                          width="stretch", key="rf_growth_figure")
-    with chart_column:
-        presentation.plot(figs.field_size_chart(**view.chart.kwargs()), width="stretch", key="rf_size_chart")
-        st.caption(lesson.SIZE_CHART_CAPTION)
+    # Full width each: side by side, the photo shrank to a thumbnail and the layer names overlapped.
+    st.markdown(f"**{lesson.GROWTH_TITLE}**")
+    presentation.plot(figs.field_growth_on_image(view.pixels, view.stages, height=600), width="stretch",
+                      key="rf_growth_figure")
+    presentation.plot(figs.field_size_chart(**view.chart.kwargs()), width="stretch", key="rf_size_chart")
+    st.caption(lesson.SIZE_CHART_CAPTION)
     st.dataframe(lesson.records(view.table), hide_index=True, width="stretch", height=300)
 
 

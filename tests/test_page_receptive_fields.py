@@ -67,6 +67,21 @@ def test_only_the_open_tab_is_computed_and_a_link_opens_the_tab_of_its_settings(
     assert link.number_input(key="rf_builder_size").value == 40 and not link.warning
 
 
+def test_the_first_screen_is_the_picture_and_its_menus_the_explanation_folds(page):
+    from cnnviz.lessons import receptive_fields as lesson
+
+    explanation = page.expander[0]
+    assert explanation.label == lesson.EXPLANATION_TITLE
+    assert "r_{out}" in explanation.latex[0].value and "Try this first" in explanation.info[0].value
+    # Titles the charts clipped are Markdown above them, where they wrap.
+    texts = [m.value for m in page.markdown]
+    assert f"**{escape('net.layer2.0.conv2, unit (14, 14): field 67 px')}**" in texts
+    assert f"**{lesson.GROWTH_TITLE}**" in texts
+    # The Network and Layer menus share the first row, ahead of the picture's own source controls.
+    labels = [w.label for w in page.main if getattr(w, "label", None) in ("Network", "Layer (forward order)", "Image")]
+    assert labels == ["Network", "Layer (forward order)", "Image"]
+
+
 def test_vgg16_pool5_field_is_212_pixels(page):
     page.toggle(key="rf_effective").set_value(False)
     page.selectbox(key="rf_network").set_value("zoo: VGG-16").run()

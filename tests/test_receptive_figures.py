@@ -125,3 +125,36 @@ def test_field_growth_draws_one_box_and_one_legend_entry_per_layer():
     assert [trace.name for trace in figure.data[1:]] == [label for label, _ in boxes]
     # The view widens to the largest box, padding included.
     assert figure.layout.xaxis.range == (-5.5, 15.5)
+
+
+def test_a_deep_networks_layer_names_are_upright_few_and_short_enough_to_read():
+    names = [f"net.layer{i // 10}.{i % 10}.downsample.conv{i}" for i in range(60)]
+    figure = field_size_chart(names, list(range(60)), [1] * 60, [False] * 60, input_size=224)
+    axis = figure.layout.xaxis
+    # At -45 degrees two dozen names overlapped on a half-width chart; upright, 12 fit in ~470 px.
+    assert axis.tickangle == -90 and 2 <= len(axis.tickvals) <= 12
+    assert all(len(text) <= 18 for text in axis.ticktext) and axis.ticktext[0].startswith("…")
+    assert list(axis.tickvals) == list(range(0, 60, 5))
+
+
+def test_every_figure_sets_its_text_at_15_px_or_more():
+    from cnnviz.figures.receptive_figures import field_growth_on_image
+
+    image = np.zeros((11, 11, 3))
+    figures = [field_on_image(image, (0, 0, 4, 4), effective=np.ones((11, 11))), unit_grid((3, 4), (1, 2)),
+               field_size_chart(["a", "b"], [3, 5], [1, 2], [False, False], input_size=11),
+               field_growth_on_image(image, [("conv1: 3 px", (4, 4, 6, 6))])]
+    for figure in figures:
+        # Streamlit's theme draws unset tick and legend fonts at 0.85 of the figure's (12.75 px).
+        assert figure.layout.xaxis.tickfont.size >= 15 and figure.layout.yaxis.tickfont.size >= 15
+        assert figure.layout.legend.font.size >= 15 and figure.layout.font.size >= 15
+
+
+def test_legend_and_colour_bar_sit_under_the_picture_not_beside_it():
+    from cnnviz.figures.receptive_figures import field_growth_on_image
+
+    growth = field_growth_on_image(np.zeros((11, 11, 3)), [("conv1: 3 px", (4, 4, 6, 6))], title="")
+    assert growth.layout.legend.orientation == "h" and growth.layout.legend.y < 0
+    assert not growth.layout.title.text  # the page writes the title above the chart, where it wraps
+    bar = field_on_image(np.zeros((11, 11, 3)), (0, 0, 4, 4), effective=np.ones((11, 11))).data[2].marker.colorbar
+    assert bar.orientation == "h" and bar.y < 0

@@ -15,7 +15,20 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.figures.style import FONT as _FONT, layout as _layout
+from cnnviz.figures.style import FONT as _FONT, layout as _shared_layout
+
+# Streamlit's chart theme draws tick labels and legends at 0.85 of the figure's font (12.75 px
+# for the shared 15): set each explicitly, so every text reads at least 15 px on a projector.
+FONT_SIZE = 15
+
+
+def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
+    _shared_layout(figure, height=height, title=title)
+    figure.update_xaxes(tickfont={"size": FONT_SIZE}, title_font={"size": FONT_SIZE})
+    figure.update_yaxes(tickfont={"size": FONT_SIZE}, title_font={"size": FONT_SIZE})
+    figure.update_layout(legend_font_size=FONT_SIZE)
+    return figure
+
 
 FIELD_COLOUR = "#1d4ed8"  # the theoretical field's box (the theme's primary blue)
 PADDING_COLOUR = "rgba(120, 120, 120, 0.45)"  # where the box leaves the image: zeros, not pixels
@@ -114,7 +127,10 @@ def field_on_image(
         figure.add_trace(go.Scatter(  # one hidden point: the overlay's colour bar
             x=[None], y=[None], mode="markers", hoverinfo="skip", name="effective field scale",
             marker={"color": [0], "cmin": 0, "cmax": 1, "colorscale": EFFECTIVE_COLOURS, "showscale": True,
-                    "colorbar": {"title": {"text": "effective<br>field"}, "len": 0.6}},
+                    # Under the picture: beside it, the bar and its title took a third of a narrow
+                    # column's width from the photo.
+                    "colorbar": {"title": {"text": "effective field", "side": "top"}, "orientation": "h",
+                                 "len": 0.8, "thickness": 12, "y": -0.2, "yanchor": "top"}},
         ))
     figure.add_shape(
         type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,
@@ -137,7 +153,9 @@ def field_on_image(
     x_range = [min(left, 0) - 0.5, max(right, cols - 1) + 0.5]
     y_range = [max(bottom, rows - 1) + 0.5, min(top, 0) - 0.5]  # reversed: row 0 on top
     figure.update_xaxes(range=x_range, showgrid=False, zeroline=False, title_text="column (input pixels)")
-    figure.update_yaxes(range=y_range, showgrid=False, zeroline=False, scaleanchor="x", title_text="row")
+    # constraintoward top: the picture starts at the chart's top, not centred below a blank band.
+    figure.update_yaxes(range=y_range, showgrid=False, zeroline=False, scaleanchor="x", title_text="row",
+                        constraintoward="top")
     figure.update_layout(showlegend=False)
     return _layout(figure, height=height, title=title)
 
@@ -222,17 +240,22 @@ def field_size_chart(
         y=input_size, line={"dash": "dash", "color": "#111827"},
         annotation_text=f"input: {input_size} px", annotation_position="top left",
     )
-    step = max(1, len(names) // 24)  # at most ~24 labels so that they stay readable
+    # Upright labels, at most MOST_TICKS of them: at -45 degrees two dozen layer names overlapped
+    # on a projector's half-width chart (~470 px: one 15 px line every ~39 px is clear).
+    step = -(-len(names) // MOST_TICKS)
     figure.update_xaxes(
         tickmode="array", tickvals=positions[::step], ticktext=[_short(n) for n in names][::step],
-        tickangle=-45, title_text="layer (forward order)",
+        tickangle=-90, automargin=True, title_text="layer (forward order)",
     )
     figure.update_yaxes(title_text="input pixels")
     figure.update_layout(legend={"orientation": "h", "y": 1.12}, bargap=0.15)
     return _layout(figure, height=height)
 
 
-def _short(name: str, limit: int = 22) -> str:
+MOST_TICKS = 12
+
+
+def _short(name: str, limit: int = 18) -> str:
     return name if len(name) <= limit else "…" + name[-(limit - 1):]
 
 
@@ -335,5 +358,9 @@ def field_growth_on_image(
         extent = [min(extent[0], top), min(extent[1], left), max(extent[2], bottom), max(extent[3], right)]
     figure.update_xaxes(range=[extent[1] - 0.5, extent[3] + 0.5], showgrid=False, zeroline=False)
     figure.update_yaxes(range=[extent[2] + 0.5, extent[0] - 0.5], showgrid=False, zeroline=False, scaleanchor="x")
-    figure.update_layout(legend={"orientation": "v", "x": 1.02, "y": 1}, showlegend=True)
+    # The legend below the picture, not beside it: beside it, it took half a column's width and
+    # left the photo a thumbnail.
+    figure.update_layout(legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"}, showlegend=True)
+    figure.update_xaxes(showticklabels=False)
+    figure.update_yaxes(showticklabels=False)
     return _layout(figure, height=height, title=title)

@@ -104,6 +104,7 @@ from cnnviz.lessons.receptive_fields.small_kernels_stacked import (
     small_kernels,
 )
 from cnnviz.lessons.receptive_fields.texts import (
+    EXPLANATION_TITLE,
     INTRO,
     NOTATION,
     PARAMETER_PREFIX,
@@ -117,7 +118,7 @@ from cnnviz.lessons.receptive_fields.texts import (
 
 __all__ = [
     # texts
-    "INTRO", "NOTATION", "PARAMETER_PREFIX", "RECURRENCE", "TAB_KEY", "TAB_PREFIXES", "TABS", "TRY_THIS", "tab_for_link",
+    "EXPLANATION_TITLE", "INTRO", "NOTATION", "PARAMETER_PREFIX", "RECURRENCE", "TAB_KEY", "TAB_PREFIXES", "TABS", "TRY_THIS", "tab_for_link",
     # display
     "SizeChart", "records",
     # recurrence

@@ -27,6 +27,7 @@ TRY_THIS = (
     "late one (net.layer4.1 (add)), and watch the blue box grow from a patch to more than the whole "
     "picture. Click any square of the unit grid to move the unit."
 )
+EXPLANATION_TITLE = "How a receptive field grows, layer by layer (the recurrence)"
 TABS = ("Field on your image", "Small kernels, stacked", "Build a stack", "Count the networks")
 TAB_KEY = "rf_tab"  # the open tab's URL parameter; only the open tab is computed
 # Which tab a setting belongs to, by its URL parameter's prefix (the Field tab takes the rest).
