@@ -115,7 +115,12 @@ def test_kernel_grids_rgb_and_signed():
     np.testing.assert_allclose(np.asarray(heat["z"], dtype=float)[4:7, 4:7], pictures.values[1, 1])
     assert heat["customdata"][4, 4].tolist() == [1, 1]  # hover names output 1, input 1
     grey = figs.kernel_grid(kernel_pictures(rng.normal(size=(10, 1, 5, 5)), "per_layer"))
-    assert np.asarray(grey["data"][0]["z"]).shape == (2 * 6 - 1, 8 * 6 - 1)  # one input channel: rows of 8
+    # One input channel: an about square block (4 a row), not a strip of tiles smaller than the bar.
+    assert np.asarray(grey["data"][0]["z"]).shape == (3 * 6 - 1, 4 * 6 - 1)
+    six = figs.kernel_grid(kernel_pictures(rng.normal(size=(6, 1, 5, 5)), "per_layer"))
+    assert np.asarray(six["data"][0]["z"]).shape == (2 * 6 - 1, 3 * 6 - 1)  # LeNet's first layer: 3 x 2
+    plot_height = six["layout"]["height"] - 90
+    assert plot_height / 11 >= 16 and six["data"][0]["colorbar"]["thickness"] < plot_height / 2  # tile > bar
 
 
 def test_attribution_overlay_puts_the_map_over_the_image():

@@ -1,11 +1,9 @@
 """Figures for "Inside a network": predictions, layer outputs, kernels, attributions, confusion.
 
-Plain functions from arrays to figure dicts (style.FigureDict: what plotly.js reads, built without
-plotly's per-property validation, which cost the layer overview 76 ms a rerun), so tests can check
-them without a server. Figures meant to be clicked (channel grid, confusion matrix) carry a layer of
-transparent markers, one per clickable item, whose ``customdata`` says what was clicked: plotly
-cannot select heatmap cells, but it can select scatter points, and Streamlit's ``on_select``
-reports those.
+Plain functions from arrays to figure dicts (style.FigureDict, built without plotly's validation,
+which cost the layer overview 76 ms a rerun). Clickable figures (channel grid, confusion matrix)
+carry transparent markers whose ``customdata`` says what was clicked: plotly cannot select heatmap
+cells, but it can select scatter points, and Streamlit's ``on_select`` reports those.
 """
 
 from __future__ import annotations
@@ -29,6 +27,7 @@ OVERLAY_COLOURS = [
     [0.75, "rgba(255, 150, 0, 0.75)"],
     [1.0, "rgba(255, 255, 60, 0.85)"],
 ]
+KERNEL_WEIGHT_PX = 18
 OVERVIEW_COLUMNS = 5  # titles like "12. BatchNorm" fit their tile at 1024 px in presentation mode
 
 
@@ -285,8 +284,9 @@ def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "
 
     outs, ins = min(values.shape[0], max_out), min(values.shape[1], max_in)
     size_h, size_w = values.shape[2], values.shape[3]
-    # One input channel: wrap the kernels into rows of 8 instead of one tall column.
-    per_row = min(outs, 8) if ins == 1 else ins
+    # One input channel: wrap the kernels into an about square block (6: 3 x 2), not one thin strip
+    # of tiles smaller than their colour bar.
+    per_row = max(1, math.ceil(math.sqrt(outs))) if ins == 1 else ins
     grid_rows = math.ceil(outs / per_row) if ins == 1 else outs
     canvas = np.full((grid_rows * (size_h + 1) - 1, per_row * (size_w + 1) - 1), np.nan, dtype=np.float32)
     labels = np.full(canvas.shape + (2,), -1, dtype=np.int16)  # (output, input) channel of each pixel
@@ -302,10 +302,12 @@ def kernel_grid(pictures, *, max_out: int = 32, max_in: int = 16, title: str = "
         "type": "heatmap", "z": canvas, "zmin": float(low), "zmax": float(high),
         "colorscale": SIGNED_COLOURS if signed else GREY_COLOURS, "customdata": labels, "hoverongaps": False,
         "hovertemplate": "output channel %{customdata[0]}, input channel %{customdata[1]}<br>value %{z:.2f}<extra></extra>",
-        "colorbar": {"title": {"text": "w / max|w|" if signed else pictures.normalisation.replace("_", " ")}},
+        "colorbar": {"title": {"text": "w / max|w|" if signed else pictures.normalisation.replace("_", " ")},
+                     "thickness": 12},
     }
-    return _image_figure([heat], height=int(min(700, max(240, 12 * canvas.shape[0] + 80))), title=plain(title),
-                         plot_bgcolor="white")
+    # KERNEL_WEIGHT_PX screen pixels per weight (12 made 5 x 5 kernels 60 px, in a strip).
+    height = int(min(700, max(240, KERNEL_WEIGHT_PX * canvas.shape[0] + 90)))
+    return _image_figure([heat], height=height, title=plain(title), plot_bgcolor="white")
 
 
 # ---------------------------------------------------------------------------------------------
