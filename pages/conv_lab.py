@@ -239,6 +239,6 @@ with tab_1x1:
         right.error(str(error), icon=":material/block:")
     else:
         with right:
-            presentation.plot(mixed.figure(), key="conv1x1_chart")
             st.code("\n".join(mixed.sum_lines), language=None)
             st.code(mixed.torch_line, language="python")
+        presentation.plot(mixed.figure(), key="conv1x1_chart")  # full width: its numbers need the room

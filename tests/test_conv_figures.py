@@ -161,7 +161,13 @@ def test_pointwise_figure_boxes_the_same_pixel_everywhere():
     assert len(heatmaps) == 5
     np.testing.assert_array_equal(np.asarray(heatmaps[3].z, dtype=float), out[0])
     assert len(figure.layout.shapes) == 5
-    assert all(shape.y0 == 1.5 and shape.y1 == 2.5 for shape in figure.layout.shapes)
+    panels = [(trace.x0, trace.y0) for trace in heatmaps]  # each panel's top-left cell
+    assert [(shape.x0 - x0, shape.y0 - y0, shape.y1 - y0) for shape, (x0, y0) in zip(figure.layout.shapes, panels)] \
+        == [(2.5, 1.5, 2.5)] * 5  # row 2, column 3 of every panel
+    # Inputs in a row, outputs below: in one 33-cell strip a 5x5 panel's cells were ~11 px on a
+    # 1024 px projector and their numbers overlapped. 20 cells across leave ~27 px for a 14 px "19".
+    across = figure.layout.xaxis.range[1] - figure.layout.xaxis.range[0]
+    assert across <= 20 and figure.layout.font.size is not None and heatmaps[0].textfont.size <= 14
 
 
 @pytest.mark.parametrize("operation", ["conv", "transposed", "max_pool"])

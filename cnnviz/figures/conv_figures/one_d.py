@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.figures.conv_figures.base import WINDOW_COLOUR, _figure, _numbers_font, _picture_axes, format_number
+from cnnviz.figures.conv_figures.base import WINDOW_COLOUR, _figure, _picture_axes, format_number
 from cnnviz.figures.conv_figures.grids import _heatmap_cells
 from cnnviz.figures.conv_figures.overlays import _rect
 
@@ -86,8 +86,9 @@ def pointwise_figure(
     pixel: tuple[int, int],
     input_names: Sequence[str] = ("R", "G", "B"),
 ) -> go.Figure:
-    """1x1 convolution: the input channels, then the output channels, the same pixel boxed in
-    each; every output value is a weighted sum of the values at that pixel in the inputs.
+    """1x1 convolution: the input channels in a row, the output channels in a row below, the same
+    pixel boxed in each; every output value is a weighted sum of the values at that pixel in the
+    inputs. Two rows, not one strip: in one strip a projector's cells were too narrow for their numbers.
 
     Args:
         x: (C_in, H, W). weights: (C_out, C_in). output: (C_out, H, W). pixel: (row, col).
@@ -99,17 +100,18 @@ def pointwise_figure(
     c_out = output.shape[0]
     names = list(input_names)[:c_in]
     labels = [f"in: {n}" for n in names] + [f"out {o}" for o in range(c_out)]
-    gap = 1.5
-    font = {"size": _numbers_font(width * 2)}
+    gap, row_gap = 1.5, 2.0
+    font = {"size": 14}
     data, shapes, annotations = [], [], []
     for index, grid in enumerate(list(x) + list(output)):
-        x0 = index * (width + gap) + (gap if index >= c_in else 0.0)
-        data += _heatmap_cells(grid, np.zeros(grid.shape, np.int8), font, True, x0, 0, labels[index])
-        shapes.append(_rect((pixel[0],), (x0 + pixel[1],), WINDOW_COLOUR, 4))
-        annotations.append({"x": x0 + (width - 1) / 2, "y": -0.6, "text": labels[index], "showarrow": False,
+        row, column = (0, index) if index < c_in else (1, index - c_in)
+        x0, y0 = column * (width + gap), row * (height + row_gap)
+        data += _heatmap_cells(grid, np.zeros(grid.shape, np.int8), font, True, x0, y0, labels[index])
+        shapes.append(_rect((y0 + pixel[0],), (x0 + pixel[1],), WINDOW_COLOUR, 4))
+        annotations.append({"x": x0 + (width - 1) / 2, "y": y0 - 0.6, "text": labels[index], "showarrow": False,
                             "yanchor": "bottom", "font": {"size": 14}})
-    arrow_x = c_in * (width + gap) - gap / 2 + gap / 2
-    annotations.append({"x": arrow_x, "y": (height - 1) / 2, "text": "1x1", "showarrow": False, "font": {"size": 18}})
-    total_width = (c_in + c_out) * (width + gap)  # the last panel ends at total_width - 0.5
-    return _figure(data, height=300, shapes=shapes, annotations=annotations,
-                   **_picture_axes(height, total_width, y_from=-1.4))
+    annotations.append({"x": max(c_in, c_out) * (width + gap) - gap - 0.5, "y": height + 0.1, "text": "1x1 ↓",
+                        "showarrow": False, "xanchor": "right", "yanchor": "top", "font": {"size": 16}})
+    total_width = max(c_in, c_out) * (width + gap) - gap  # the widest row ends at total_width - 0.5
+    return _figure(data, height=440, shapes=shapes, annotations=annotations,
+                   **_picture_axes(2 * height + row_gap, total_width, y_from=-1.4))
