@@ -64,7 +64,7 @@ def _chosen_input() -> lesson.Input | None:
 
 
 # The image's controls beside the picture and the prediction: all three on the first screen.
-controls, middle, right = st.columns([1, 1, 1.5])
+controls, middle, right = st.columns([1, 1, 2])  # the bars need room for class names at 1024 px
 with controls:
     picked = _chosen_input()
 if picked is None:

@@ -154,3 +154,4 @@ def test_confusion_heatmap_names_every_class_with_readable_digits():
         assert layout[axis]["tickmode"] == "array" and layout[axis]["ticktext"] == classes
         assert layout[axis]["tickvals"] == list(range(10))
     assert figure["data"][0]["textfont"]["size"] >= 14
+    assert figure["data"][0]["showscale"] is False  # no colour bar narrowing the cells

@@ -382,7 +382,7 @@ def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: 
         "type": "heatmap", "z": shown.astype(np.float32), "x": list(range(k)), "y": list(range(k)), "colorscale": "Blues",
         "text": text, "texttemplate": "%{text}", "textfont": dict(CELL_FONT), "customdata": counts.astype(np.int32),
         "zmin": 0, "hovertext": cell_text, "hovertemplate": "%{hovertext}<extra></extra>",
-        "colorbar": {"title": {"text": "share of row" if normalise == "row" else "images"}},
+        "showscale": False,  # the cells say their numbers: the bar's width goes to the cells
     }
     actual, predicted = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
     markers = {
