@@ -149,8 +149,9 @@ def lr_form() -> None:
 
 train_tab, lr_tab = st.tabs(["Train a network", "Compare learning rates"])
 with train_tab:
-    if presentation.is_on():
-        # On a projector the live curves come first; the settings fold away below them.
+    if presentation.is_on() and runs.shown(RUN_KEY):
+        # On a projector a run's live curves come first; the settings fold away below them
+        # (with no run yet, the form is the first screen's control, so it stays open).
         runs.live(single_run_view, RUN_KEY)
         with presentation.secondary("Training settings"):
             training_form()

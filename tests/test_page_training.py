@@ -225,3 +225,12 @@ def test_augmentation_checkboxes_have_short_labels_in_rows_of_three_with_their_s
     assert [box.key for column in row for box in column.checkbox] == ["train_flip", "train_crop", "train_rotate"]
     intro = at.expander[0]  # the prose folded, so the form starts on the first screen
     assert intro.label == "What this page shows" and lesson.INTRO in [e.value for e in intro.markdown]
+
+
+def test_in_presentation_mode_the_form_stays_open_until_a_run_is_shown(page):
+    # A folded form and no run left the projector's first screen without a control.
+    page.session_state["present"] = True
+    at = page.run()
+    assert not at.exception
+    assert [e.label for e in at.expander] == ["What this page shows"]  # no "Training settings" fold
+    assert "Start" in [button.label for button in at.button]
