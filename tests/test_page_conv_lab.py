@@ -280,3 +280,35 @@ def test_the_widgets_offer_the_lessons_ranges_and_open_on_its_defaults(lab):
     change(lab, "radio", "conv_source", "Photo")
     assert lab.radio(key="conv_groups").options == [str(g) for g in lesson.GROUPS]
     assert lab.selectbox(key="conv_photo").value == lesson.DEFAULT.conv_photo
+
+
+@pytest.mark.browser
+def test_the_photo_player_and_the_1x1_tab_read_on_a_projector(dashboard, chromium):
+    """On a photo after a Step, and on the 1x1 tab, at 1280x720 and 1024x768, normal and presentation
+    mode: no clipped button or formula, no title outside its chart, no overlapping
+    ticks, as the projector walk reads them; and a Step sends far less than the two photos (~270 KB)."""
+    from browser import wait_until_idle
+    from test_projector_walk import _PROBLEMS_JS
+
+    found = []
+    for mode in ("", "?present=true"):
+        page = chromium.new_page(viewport={"width": 1280, "height": 720})
+        received = []
+        page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(len(frame))))
+        page.goto(f"{dashboard.url}/convolution{mode}")
+        wait_until_idle(page)
+        page.get_by_text("Photo", exact=True).first.click()
+        wait_until_idle(page)
+        received.clear()
+        page.get_by_role("button", name="Step").click()
+        wait_until_idle(page)
+        assert 0 < sum(received) < 80_000, sum(received)  # the whole photos travel as cached references
+        for tab in ("2-D convolution and pooling", "1x1 convolution"):
+            page.get_by_role("tab", name=tab).click()
+            for width, height in ((1280, 720), (1024, 768)):
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(1200)  # Plotly's resize is debounced
+                found += [f"{mode or 'normal'} {width} {tab}: {p['kind']}: {p['text']}"
+                          for p in page.evaluate(_PROBLEMS_JS) if not p["kind"].startswith("first screen")]
+        page.close()
+    assert not found, "\n".join(found)
