@@ -3,7 +3,7 @@ limit can be read (and checked, tests/test_layout.py) here. This module holds wh
 shares (photos, the catalog, opened networks); dashboard/caches/<page>.py holds one page's caches.
 
 Models live in st.cache_resource: shared across sessions, so they are put in eval mode once and
-never trained or hooked in place. Pure results live in st.cache_data, keyed on primitives (a
+never trained, nor hooked in place except by a hook that acts only in the thread that set it. Pure results live in st.cache_data, keyed on primitives (a
 network on its cnnviz.model_ref.ModelRef's key), with max_entries on anything image-sized so
 that a room of students cannot grow the server's memory without bound.
 """
@@ -69,7 +69,9 @@ def remember_upload(path: Path) -> None:
 # (BY_KEY): one entry per network and input, whichever page asks and whatever its menu says.
 # One cache_resource entry per checkpoint file: the pages used to load their own copies.
 # Captures and attributions hook the model, so they run on a private deep copy: the shared
-# cache_resource model is never hooked in place while another session computes with it.
+# cache_resource model is never hooked in place while another session computes with it. The one
+# exception is the effective field (cnnviz.effective_field.captured_output), whose hook ignores
+# every thread but its own, so it probes the shared model without copying VGG-sized weights.
 
 BY_KEY = {ModelRef: lambda ref: ref.key}
 
