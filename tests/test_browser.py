@@ -115,11 +115,12 @@ def _choose(page, label, option_text):
 def _inside(page, server, checkpoint, photo):
     # The run stopped on the Training page is a model here; then a real photo goes in.
     _choose(page, "Network", "trained here")
-    page.get_by_text("Prediction").first.wait_for()
+    page.get_by_text("Classes shown (top-k)").first.wait_for()  # the prediction's bars are drawn
     upload_photo(page, "Upload a photo", photo)
     page.get_by_text("What the model sees").first.wait_for()
     for view in ("Kernels", "Attribution", "Confusion matrix"):
-        page.get_by_text(view, exact=True).first.click()
+        # The "Look at" choice (the folded intro names the views too, in italics).
+        page.locator('[data-testid="stRadio"]').filter(has_text="Look at").get_by_text(view, exact=True).click()
         wait_until_idle(page)
         assert exceptions_on(page) == []
         _shoot(page, f"inside-{view.lower().replace(' ', '-')}")

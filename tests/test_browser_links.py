@@ -128,10 +128,12 @@ def test_presentation_mode_on_every_page(browser, server, scheme):
         # tooltip) stays visible and works.
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Training", exact=True).click()
         wait_until_idle(page)
-        page.get_by_text("Training settings").first.click()
+        # With no run shown the form is open (its Start is a first-screen control); once the run is
+        # shown, the settings fold under it.
         page.get_by_role("button", name="Start").click()
         stop = page.get_by_role("button", name="Stop")
         stop.first.wait_for(state="visible", timeout=120_000)
+        page.get_by_text("Training settings").first.wait_for(timeout=30_000)
         shoot(page, "present-light-train-running")
         stop.first.click()
         page.get_by_text("Stopped").first.wait_for(timeout=120_000)
