@@ -33,7 +33,6 @@ MODES = ("normal", "present")
 # make a new problem pass.
 KNOWN_OPEN: list[tuple[str, str, str]] = [
     ("first screen without picture or control", "convolution", "^Convolution lab"),
-    ("first screen without picture or control", "train", "^Training"),
 ]
 
 # Reads the page as laid out now. Only what is displayed counts (a hidden tab, a folded expander).
