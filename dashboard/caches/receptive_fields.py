@@ -121,7 +121,8 @@ def report_stack(layers: list, in_channels: int, input_size: int):
 
 @st.cache_data(max_entries=64, show_spinner="Back-propagating from the chosen unit...", hash_funcs=BY_KEY)
 def effective_field(ref: ModelRef, image_hash: str, _image, layer: str, unit: tuple[int, int]):
-    """effective_field.effective_field on a private copy of the network; raises EffectiveFieldError."""
+    """effective_field.effective_field on effective_network (the shared model, probed by a hook that
+    acts only in this thread); raises EffectiveFieldError."""
     from cnnviz import effective_field
 
     return effective_field.effective_field(effective_network(ref, layer), _image, layer, unit)
