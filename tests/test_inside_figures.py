@@ -4,6 +4,8 @@ The figures are plain dicts (what plotly.js reads); the tests read them as dicts
 plotly's own validation, which st.plotly_chart runs on every dict, accepts each one.
 """
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -31,34 +33,65 @@ def test_probability_bars_sorted_with_the_true_label_marked():
     assert list(top["data"][0]["y"]) == ["b", "d (true label)"]  # top-1 plus the true class
 
 
-def test_activation_overview_has_one_picture_per_layer_with_square_pixels():
-    pictures = [("c1", np.ones((4, 4))), ("act1", np.zeros((4, 6))), ("fc", np.arange(10.0).reshape(1, 10))]
+def _cell(figure, number: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the picture of layer `number` (1-based) in the overview's
+    mosaic: what is drawn in the cell below its title."""
+    title = figure["layout"]["annotations"][number - 1]
+    cell, pitch = figs.OVERVIEW_CELL, figs.OVERVIEW_CELL + figs.OVERVIEW_CELL // 3
+    x, y = round(title["x"] - (cell - 1) / 2), math.ceil(title["y"])
+    drawn = ~np.isnan(np.asarray(figure["data"][0]["z"], dtype=float)[y:y + pitch, x:x + cell])
+    rows, cols = np.nonzero(drawn)
+    return y + rows.min(), y + rows.max() + 1, x + cols.min(), x + cols.max() + 1
+
+
+def test_activation_overview_is_one_picture_with_a_cell_per_layer():
+    pictures = [("c1", np.ones((4, 4))), ("act1", np.arange(24.0).reshape(4, 6)), ("fc", np.arange(10.0).reshape(1, 10))]
     figure = _valid(figs.activation_overview(pictures, ["Conv2d", "ReLU", "Linear"], selected="act1"))
     layout, traces = figure["layout"], figure["data"]
-    assert len(traces) == 3
+    assert len(traces) == 1  # one heatmap, not a subplot per layer: ResNet-18 has 61 layers
+    tiles, custom = np.asarray(traces[0]["z"]), np.asarray(traces[0]["customdata"])
     # Short titles ("Conv2d" -> "Conv") fit a tile at 1024 px in presentation mode.
     assert [a["text"] for a in layout["annotations"]] == ["1. Conv", "2. ReLU", "3. Linear"]
-    np.testing.assert_allclose(traces[2]["z"], np.arange(10.0).reshape(1, 10))
-    assert [(t["xaxis"], t["yaxis"]) for t in traces] == [("x", "y"), ("x2", "y2"), ("x3", "y3")]
-    # 28 x 28 maps are drawn square (not stretched to their cell); the 1 x F strip fills its cell.
-    assert layout["yaxis"]["scaleanchor"] == "x" and layout["yaxis2"]["scaleanchor"] == "x2"
-    assert "scaleanchor" not in layout["yaxis3"]
-    assert layout["xaxis2"]["linecolor"] == "orange" and "linecolor" not in layout["xaxis"]  # the selected one
-    # Each title sits on top of its own cell, cells left to right without overlapping.
-    for annotation, axis in zip(layout["annotations"], ("xaxis", "xaxis2", "xaxis3")):
-        low, high = layout[axis]["domain"]
-        assert annotation["x"] == pytest.approx((low + high) / 2)
-    assert layout["xaxis"]["domain"][1] < layout["xaxis2"]["domain"][0]
-    assert layout["margin"]["t"] >= 24  # room above the first row for its titles (they were cut)
+    # The 4 x 6 map: each value repeated 4 x 4 (28 // 6), square pixels, its own colour scale.
+    top, bottom, left, right = _cell(figure, 2)
+    assert (bottom - top, right - left) == (16, 24)
+    np.testing.assert_allclose(custom[top:bottom:4, left:right:4], np.arange(24.0).reshape(4, 6))
+    assert tiles[top, left] == 0.0 and tiles[bottom - 1, right - 1] == 1.0
+    assert layout["yaxis"]["scaleanchor"] == "x" and layout["yaxis"]["autorange"] == "reversed"
+    assert np.all(tiles[slice(*_cell(figure, 1)[:2]), slice(*_cell(figure, 1)[2:])] == 0.5)  # a flat map: mid-scale
+    # The 1 x 10 strip spans its cell's width (each value twice), a band a few rows tall.
+    top, bottom, left, right = _cell(figure, 3)
+    assert right - left == 20 and 1 < bottom - top < 14
+    np.testing.assert_allclose(custom[top, left:right:2], np.arange(10.0))
+    # The selected layer is framed; each title sits above its own cell, inside the picture.
+    (frame,) = layout["shapes"]
+    top, bottom, left, right = _cell(figure, 2)
+    assert frame["line"]["color"] == "orange" and frame["x0"] < left and frame["x1"] > right - 1
+    for number, annotation in enumerate(layout["annotations"], start=1):
+        top, bottom, left, right = _cell(figure, number)
+        assert left <= annotation["x"] <= right and 0 <= annotation["y"] < top
+    assert "%{customdata:.3f}" in traces[0]["hovertemplate"]
 
 
 @pytest.mark.parametrize("count", [8, 13, 20, 31])
 def test_activation_overview_wraps_into_rows_of_five(count):
     pictures = [(f"l{i}", np.full((3, 3), float(i))) for i in range(count)]
-    layout = _valid(figs.activation_overview(pictures))["layout"]  # every domain within [0, 1]
-    assert layout["yaxis"]["domain"] == layout["yaxis5"]["domain"]  # first row: 1..5
-    assert layout["yaxis6"]["domain"][1] < layout["yaxis"]["domain"][0]  # 6 and on below them
-    assert layout[f"yaxis{count}"]["domain"][0] == 0.0  # the last row at the bottom
+    figure = _valid(figs.activation_overview(pictures))
+    tops = [_cell(figure, number)[0] for number in range(1, count + 1)]
+    lefts = [_cell(figure, number)[2] for number in range(1, count + 1)]
+    assert len(set(tops[:5])) == 1 and tops[5] > tops[0]  # first row: 1..5, then 6 below them
+    assert lefts[:5] == sorted(lefts[:5]) and lefts[5] == lefts[0]
+    assert len(set(tops)) == -(-count // 5)  # as many rows as it takes
+
+
+def test_activation_overview_draws_a_large_map_as_block_means():
+    torch = pytest.importorskip("torch")
+    big = np.random.default_rng(1).normal(size=(112, 110)).astype(np.float32)
+    figure = _valid(figs.activation_overview([("conv1", big)]))
+    top, bottom, left, right = _cell(figure, 1)
+    pooled = torch.nn.functional.avg_pool2d(torch.from_numpy(big)[None, None], 4, ceil_mode=True)[0, 0].numpy()
+    assert (bottom - top, right - left) == pooled.shape == (28, 28)  # 112 / 28 = 4
+    np.testing.assert_allclose(np.asarray(figure["data"][0]["customdata"])[top:bottom, left:right], pooled, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("scale", figs.CHANNEL_SCALES)
@@ -83,6 +116,23 @@ def test_channel_grid_tiles_every_channel_and_reports_clicks(scale):
     else:
         pytest.fail(f"no expected tiles for the scale {scale!r}")
     assert figure["layout"]["clickmode"] == "event+select"
+
+
+def test_channel_grid_shows_large_maps_as_block_means_as_torch_pools_them():
+    torch = pytest.importorskip("torch")
+    output = np.random.default_rng(0).normal(size=(4, 110, 99)).astype(np.float32)  # about ResNet-18 conv1 size, partial blocks at the ends
+    figure = _valid(figs.channel_grid(output, scale="layer"))
+    custom = np.asarray(figure["data"][0]["customdata"])
+    block = 4  # ceil(112 / GRID_TILE_MAX)
+    pooled = torch.nn.functional.avg_pool2d(torch.from_numpy(output)[None], block, ceil_mode=True)[0].numpy()
+    assert pooled.shape == (4, 28, 25)
+    tile = custom[..., 0] == 0  # channel 0 is the top-left tile
+    assert tile.sum() == 28 * 25
+    np.testing.assert_allclose(custom[:28, :25, 1], pooled[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(custom[tile][:, 1].reshape(28, 25), pooled[0], rtol=1e-5, atol=1e-6)
+    assert "mean of 4x4 values" in figure["data"][0]["hovertemplate"]
+    small = figs.channel_grid(output[:, :32, :20])  # small enough: every value itself
+    assert "mean of" not in small["data"][0]["hovertemplate"] and np.asarray(small["data"][0]["z"]).shape == (2 * 32 + 4, 2 * 20 + 4)  # 2x2 tiles, gap 4
 
 
 def test_channel_grid_refuses_flat_input_and_global_without_range():

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from cnnviz.figures import mosaic
 from cnnviz.figures.style import IMAGE_X_AXIS, IMAGE_Y_AXIS, FigureDict, figure_dict, plain
 
 ACTIVATION_COLOURS = "Viridis"
@@ -28,7 +29,11 @@ OVERLAY_COLOURS = [
     [1.0, "rgba(255, 255, 60, 0.85)"],
 ]
 KERNEL_WEIGHT_PX = 18
+# A grid tile (~100 px on screen) shows at most this many values a side, as block means: ResNet-18's
+# first layer at full size sent 17 MB and took the browser seconds. The channel's detail keeps all.
+GRID_TILE_MAX = 32
 OVERVIEW_COLUMNS = 5  # titles like "12. BatchNorm" fit their tile at 1024 px in presentation mode
+OVERVIEW_CELL = 28  # values a side of a layer's picture in the overview: 7, 14, 56, 112, 224 fit it exactly
 
 
 def _image_figure(traces: list[dict], *, height: int, title: str = "", **layout_keys) -> FigureDict:
@@ -92,17 +97,6 @@ def probability_bars(
 # Layer outputs
 
 
-def _grid_domains(count: int, columns: int, rows: int, gap_x: float, gap_y: float):
-    """(x domain, y domain) of each cell of a rows x columns grid, row 0 on top (as make_subplots)."""
-    width, height = (1 - gap_x * (columns - 1)) / columns, (1 - gap_y * (rows - 1)) / rows
-    for index in range(count):
-        row, col = divmod(index, columns)
-        left, top = col * (width + gap_x), 1 - row * (height + gap_y)
-        # Rounded into [0, 1]: the sums land a hair outside (-5e-17), which plotly refuses.
-        yield [max(0.0, round(left, 6)), min(1.0, round(left + width, 6))], [max(0.0, round(top - height, 6)),
-                                                                             min(1.0, round(top, 6))]
-
-
 def _short(kind: str) -> str:
     """"MaxPool2d" -> "MaxPool": a title that fits its tile (the layer menu keeps the full name)."""
     return kind[:-2] if kind.endswith(("1d", "2d")) else kind
@@ -112,46 +106,46 @@ def activation_overview(
     pictures: Sequence[tuple[str, np.ndarray]], kinds: Sequence[str] | None = None,
     *, selected: str | None = None, columns: int = OVERVIEW_COLUMNS,
 ) -> FigureDict:
-    """One small picture per layer (the mean over its channels), in forward order.
+    """One small picture per layer (its mean over channels), in forward order, in ONE heatmap:
+    ResNet-18's 61 layers as 61 subplots took the browser seconds to lay out.
 
     Args:
-        pictures: [(layer name, (H, W) array)], e.g. from ``activations.overview``; flat layers
-            come as (1, F) strips.
+        pictures: [(layer name, (H, W) array)], e.g. ``activations.overview``; flat layers (1, F).
         kinds: the module class of each layer ("Conv2d", "ReLU", ...), shown in the titles.
         selected: a layer name to frame in orange.
         columns: pictures per row.
 
     Returns:
-        A grid of heatmaps, each with its own colour scale; square pixels for 2-D maps (a strip
-        stays a strip across its cell).
+        A cell of mosaic.fit_cell's picture per layer, each on its own colour scale (a flat map
+        mid-scale), titled "3. Conv"; customdata float32: the mean value under each pixel.
     """
-    count = len(pictures)
-    columns = max(1, min(columns, count))
-    rows = max(1, math.ceil(count / columns))
-    traces, layout, titles = [], {}, []
-    cells = _grid_domains(count, columns, rows, 0.02, 0.14 / rows)
-    for index, ((name, picture), (x_domain, y_domain)) in enumerate(zip(pictures, cells)):
-        suffix = "" if index == 0 else str(index + 1)
-        picture = np.asarray(picture, dtype=np.float32)
-        traces.append({
-            "type": "heatmap", "z": picture, "colorscale": ACTIVATION_COLOURS, "showscale": False,
-            "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
-            "hovertemplate": f"{plain(name)}<br>row %{{y}}, col %{{x}}<br>mean %{{z:.3f}}<extra></extra>",
-        })
-        frame = {"showline": True, "linecolor": "orange", "linewidth": 4, "mirror": True} if name == selected else {}
-        hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, **frame}
-        layout[f"xaxis{suffix}"] = {"domain": x_domain, "anchor": f"y{suffix}", "constrain": "domain", **hidden}
-        square = {"scaleanchor": f"x{suffix}", "constrain": "domain", "constraintoward": "top"} if picture.shape[0] > 1 else {}
-        layout[f"yaxis{suffix}"] = {"domain": y_domain, "anchor": f"x{suffix}", "autorange": "reversed", **square,
-                                    **hidden}
-        titles.append({
-            "text": plain(f"{index + 1}. {_short(kinds[index]) if kinds else name}"), "x": sum(x_domain) / 2, "y": y_domain[1],
-            "xref": "paper", "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
-            "font": {"size": 13},
-        })
-    figure = figure_dict(traces, height=70 + 170 * rows, annotations=titles, **layout)
-    figure["layout"]["margin"]["t"] = 30  # the first row's titles sit above the plot area: inside the figure
-    return figure
+    columns = max(1, min(columns, len(pictures)))
+    rows = max(1, math.ceil(len(pictures) / columns))
+    cell, gap, title_rows = OVERVIEW_CELL, OVERVIEW_CELL // 4, OVERVIEW_CELL // 3
+    pitch_x, pitch_y = cell + gap, cell + title_rows
+    tiles = np.full((rows * pitch_y, columns * pitch_x - gap), np.nan, dtype=np.float32)
+    means = np.zeros(tiles.shape, dtype=np.float32)  # the hover's raw value (its title says which layer)
+    titles, shapes = [], []
+    for index, (name, picture) in enumerate(pictures):
+        raw = mosaic.fit_cell(np.asarray(picture, dtype=np.float32), cell, max(1, cell // 4))
+        low, high = float(np.nanmin(raw)), float(np.nanmax(raw))
+        scaled = (raw - low) / (high - low) if high > low else np.full(raw.shape, 0.5, dtype=np.float32)
+        row, col = divmod(index, columns)
+        top = row * pitch_y + title_rows + (cell - raw.shape[0]) // 2  # centred in its cell
+        left = col * pitch_x + (cell - raw.shape[1]) // 2
+        area = (slice(top, top + raw.shape[0]), slice(left, left + raw.shape[1]))
+        tiles[area], means[area] = scaled, np.nan_to_num(raw)
+        titles.append({"text": plain(f"{index + 1}. {_short(kinds[index]) if kinds else name}"), "showarrow": False,
+                       "x": col * pitch_x + (cell - 1) / 2, "y": row * pitch_y + title_rows - 1.5, "xref": "x", "yref": "y",
+                       "xanchor": "center", "yanchor": "bottom", "font": {"size": 13}})
+        if name == selected:
+            shapes.append({"type": "rect", "xref": "x", "yref": "y", "line": {"color": "orange", "width": 4},
+                           "x0": left - 1.5, "x1": left + raw.shape[1] + 0.5, "y0": top - 1.5, "y1": top + raw.shape[0] + 0.5})
+    heat = {
+        "type": "heatmap", "z": tiles, "zmin": 0, "zmax": 1, "colorscale": ACTIVATION_COLOURS, "showscale": False,
+        "customdata": means, "hoverongaps": False, "hovertemplate": "mean %{customdata:.3f}<extra></extra>",
+    }
+    return _image_figure([heat], height=70 + 170 * rows, annotations=titles, shapes=shapes)
 
 
 def channel_grid(
@@ -176,8 +170,9 @@ def channel_grid(
         columns: tiles per row; default about sqrt of the tile count.
 
     Returns:
-        A heatmap of the tiles (hover shows channel and value; customdata float32 [channel, raw
-        value] per pixel) plus transparent markers whose customdata is the channel index, for
+        A heatmap of the tiles, each at most GRID_TILE_MAX values a side (a larger map shown as
+        block means; hover shows channel and value; customdata float32 [channel, raw value or
+        block mean] per pixel) plus transparent markers whose customdata is the channel index, for
         ``st.plotly_chart(on_select=...)``.
     """
     output = np.asarray(output, dtype=np.float32)
@@ -187,7 +182,9 @@ def channel_grid(
         raise ValueError(f"The colour scale is per {', '.join(CHANNEL_SCALES)}, not {scale!r}.")
     channels = list(order) if order is not None else list(range(output.shape[0]))
     channels = channels[:max_channels]
-    count, height, width = len(channels), output.shape[1], output.shape[2]
+    block = mosaic.block_size(output.shape[1:], GRID_TILE_MAX)
+    shrunk = mosaic.block_mean(output[channels], block) if block > 1 else output[channels]
+    count, height, width = len(channels), shrunk.shape[1], shrunk.shape[2]
     columns = columns or max(1, math.ceil(math.sqrt(count)))
     rows = math.ceil(count / columns)
     gap = max(1, round(0.12 * max(height, width)))
@@ -204,7 +201,7 @@ def channel_grid(
     customdata[..., 0] = -1
     centres_x, centres_y = [], []
     for slot, channel in enumerate(channels):
-        values = output[channel]
+        values = shrunk[slot]
         if scale == "channel":
             low, high = float(values.min()), float(values.max())
         span = high - low if high - low > 0 else 1.0
@@ -217,7 +214,8 @@ def channel_grid(
     heat = {
         "type": "heatmap", "z": tiles, "zmin": 0, "zmax": 1, "colorscale": ACTIVATION_COLOURS, "customdata": customdata,
         "colorbar": {"title": {"text": f"per {scale}"}, "tickvals": [0, 1], "ticktext": ["low", "high"]},
-        "hovertemplate": "channel %{customdata[0]}<br>value %{customdata[1]:.3f}<extra></extra>", "hoverongaps": False,
+        "hovertemplate": "channel %{customdata[0]}<br>" + ("value" if block == 1 else f"mean of {block}x{block} values")
+                         + " %{customdata[1]:.3f}<extra></extra>", "hoverongaps": False,
     }
     markers = {
         "type": "scatter", "x": centres_x, "y": centres_y, "mode": "markers", "customdata": [int(c) for c in channels],
