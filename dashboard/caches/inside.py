@@ -15,10 +15,13 @@ def untrained_twin(ref: ModelRef):
     return learned_kernels.untrained_twin(opened_network(ref).model, seed=0)
 
 
-@st.cache_data(max_entries=4, show_spinner="Running the image through every layer...", hash_funcs=BY_KEY)
+@st.cache_resource(max_entries=4, show_spinner="Running the image through every layer...", hash_funcs=BY_KEY)
 def layer_outputs(ref: ModelRef, image_hash: str, _image):
     """activations.capture_layer_outputs, once per (model, image): changing the chosen layer or
-    channel reruns the page but not the forward pass."""
+    channel reruns the page but not the forward pass.
+
+    A resource, shared and read only (nothing downstream writes into it): as cache_data, each
+    rerun unpickled a private copy, 30 MB and ~0.2 s for ResNet-18 at 224 x 224."""
     from cnnviz import activations
 
     return activations.capture_layer_outputs(private_copy(ref), _image)
