@@ -25,6 +25,25 @@ def bound(widget: Callable, label: str, *args, key: str, **kwargs):
     return widget(label, *args, key=key, bind=links.BIND, **kwargs)
 
 
+def kept_editor(container, start, key: str, check: Callable[[object], object], **kwargs):
+    """``container.data_editor(start, key=key, **kwargs)`` whose edits outlive a run that does not draw
+    it (a lazily run tab while closed): Streamlit drops a widget's state then, and a data editor's
+    cannot be set back, so the last table that passed ``check`` (raises on a bad one) is kept beside
+    it and becomes its starting table when it is drawn again. A crafted bad table is never kept."""
+    shelf = st.session_state.setdefault("kept_editors", {})
+    base, shown = shelf.get(key, (start, start))
+    if key not in st.session_state:  # first drawn, or dropped while hidden
+        base = shown
+    table = container.data_editor(base, key=key, **kwargs)
+    try:
+        check(table)
+    except Exception:  # the caller says why; the last good table stays kept
+        shelf[key] = (base, shown)
+    else:
+        shelf[key] = (base, table)
+    return table
+
+
 def trained_networks(say: Callable[[str], object] = st.warning) -> list[tuple[object, ModelRef]]:
     """Every usable checkpoint (shipped, runs, this session's uploads) with its ModelRef, shipped
     first; each skipped file is named with ``say`` (a sentence) and one deleted since it was

@@ -1,7 +1,8 @@
 """Convolution lab: slide a kernel over a photo or a small grid and watch the arithmetic.
 
 A view: widgets -> cnnviz.lessons.conv_lab.Settings -> its Result (cached) -> figures. Stepping reruns
-only the player fragment, which draws the highlight on pictures computed once.
+only the player fragment, which draws the highlight on pictures computed once. The 1-D and 1x1 tabs
+run only while open.
 """
 
 from __future__ import annotations
@@ -150,15 +151,8 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
         st.caption(view.scatter)
 
 
-st.title("Convolution lab")
-with st.expander(lesson.INTRO_LABEL, icon=":material/school:"):  # folded: the controls open the first screen
-    st.markdown(lesson.INTRO)
-    st.latex(lesson.FORMULA)
-    st.latex(lesson.SIZE_FORMULA)
-    st.info(lesson.TRY_FIRST, icon=":material/lightbulb:")
-tab_2d, tab_1d, tab_1x1 = st.tabs(["2-D convolution and pooling", "1-D convolution", "1x1 convolution"])
-
-with tab_2d:
+def two_d_view() -> None:
+    """The 2-D tab: input, kernel and settings, the arithmetic and the step-by-step player."""
     col_input, col_kernel, col_settings = st.columns([1.15, 1.2, 1])
     with col_input:
         st.subheader("Input", divider="gray")
@@ -200,15 +194,18 @@ with tab_2d:
         run_every = lesson.SPEEDS[speed] if playing else None
         st.fragment(page_frame.guarded(player), run_every=run_every)(result, playing, speed)
 
-with tab_1d:
+
+def one_d_view() -> None:
+    """The 1-D tab: a signal, a kernel and the sliding sum on a line."""
     st.markdown(lesson.ONE_D_INTRO)
     left, middle, right = st.columns([1.3, 1.3, 1])
     signal_name = bound(left.selectbox, "Signal", list(kernels.SIGNAL_EXAMPLES), key="conv1d_signal")
+    # persist_state: what was typed survives a visit to another tab (only the open tab is drawn).
     signal_text = left.text_input("Signal values x", lesson.SIGNAL_TEXTS[signal_name],
-                                  key=f"conv1d_signal_text_{signal_name}")
-    kernel_name = middle.selectbox("Kernel", list(kernels.KERNELS_1D), key="conv1d_kernel")
+                                  key=f"conv1d_signal_text_{signal_name}", persist_state="page")
+    kernel_name = middle.selectbox("Kernel", list(kernels.KERNELS_1D), key="conv1d_kernel", persist_state="page")
     kernel_text = middle.text_input("Kernel values w", lesson.KERNEL_TEXTS[kernel_name],
-                                    key=f"conv1d_kernel_text_{kernel_name}")
+                                    key=f"conv1d_kernel_text_{kernel_name}", persist_state="page")
     layer_1d = (bound(right.slider, "Stride", *lesson.SIGNAL_STRIDES, 1, key="conv1d_stride"),
                 bound(right.slider, "Zero padding", *lesson.SIGNAL_PADDINGS, 0, key="conv1d_padding"),
                 bound(right.slider, "Dilation", *lesson.SIGNAL_DILATIONS, 1, key="conv1d_dilation"))
@@ -225,12 +222,16 @@ with tab_1d:
         if line.comparison is not None:
             st.caption(line.comparison)
 
-with tab_1x1:
+
+def pointwise_view() -> None:
+    """The 1x1 tab: one pixel's channels mixed by a weight table."""
     st.markdown(lesson.POINTWISE_INTRO)
     left, right = st.columns([1, 2.2])
     left.caption(lesson.POINTWISE_WEIGHTS_NOTE)
-    weight_table = left.data_editor(pd.DataFrame(lesson.POINTWISE_WEIGHTS, columns=list(lesson.CHANNEL_NAMES),
-                                                 index=list(lesson.POINTWISE_OUTPUTS)), key="conv1x1_weights")
+    start = pd.DataFrame(lesson.POINTWISE_WEIGHTS, columns=list(lesson.CHANNEL_NAMES),
+                         index=list(lesson.POINTWISE_OUTPUTS))
+    weight_table = widgets.kept_editor(left, start, "conv1x1_weights",
+                                       check=lambda table: lesson.pointwise_lesson(table.to_numpy(), 0, 0))
     pixel = (bound(left.slider, "Pixel row", *lesson.PIXEL_ROWS, 0, key="conv1x1_row"),
              bound(left.slider, "Pixel column", *lesson.PIXEL_COLS, 0, key="conv1x1_col"))
     try:
@@ -242,3 +243,20 @@ with tab_1x1:
             st.code("\n".join(mixed.sum_lines), language=None)
             st.code(mixed.torch_line, language="python")
         presentation.plot(mixed.figure(), key="conv1x1_chart")  # full width: its numbers need the room
+
+
+st.title("Convolution lab")
+with st.expander(lesson.INTRO_LABEL, icon=":material/school:"):  # folded: the controls open the first screen
+    st.markdown(lesson.INTRO)
+    st.latex(lesson.FORMULA)
+    st.latex(lesson.SIZE_FORMULA)
+    st.info(lesson.TRY_FIRST, icon=":material/lightbulb:")
+if lesson.TAB_KEY not in st.session_state and lesson.TAB_KEY not in st.query_params:
+    st.session_state[lesson.TAB_KEY] = lesson.tab_for_link(st.query_params)  # a link's settings open their tab
+# Streamlit's lazy tabs: the 1-D and 1x1 tabs run only while open, so they cost nothing on the 2-D
+# tab. The 2-D tab always runs: its upload and edited grids cannot be set back once dropped.
+tabs = bound(st.tabs, list(lesson.TABS), key=lesson.TAB_KEY, on_change="rerun")
+for tab, view in zip(tabs, (two_d_view, one_d_view, pointwise_view)):
+    with tab:
+        if tab.open or view is two_d_view:
+            view()

@@ -137,9 +137,13 @@ from cnnviz.lessons.conv_lab.texts import (
     POOLING_HAS_NO_WEIGHTS,
     SCRUB_HELP,
     SIZE_FORMULA,
+    TAB_KEY,
+    TAB_PREFIXES,
+    TABS,
     TRY_FIRST,
     UPLOAD_LABEL,
     UPLOAD_WAITING,
+    tab_for_link,
 )
 from cnnviz.lessons.metric import Metric
 
@@ -203,6 +207,9 @@ __all__ = [
     "STRIDES",
     "Settings",
     "Signal",
+    "TAB_KEY",
+    "TAB_PREFIXES",
+    "TABS",
     "TRY_FIRST",
     "UPLOAD_LABEL",
     "UPLOAD_WAITING",
@@ -226,6 +233,7 @@ __all__ = [
     "offers_per_channel",
     "photo_input",
     "played",
+    "tab_for_link",
     "player_buttons",
     "player_figures",
     "pointwise_lesson",

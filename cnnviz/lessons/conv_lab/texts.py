@@ -1,8 +1,20 @@
 """What the Convolution lab says: the 2-D tab's introduction, formula and hints, the
-upload's label and note, and the 1-D and 1x1 tabs' introductions. Sentences built from the
+upload's label and note, and the 1-D and 1x1 tabs' introductions and the tabs' titles. Sentences built from the
 student's numbers live with the computation that fills them in."""
 
 from __future__ import annotations
+
+from cnnviz.lessons import tabs
+
+TABS = ("2-D convolution and pooling", "1-D convolution", "1x1 convolution")
+TAB_KEY = "conv_tab"  # the open tab's URL parameter; only the open tab is computed
+# Which tab a setting belongs to, by its URL parameter's prefix (the 2-D tab takes the rest).
+TAB_PREFIXES = {"conv1d_": TABS[1], "conv1x1_": TABS[2]}
+
+
+def tab_for_link(parameters) -> str:
+    """The tab a link's settings belong to: the first parameter of the 1-D or 1x1 tab decides."""
+    return tabs.tab_for_link(parameters, TAB_PREFIXES, TABS[0])
 
 INTRO = (
     "A **kernel** (a small grid of weights) slides over the input. At every position, multiply the "

@@ -3,6 +3,8 @@ notation, the first thing to try, the tabs' titles; and the prefix of the page's
 
 from __future__ import annotations
 
+from cnnviz.lessons import tabs
+
 PARAMETER_PREFIX = "rf_"  # a Settings field "layer" is the page's widget key and URL parameter "rf_layer"
 
 INTRO = (
@@ -35,10 +37,5 @@ TAB_PREFIXES = {"rf_lesson_": TABS[1], "rf_builder_": TABS[2], "rf_count_": TABS
 
 
 def tab_for_link(parameters) -> str:
-    """The tab a link's settings belong to (a link made before the tab was in the URL names none):
-    the first parameter of another tab's than the Field tab decides."""
-    for name in parameters:
-        for prefix, tab in TAB_PREFIXES.items():
-            if str(name).startswith(prefix):
-                return tab
-    return TABS[0]
+    """The tab a link's settings belong to: the first parameter of another tab's than the Field tab decides."""
+    return tabs.tab_for_link(parameters, TAB_PREFIXES, TABS[0])
