@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz import stack_builder
 from cnnviz.architecture import ArchitectureError
 from cnnviz.effective_field import EffectiveFieldError
 from cnnviz.figures import receptive_figures as figs
@@ -27,7 +28,7 @@ with st.expander(lesson.EXPLANATION_TITLE):
     st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
 if lesson.TAB_KEY not in state and lesson.TAB_KEY not in st.query_params:
     state[lesson.TAB_KEY] = lesson.tab_for_link(st.query_params)  # a link's settings open their tab
-# Only the open tab runs (Streamlit's lazy tabs): the hidden ones cost nothing per rerun.
+# Streamlit's lazy tabs: the other tabs run only while open, so they cost nothing on the Field tab.
 tabs = bound(st.tabs, list(lesson.TABS), key=lesson.TAB_KEY, on_change="rerun")
 
 
@@ -141,8 +142,9 @@ def _edited_rows(preset: str) -> list[dict]:
 
     def editor():
         key = f"rf_builder_editor::{preset}" + (f"::{generation}" if generation else "")
-        return st.data_editor(lesson.preset_records(preset), num_rows="dynamic", key=key, width="stretch",
-                              column_config=config)
+        # Kept beside the editor: its edits outlive a visit to another tab (only the open tab is drawn).
+        return widgets.kept_editor(st, lesson.preset_records(preset), key, stack_builder.stack_from_records,
+                                   num_rows="dynamic", width="stretch", column_config=config)
 
     try:
         return editor()
@@ -195,7 +197,8 @@ def count_view() -> None:
     st.dataframe(lesson.records(result.comparison), hide_index=True, width="stretch")
 
 
+# The Field tab always runs: its uploaded photo cannot be set back once a closed tab dropped it.
 for tab, view in zip(tabs, (field_on_image_view, small_kernels_view, builder_view, count_view)):
     with tab:
-        if tab.open:
+        if tab.open or view is field_on_image_view:
             view()

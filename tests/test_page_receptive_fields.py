@@ -3,6 +3,7 @@
 import pytest
 
 from dashboard.markup import escape
+from dashboard import widgets
 
 
 @pytest.fixture
@@ -347,3 +348,30 @@ def test_every_settings_field_is_a_widget_key_and_the_widgets_offer_the_lessons_
     assert (unit_row.min, unit_row.max, unit_row.value) == (0, 27, 14)
     # The page shows the lesson's sentences and tables as they are computed.
     assert lesson.SIZE_CHART_CAPTION in [c.value for c in page.caption]
+
+
+def test_an_edited_stack_survives_a_visit_to_another_tab(page):
+    # Only the open tab is drawn, so Streamlit drops the closed builder's table; the page keeps it.
+    _open(page, 2)
+    page.session_state[EDITOR] = {"edited_rows": {0: {"kernel": 5, "padding": 2}}, "added_rows": [], "deleted_rows": []}
+    page.run()
+    _ok(page)
+    fields = _builder_table(page)["Field (px)"].tolist()
+    assert fields[0] == "5"
+    _open(page, 3)
+    _ok(page)
+    assert EDITOR not in page.session_state  # dropped while hidden
+    _open(page, 2)
+    _ok(page)
+    assert _builder_table(page)["Field (px)"].tolist() == fields
+
+
+def test_the_field_tab_keeps_running_while_another_is_open(page):
+    # Its uploaded photo lives in an uploader whose file cannot be set back once dropped.
+    from cnnviz.lessons import receptive_fields as lesson
+
+    page.radio(key="rf_source").set_value(lesson.SOURCES[1]).run()
+    _open(page, 3)
+    _ok(page)
+    assert [u.proto.label for u in page.get("file_uploader")] == [widgets.UPLOAD_LABEL]
+    assert page.radio(key="rf_source").value == lesson.SOURCES[1]
