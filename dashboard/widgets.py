@@ -75,15 +75,31 @@ def bundled_photo(key: str, *, index: int = 0, described: bool = False, containe
     return caches.sample_image(name)
 
 
-def uploaded_photo(key: str, *, waiting: str, label: str = UPLOAD_LABEL, say_waiting=st.info, container=st):
+def uploaded_photo(key: str, *, waiting: str, label: str = UPLOAD_LABEL, say_waiting=st.info, container=st,
+                   keep: bool = False):
     """A photo uploader; returns the decoded (and shrunk) photo, or None after saying ``waiting``
-    while nothing is uploaded, or the sentence of a file that is not a usable image."""
+    while nothing is uploaded, or the sentence of a file that is not a usable image.
+
+    ``keep``: for an uploader in a lazily run tab. Streamlit drops its file while the tab is closed
+    and a file cannot be set back, so the last photo is kept in the session and shown again (with a
+    caption saying so) until another is uploaded; removing the file from the uploader forgets it."""
+    kept, restored = f"{key}::kept", f"{key}::restored"
+    dropped = key not in st.session_state  # never drawn, or dropped while its tab was closed
     upload = container.file_uploader(label, key=key)
     if upload is None:
+        if keep and kept in st.session_state and (dropped or st.session_state.get(restored)):
+            st.session_state[restored] = True
+            name, picture = st.session_state[kept]
+            container.caption(f"Showing **{escape(name)}**, uploaded before; upload another to change it.")
+            return picture
+        st.session_state.pop(kept, None)
         say_waiting(waiting)
         return None
     try:
-        return caches.uploaded_image(upload.getvalue())
+        picture = caches.uploaded_image(upload.getvalue())
     except images.ImageError as error:
         st.error(str(error))
         return None
+    if keep:
+        st.session_state[kept], st.session_state[restored] = (upload.name, picture), False
+    return picture

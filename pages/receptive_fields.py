@@ -28,7 +28,8 @@ with st.expander(lesson.EXPLANATION_TITLE):
     st.info(lesson.TRY_THIS, icon=":material/lightbulb:")
 if lesson.TAB_KEY not in state and lesson.TAB_KEY not in st.query_params:
     state[lesson.TAB_KEY] = lesson.tab_for_link(st.query_params)  # a link's settings open their tab
-# Streamlit's lazy tabs: the other tabs run only while open, so they cost nothing on the Field tab.
+# Only the open tab runs (Streamlit's lazy tabs): the hidden ones cost nothing per rerun. What a
+# closed tab's widgets held comes back: URL-bound values, the kept stack table and uploaded photo.
 tabs = bound(st.tabs, list(lesson.TABS), key=lesson.TAB_KEY, on_change="rerun")
 
 
@@ -72,7 +73,7 @@ def field_on_image_view() -> None:
             picture = widgets.bundled_photo("rf_photo", container=photo_column)
         else:
             with photo_column:
-                picture = widgets.uploaded_photo("rf_upload", waiting=lesson.UPLOAD_WAITING)
+                picture = widgets.uploaded_photo("rf_upload", waiting=lesson.UPLOAD_WAITING, keep=True)
     if picture is None:
         return
     prepared = lesson.prepare(picture, shape)
@@ -197,8 +198,7 @@ def count_view() -> None:
     st.dataframe(lesson.records(result.comparison), hide_index=True, width="stretch")
 
 
-# The Field tab always runs: its uploaded photo cannot be set back once a closed tab dropped it.
 for tab, view in zip(tabs, (field_on_image_view, small_kernels_view, builder_view, count_view)):
     with tab:
-        if tab.open or view is field_on_image_view:
+        if tab.open:
             view()

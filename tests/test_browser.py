@@ -134,6 +134,13 @@ def _attacks(page, server, checkpoint, photo):
 def _receptive_fields(page, server, checkpoint, photo):
     upload_photo(page, "Upload a photo", photo)
     page.get_by_text("Field size, layer by layer").first.wait_for()
+    # Only the open tab runs, so Streamlit drops the uploader's file on a visit to another: the photo stays.
+    page.get_by_role("tab", name="Count the networks").click()
+    wait_until_idle(page)
+    page.get_by_role("tab", name="Field on your image").click()
+    wait_until_idle(page)
+    page.get_by_text(f"Showing {photo.name}, uploaded before").wait_for()
+    page.get_by_text("Field size, layer by layer").first.wait_for()
 
 
 PAGE_ACTIONS = {

@@ -3,7 +3,6 @@
 import pytest
 
 from dashboard.markup import escape
-from dashboard import widgets
 
 
 @pytest.fixture
@@ -364,14 +363,3 @@ def test_an_edited_stack_survives_a_visit_to_another_tab(page):
     _open(page, 2)
     _ok(page)
     assert _builder_table(page)["Field (px)"].tolist() == fields
-
-
-def test_the_field_tab_keeps_running_while_another_is_open(page):
-    # Its uploaded photo lives in an uploader whose file cannot be set back once dropped.
-    from cnnviz.lessons import receptive_fields as lesson
-
-    page.radio(key="rf_source").set_value(lesson.SOURCES[1]).run()
-    _open(page, 3)
-    _ok(page)
-    assert [u.proto.label for u in page.get("file_uploader")] == [widgets.UPLOAD_LABEL]
-    assert page.radio(key="rf_source").value == lesson.SOURCES[1]
