@@ -42,6 +42,12 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
                        && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]'); }""",
         timeout=timeout_ms,
     )
+    # Streamlit draws a skeleton where an element's script is still loading (a cold page's widgets):
+    # the page is not readable until they are gone.
+    page.wait_for_function(
+        """() => ![...document.querySelectorAll('[data-testid="stSkeleton"]')].some((el) => el.getClientRects().length)""",
+        timeout=timeout_ms,
+    )
     page.wait_for_timeout(500)
 
 
