@@ -40,15 +40,22 @@ class TrainedModel:
     def label(self) -> str:
         """A one-line name for menus, unique among list_trained_models' entries.
 
-        E.g. "lenet5-fashion-mnist: lenet5 on fashion-mnist, 90.9% (shipped)", or for a run
-        "lenet5 on fashion-mnist, 89.1%, trained here 2026-11-23 14:05 (3fa2c1)". Plain text:
-        where markdown shows it, escape it (it holds a file's name and a checkpoint's meta).
+        E.g. "my-lenet: lenet5 on mnist, 98.0% (uploaded)", or for a run "lenet5 on fashion-mnist,
+        89.1%, trained here 2026-11-23 14:05 (3fa2c1)". A name that already says the network and
+        the dataset is not followed by them again: "lenet5-fashion-mnist, 90.9% (shipped)" (the
+        long form was cut on a projector). Plain text: where markdown shows it, escape it (it holds
+        a file's name and a checkpoint's meta).
         """
         acc = f", {self.test_accuracy:.1%}" if self.test_accuracy is not None else ""
         on = f" on {self.dataset}" if self.dataset else ""
         if self.source == "trained here":
             return f"{self.model_name}{on}{acc}, {self.name or _run_name(self.path)}"
-        return f"{self.name or self.path.stem}: {self.model_name}{on}{acc} ({self.source})"
+        name = self.name or self.path.stem
+        said = name.replace("_", "-").lower()
+        if self.model_name and self.dataset and all(
+                part.replace("_", "-").lower() in said for part in (self.model_name, self.dataset)):
+            return f"{name}{acc} ({self.source})"
+        return f"{name}: {self.model_name}{on}{acc} ({self.source})"
 
 
 # A run's folder, as cnnviz.runs names it: 20261123-140512-lenet5-fashion-mnist-3fa2c1.

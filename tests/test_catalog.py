@@ -3,6 +3,7 @@ model once: eight runs with the same architecture, dataset and accuracy are eigh
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import pytest
@@ -65,11 +66,17 @@ def test_each_run_gets_its_own_readable_label(eight_runs):
     assert len({m.key for m in models}) == len(models)
 
 
-def test_shipped_labels_stay_as_links_name_them():
+def test_shipped_labels_say_the_network_and_dataset_once():
+    # The file's name already says both: "lenet5-fashion-mnist: lenet5 on fashion-mnist, ..." was cut
+    # in a projector's menu. A name that does not say them keeps them.
     models, _ = catalog.list_trained_models()
-    shipped = {m.label for m in models if m.source == "shipped"}
-    assert any(label.startswith("lenet5-fashion-mnist: lenet5 on fashion-mnist, ") and label.endswith("% (shipped)")
-               for label in shipped), shipped
+    shipped = {m.path.stem: m for m in models if m.source == "shipped"}
+    lenet = shipped["lenet5-fashion-mnist"]
+    assert lenet.label == f"lenet5-fashion-mnist, {lenet.test_accuracy:.1%} (shipped)"
+    small = shipped["small-cnn-fashion-mnist"]  # "small_cnn" is said as "small-cnn"
+    assert small.model_name == "small_cnn" and small.label == f"small-cnn-fashion-mnist, {small.test_accuracy:.1%} (shipped)"
+    renamed = dataclasses.replace(lenet, name="teacher")
+    assert renamed.label == f"teacher: lenet5 on fashion-mnist, {lenet.test_accuracy:.1%} (shipped)"
 
 
 def test_the_same_file_listed_twice_is_one_entry(one_checkpoint, tmp_path, monkeypatch):
