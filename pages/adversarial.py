@@ -100,13 +100,14 @@ def draw_details(result: lesson.Attack) -> None:
 def one_image(networks) -> None:
     """The first screen: the controls on the left, the attacked image and its numbers on the right."""
     st.header("Attack one image")
+    # Full width: a checkpoint's label ("lenet5-fashion-mnist: lenet5 on ...") was cut in a third of it.
+    ref = widgets.network_menu("Model", [ref for _, ref in networks], key="adv_model")
+    entry = {r.label: e for e, r in networks}[ref.label]
+    model = opened(entry, ref)
+    if model is None:
+        return
     controls, picture = st.columns([1, 2], gap="large")
     with controls:
-        ref = widgets.network_menu("Model", [ref for _, ref in networks], key="adv_model")
-        entry = {r.label: e for e, r in networks}[ref.label]
-        model = opened(entry, ref)
-        if model is None:
-            return
         chosen = chosen_input(entry, model)
         if chosen is not None:
             st.caption(escape(chosen.note))  # names a class of the checkpoint
@@ -128,12 +129,13 @@ def one_image(networks) -> None:
 def sweep_settings(networks) -> tuple[lesson.SweepSettings, bool, bool]:
     """The sweep widgets -> (settings, whether Run was pressed, whether to draw the tutorial's curve)."""
     keys = {ref.label: entry.key for entry, ref in networks}
+    # The two model menus span the page: in half of it their labels were cut.
+    first = widgets.bound(st.selectbox, "First model", list(keys), key="adv_sweep_a")
+    others = [lesson.NO_SECOND_MODEL] + [label for label in keys if label != first]
+    second = widgets.bound(st.selectbox, "Second model", others, index=min(1, len(others) - 1), key="adv_sweep_b",
+                           format_func=lambda p: "(none)" if p == lesson.NO_SECOND_MODEL else p)
     left, right = st.columns(2)
     with left:
-        first = widgets.bound(st.selectbox, "First model", list(keys), key="adv_sweep_a")
-        others = [lesson.NO_SECOND_MODEL] + [label for label in keys if label != first]
-        second = widgets.bound(st.selectbox, "Second model", others, index=min(1, len(others) - 1), key="adv_sweep_b",
-                               format_func=lambda p: "(none)" if p == lesson.NO_SECOND_MODEL else p)
         methods = widgets.bound(st.multiselect, "Attacks", list(lesson.METHODS), ["FGSM"], key="adv_sweep_methods")
         eps_set = widgets.bound(st.radio, "ε values", list(lesson.EPSILON_SETS), key="adv_sweep_eps")
     with right:

@@ -61,6 +61,14 @@ def test_attack_figure_titles_fit_a_third_of_a_projector_column():
     assert max(len(line) for line in lines) <= 18, lines
 
 
+def test_attack_figure_keeps_its_pictures_under_their_titles():
+    # Square pictures in taller panels sat mid-panel, ~130 px below their titles on a projector.
+    original = _rng_image(1) * 0.8 + 0.1
+    figure = figs.attack_figure(original, original, 8 / 255)
+    axes = [figure.layout[name] for name in ("yaxis", "yaxis2", "yaxis3")]
+    assert [(a.constrain, a.constraintoward) for a in axes] == [("domain", "top")] * 3
+
+
 def test_probability_bars_before_and_after_carry_the_probabilities_and_marks():
     before, after = [0.7, 0.2, 0.1], [0.1, 0.3, 0.6]
     figure = figs.probability_change_figure(before, after, ["cat", "dog", "car"], label=0, target=2)

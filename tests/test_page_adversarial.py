@@ -206,8 +206,8 @@ def _in_order(node):
 
 
 def test_the_first_screen_is_the_attack_beside_its_controls(app_test, no_shipped_models, tmp_path):
-    # A projector shows ~600 px under the title: the model menu, the image controls and the
-    # attacked image come first, side by side; the explanation and its formula follow.
+    # A projector shows ~600 px under the title: the model menu (the page's width: its labels are
+    # long), then the image controls and the attacked image side by side; the explanation follows.
     from cnnviz.lessons import adversarial as lesson
 
     at = _open(app_test, [_checkpoint(tmp_path, "normal.pt", 0)])
@@ -215,7 +215,8 @@ def test_the_first_screen_is_the_attack_beside_its_controls(app_test, no_shipped
     chart = next(i for i, n in enumerate(order) if n.type == "plotly_chart" and "adv_attack_figure" in n.proto.id)
     intro = next(i for i, n in enumerate(order) if n.type == "markdown" and n.value == lesson.INTRO)
     assert chart < intro
-    menu_columns = [c for c in at.columns if [s for s in c.selectbox if s.key == "adv_model"]]
+    menu = next(i for i, n in enumerate(order) if n.type == "selectbox" and n.key == "adv_model")
+    assert menu < chart and not [c for c in at.columns if [s for s in c.selectbox if s.key == "adv_model"]]
+    control_columns = [c for c in at.columns if [s for s in c.slider if s.key == "adv_eps"]]
     picture_columns = [c for c in at.columns if [p for p in c.get("plotly_chart") if "adv_attack_figure" in p.proto.id]]
-    assert len(menu_columns) == len(picture_columns) == 1 and menu_columns[0] is not picture_columns[0]
-    assert any(s.key == "adv_eps" for s in menu_columns[0].slider)
+    assert len(control_columns) == len(picture_columns) == 1 and control_columns[0] is not picture_columns[0]

@@ -108,7 +108,10 @@ def attack_figure(
     for col, picture in enumerate((original, amplified, adversarial), start=1):
         figure.add_trace(go.Image(z=_to_rgb_uint8(picture), hoverinfo="skip"), row=1, col=col)
     _image_axes(figure)
-    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 140, "b": 10}, font=_FONT)
+    # The square pictures are narrower than their panels are tall: kept under their titles (they sat
+    # ~130 px below them on a projector), the spare height goes below.
+    figure.update_yaxes(constraintoward="top")
+    figure.update_layout(height=380, margin={"l": 10, "r": 10, "t": 140, "b": 10}, font=_FONT)
     figure.update_annotations(font={"size": 15})
     return figure
 
