@@ -40,9 +40,8 @@ def read_table(start, what: str, key: str):
 def choose_input() -> tuple[str, str, tuple | None, object]:
     """Input widgets -> (source, name, grid rows, uploaded picture): lab_cache.lab_input's arguments."""
     if ask(st.radio, "Input", lesson.SOURCES, horizontal=True, key="conv_source") == lesson.SOURCES[0]:
-        left, right = st.columns(2)
-        example = ask(left.selectbox, "Example", kernels.GRID_EXAMPLES, key="conv_grid_example")
-        size = ask(right.select_slider, "Size", lesson.GRID_SIZES, value=lesson.GRID_SIZES[0], key="conv_grid_size",
+        example = ask(st.selectbox, "Example", kernels.GRID_EXAMPLES, key="conv_grid_example")
+        size = ask(st.select_slider, "Size", lesson.GRID_SIZES, value=lesson.GRID_SIZES[0], key="conv_grid_size",
                    disabled=example == "Classic 5x5 example")
         start = kernels.example_grid(example, size)
         st.caption(lesson.EDIT_GRID)
@@ -153,22 +152,25 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
 
 def two_d_view() -> None:
     """The 2-D tab: input, kernel and settings, the arithmetic and the step-by-step player."""
-    col_input, col_kernel, col_settings = st.columns([1.15, 1.2, 1])
+    # Two rows: in three columns a projector's 1024 px cut the example and kernel menus.
+    col_input, col_kernel = st.columns([1, 1.3])
     with col_input:
         st.subheader("Input", divider="gray")
         source, name, grid, picture = choose_input()
     channels = lab_cache.lab_input(source, name, chosen.get("conv_grey", False), grid, _picture=picture).shape[0]
-    with col_settings:
-        st.subheader("Settings", divider="gray")
+    st.subheader("Settings", divider="gray")
+    col_operation, col_steps, col_padding = st.columns(3, gap="large")
+    with col_operation:
         operation = lesson.OPERATIONS[ask(st.radio, "Operation", list(lesson.OPERATIONS), key="conv_operation")]
-        ask(st.slider, "Stride S", *lesson.STRIDES, lesson.DEFAULT.conv_stride, key="conv_stride")
-        left, right = st.columns(2)
-        ask(left.selectbox, "Padding P", lesson.PADDINGS, key="conv_padding")
-        ask(right.selectbox, "Padding mode", conv.PADDING_MODES, key="conv_padding_mode", disabled=operation != "conv")
-        ask(st.slider, "Dilation D", *lesson.DILATIONS, lesson.DEFAULT.conv_dilation, key="conv_dilation")
         if lesson.offers_groups(operation, channels):
             ask(st.radio, "Groups", lesson.GROUPS, horizontal=True, key="conv_groups",
                 captions=list(lesson.GROUP_CAPTIONS))
+    with col_steps:
+        ask(st.slider, "Stride S", *lesson.STRIDES, lesson.DEFAULT.conv_stride, key="conv_stride")
+        ask(st.slider, "Dilation D", *lesson.DILATIONS, lesson.DEFAULT.conv_dilation, key="conv_dilation")
+    with col_padding:
+        ask(st.selectbox, "Padding P", lesson.PADDINGS, key="conv_padding")
+        ask(st.selectbox, "Padding mode", conv.PADDING_MODES, key="conv_padding_mode", disabled=operation != "conv")
         if operation == "transposed":
             ask(st.number_input, "Output padding", *lesson.OUTPUT_PADDINGS, lesson.DEFAULT.conv_output_padding,
                 key="conv_output_padding")

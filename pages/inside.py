@@ -64,7 +64,8 @@ def _chosen_input() -> lesson.Input | None:
 
 
 # The image's controls beside the picture and the prediction: all three on the first screen.
-controls, middle, right = st.columns([1, 1, 2])  # the bars need room for class names at 1024 px
+# The bars need room for class names at 1024 px, the class menu for "any class".
+controls, middle, right = st.columns([1.15, 0.9, 1.95])
 with controls:
     picked = _chosen_input()
 if picked is None:

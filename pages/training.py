@@ -49,7 +49,13 @@ def _header(view, run_id: str | None, key: str) -> bool:
 
 
 def _dataset_and_model(key: str):
-    col1, col2, col3 = st.columns(3)
+    # Presentation mode's larger text cut the menus of three columns at 1024 px: two there, the
+    # third column's settings under the first's.
+    if presentation.is_on():
+        col1, col2 = st.columns(2)
+        col3 = col1
+    else:
+        col1, col2, col3 = st.columns(3)
     dataset = bound(col1.selectbox, "Dataset", data.DATASET_NAMES, format_func=dataset_labels.get,
                     index=data.DATASET_NAMES.index(DEFAULTS.dataset), key=f"{key}_dataset")
     model = bound(col1.selectbox, "Model", lesson.MODELS, format_func=model_titles.get, key=f"{key}_model")
