@@ -140,8 +140,16 @@ def open_selectbox(page, label: str):
     # Centred first: the open list closes when the page scrolls, as a click's own scrolling would do.
     box.evaluate("e => e.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(300)
-    box.get_by_role("combobox").click()  # typing filters; a click lists every option
-    page.get_by_role("option").first.wait_for()
+    for attempt in range(3):  # a click that lands as a rerun redraws the menu does not open it
+        box.get_by_role("combobox").click()  # typing filters; a click lists every option
+        try:
+            page.get_by_role("option").first.wait_for(timeout=5_000)
+            return current
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
     return current
 
 
