@@ -19,7 +19,8 @@ __all__ = ["MemoryUploadedFileManager", "UploadFileUrlInfo", "UploadedFileRec"]
 
 # The data-testid names of Streamlit's page elements that presentation mode restyles (its
 # stylesheet is in dashboard.presentation); the test finds each in Streamlit's frontend bundle.
-TEST_IDS = ("stMainBlockContainer", "stToolbar", "stWidgetLabel", "stTooltipIcon", "stMarkdownContainer")
+TEST_IDS = ("stMainBlockContainer", "stToolbar", "stWidgetLabel", "stTooltipIcon", "stMarkdownContainer",
+            "stLayoutWrapper", "stHorizontalBlock", "stColumn")
 
 
 def session_id() -> str | None:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz.figures import style
 from dashboard import links
+from dashboard.markup import escape
 
 KEY = "present"
 
@@ -36,6 +37,14 @@ _WRAP_RULES = """
 .stMetric label + div { font-size: clamp(1rem, 14cqi, 2.25rem); }
 button > div > span:has(> span > [data-testid="stMarkdownContainer"]) {
   flex-wrap: wrap; justify-content: center; row-gap: 0; }
+[class*="st-key-stacking_"] { container-type: inline-size; }
+@container (max-width: 700px) {
+  [class*="st-key-stacking_"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+  [class*="st-key-stacking_"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important; }
+  [class*="st-key-stacking_"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {
+    order: -1; }
+}
 """
 _WRAP_CSS = f"<style>{_WRAP_RULES}</style>"
 
@@ -51,6 +60,13 @@ button[kind] { padding-left: 0.5rem; padding-right: 0.5rem; }
 """ + _WRAP_RULES + """
 </style>
 """
+
+
+def side_by_side(key: str, spec, **kwargs) -> list:
+    """``st.columns(spec, **kwargs)`` that stack one under another, the last column first, where the
+    row is narrower than 700 px (a 1024 px screen with the sidebar open, in either mode): a CSS
+    container query, since the server does not know the width."""
+    return st.container(key=f"stacking_{key}").columns(spec, **kwargs)
 
 
 def switch() -> bool:
@@ -78,8 +94,12 @@ def _file_name(figure, key: str | None) -> str:
     return f"cnnviz-{stem[:60] or 'figure'}"
 
 
-def plot(figure, *, key: str | None = None, **kwargs):
+def plot(figure, *, key: str | None = None, title_above: bool = False, **kwargs):
     """st.plotly_chart with a PNG download button (the camera icon) and the projector scale when on.
+
+    ``title_above``: the figure's title is written above it as text, which wraps in a narrow column
+    where a Plotly title runs out of its chart. The figure (built for this call, never a cached
+    one) loses its title and the margin kept for it.
 
     Returns what st.plotly_chart returns (the selection event when on_select is set).
     """
@@ -88,6 +108,12 @@ def plot(figure, *, key: str | None = None, **kwargs):
         "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"format": "png", "scale": 2, "filename": _file_name(figure, key)},
     }
+    if title_above and figure.layout.title and figure.layout.title.text:
+        st.markdown(f"**{escape(re.sub(r'<[^>]+>', ' ', figure.layout.title.text))}**")
+        kept = (figure.layout.margin.t or 0) - 8
+        figure.update_layout(title=None, margin_t=8)
+        if figure.layout.height and kept > 0:
+            figure.update_layout(height=figure.layout.height - kept)
     if is_on():
         figure = style.for_projector(figure)
     return st.plotly_chart(figure, key=key, config=config, **kwargs)

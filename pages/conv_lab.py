@@ -121,6 +121,7 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
     for column, (key, label, icon) in zip(st.columns(5), lesson.player_buttons(playing)):
         column.button(label, icon=f":material/{icon}:", on_click=_press, args=(key, total, out_w), key=key,
                       width="stretch", type="primary" if key == "conv_play" else "secondary")
+    pictures = st.container()  # right under the buttons (on a projector's first screen); filled below
     scrub, speed = st.columns([3, 1])
     bound(speed.select_slider, "Speed", list(lesson.SPEEDS), value="normal", key="conv_speed")
     if total > 1:
@@ -131,46 +132,48 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
                                          key="conv_channel", format_func=lambda c: lesson.channel_label(c, c_out))
     view = lesson.cell_view(result, st.session_state.conv_pos, channel)
     figures = lesson.player_figures(result, view)
-    if figures.input_zoom is not None:  # a photo: the readable zoom first; the whole pictures say where it is
+    with pictures:
+        if figures.input_zoom is not None:  # a photo: the readable zoom first; the whole pictures say where it is
+            left, right = st.columns(2)
+            with left:
+                presentation.plot(figures.input_zoom, key="conv_input_zoom", title_above=True)
+            with right:
+                presentation.plot(figures.output_zoom, key="conv_output_zoom", title_above=True)
         left, right = st.columns(2)
         with left:
-            presentation.plot(figures.input_zoom, key="conv_input_zoom")
+            presentation.plot(figures.input, key="conv_input_chart", title_above=True)
         with right:
-            presentation.plot(figures.output_zoom, key="conv_output_zoom")
-    left, right = st.columns(2)
-    with left:
-        presentation.plot(figures.input, key="conv_input_chart")
-    with right:
-        presentation.plot(figures.output, key="conv_output_chart", selection_mode="points",
-                          on_select=lambda: _press("conv_output_chart", total, out_w))
-    st.caption(lesson.PICTURES_NOTE)
-    presentation.plot(figures.window, key="conv_patch_chart")
+            presentation.plot(figures.output, key="conv_output_chart", title_above=True, selection_mode="points",
+                              on_select=lambda: _press("conv_output_chart", total, out_w))
+        st.caption(lesson.PICTURES_NOTE)
+    presentation.plot(figures.window, key="conv_patch_chart", title_above=True)
     st.markdown(view.texts.sum_line)
     if view.scatter is not None:
         st.caption(view.scatter)
 
 
 def two_d_view() -> None:
-    """The 2-D tab: input, kernel and settings, the arithmetic and the step-by-step player."""
-    # Two rows: in three columns a projector's 1024 px cut the example and kernel menus.
+    """The 2-D tab. First screen: the layer's settings beside the step-by-step pictures (the picture
+    and its main controls together on a projector); then the input and kernel, then the arithmetic."""
+    # Side by side from ~700 px; narrower (1024 px with the sidebar) the pictures stack above the settings.
+    col_settings, col_pictures = presentation.side_by_side("conv_first_row", [1, 2.2], gap="medium")
+    # Input and kernel get half the page each: in three columns 1024 px cut their menus.
     col_input, col_kernel = st.columns([1, 1.3])
     with col_input:
         st.subheader("Input", divider="gray")
         source, name, grid, picture = choose_input()
     channels = lab_cache.lab_input(source, name, chosen.get("conv_grey", False), grid, _picture=picture).shape[0]
-    st.subheader("Settings", divider="gray")
-    col_operation, col_steps, col_padding = st.columns(3, gap="large")
-    with col_operation:
+    with col_settings:
+        st.subheader("Layer", divider="gray")
         operation = lesson.OPERATIONS[ask(st.radio, "Operation", list(lesson.OPERATIONS), key="conv_operation")]
-        if lesson.offers_groups(operation, channels):
-            ask(st.radio, "Groups", lesson.GROUPS, horizontal=True, key="conv_groups",
-                captions=list(lesson.GROUP_CAPTIONS))
-    with col_steps:
         ask(st.slider, "Stride S", *lesson.STRIDES, lesson.DEFAULT.conv_stride, key="conv_stride")
-        ask(st.slider, "Dilation D", *lesson.DILATIONS, lesson.DEFAULT.conv_dilation, key="conv_dilation")
-    with col_padding:
         ask(st.selectbox, "Padding P", lesson.PADDINGS, key="conv_padding")
-        ask(st.selectbox, "Padding mode", conv.PADDING_MODES, key="conv_padding_mode", disabled=operation != "conv")
+        ask(st.slider, "Dilation D", *lesson.DILATIONS, lesson.DEFAULT.conv_dilation, key="conv_dilation")
+        with presentation.secondary("Padding mode, groups"):
+            ask(st.selectbox, "Padding mode", conv.PADDING_MODES, key="conv_padding_mode",
+                disabled=operation != "conv")
+            if lesson.offers_groups(operation, channels):
+                ask(st.radio, "Groups", lesson.GROUPS, key="conv_groups", captions=list(lesson.GROUP_CAPTIONS))
         if operation == "transposed":
             ask(st.number_input, "Output padding", *lesson.OUTPUT_PADDINGS, lesson.DEFAULT.conv_output_padding,
                 key="conv_output_padding")
@@ -179,6 +182,16 @@ def two_d_view() -> None:
         kernel_tables = choose_kernels(operation, channels, source)
     result = lab_cache.result(lesson.Settings(**chosen), source, name, grid, kernel_tables, _picture=picture)
 
+    with col_pictures:
+        st.subheader("Step by step", divider="gray")
+        if result.refusal is not None:  # where the pictures would be: the reason there are none
+            st.error(result.refusal, icon=":material/block:")
+        for warning in result.warnings:
+            st.warning(warning, icon=":material/warning:")
+        if result.playable:
+            playing, speed = st.session_state.get("conv_playing", False), st.session_state.get("conv_speed", "normal")
+            run_every = lesson.SPEEDS[speed] if playing else None
+            st.fragment(page_frame.guarded(player), run_every=run_every)(result, playing, speed)
     st.subheader("Arithmetic", divider="gray")
     if result.arithmetic is not None:  # full width, one thing per row: photo-sized numbers need it
         for line in result.arithmetic.display_lines:
@@ -186,15 +199,6 @@ def two_d_view() -> None:
         st.code(result.arithmetic.torch_line, language="python", wrap_lines=True)
         for column, metric in zip(st.columns(3), result.arithmetic.metrics):
             column.metric(metric.label, metric.value, help=metric.help)
-    if result.refusal is not None:
-        st.error(result.refusal, icon=":material/block:")
-    for warning in result.warnings:
-        st.warning(warning, icon=":material/warning:")
-    if result.playable:
-        st.subheader("Step by step", divider="gray")
-        playing, speed = st.session_state.get("conv_playing", False), st.session_state.get("conv_speed", "normal")
-        run_every = lesson.SPEEDS[speed] if playing else None
-        st.fragment(page_frame.guarded(player), run_every=run_every)(result, playing, speed)
 
 
 def one_d_view() -> None:

@@ -136,6 +136,23 @@ def test_window_figure_for_rgb_and_max_pooling():
     assert cell.window[channel, a, b] == 7
 
 
+def test_window_figure_numbers_fit_their_cells_in_the_picture_column():
+    # The zoomed window shares a projector's row with the layer's settings (~430 px at 1024x768):
+    # a photo's "-1.39" in the grid's big font ran into its neighbours.
+    from cnnviz.figures.conv_figures import grids
+
+    rgb = np.round(np.random.default_rng(1).uniform(-2, 2, (3, 3, 3)), 2)
+    figure = cf.window_figure(rgb, rgb, rgb * rgb, channel_names="RGB")
+    units = 3 * 3 + 2 * (1.0 + 0.15 * 3) + 1.6 + 0.5  # cells, the gaps between panels, the names' margin
+    cell_px = grids.WINDOW_WIDTH_PX / units
+    for trace in traces(figure, "heatmap"):
+        longest = max(len(t) for row in trace.text for t in row)  # up to 5: "-1.39"
+        # A digit is ~0.6 of the font wide; never below 10 px (the figure's floor).
+        assert trace.textfont.size * 0.62 * longest <= cell_px or trace.textfont.size == 10, longest
+    small = cf.window_figure(np.ones((1, 3, 3)), np.ones((1, 3, 3)), np.ones((1, 3, 3)))
+    assert min(t.textfont.size for t in traces(small, "heatmap")) >= 18  # a grid's one-digit numbers stay big
+
+
 def test_signal_figure_marks_the_window_and_the_output():
     signal = np.array([0, 1, 2, 3, 4, 5.0])
     kernel = np.array([1, 0, -1.0])

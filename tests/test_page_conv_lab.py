@@ -368,7 +368,30 @@ def test_the_photo_player_and_the_1x1_tab_read_on_a_projector(dashboard, chromiu
             for width, height in ((1280, 720), (1024, 768)):
                 page.set_viewport_size({"width": width, "height": height})
                 page.wait_for_timeout(1200)  # Plotly's resize is debounced
+                if tab.startswith("2-D"):  # the layer beside its pictures; at 1024 px the pictures above it
+                    layer, pictures = (page.get_by_role("heading", name=name, exact=True).bounding_box()
+                                       for name in ("Layer", "Step by step"))
+                    beside = abs(layer["y"] - pictures["y"]) < 2 and layer["x"] < pictures["x"]
+                    assert beside if width == 1280 else pictures["y"] + pictures["height"] < layer["y"], (mode, width)
                 found += [f"{mode or 'normal'} {width} {tab}: {p['kind']}: {p['text']}"
                           for p in page.evaluate(_PROBLEMS_JS) if not p["kind"].startswith("first screen")]
         page.close()
     assert not found, "\n".join(found)
+
+
+def test_the_first_row_is_the_layer_beside_its_pictures(lab):
+    # A projector's first screen: the layer's settings beside the step-by-step pictures, then the
+    # input and kernel editors, then the arithmetic.
+    def columns_with(kind: str, key: str):
+        return [c for c in lab.columns if [e for e in c.get(kind) if key in (getattr(e, "key", None) or e.proto.id)]]
+
+    settings = columns_with("slider", "conv_stride")
+    pictures = [c for c in columns_with("plotly_chart", "conv_input_chart") if c.weight > 0.5]  # not the inner one
+    assert len(settings) == len(pictures) == 1
+    assert (settings[0].weight, pictures[0].weight) == pytest.approx((1 / 3.2, 2.2 / 3.2))
+    order = [h.value for h in lab.subheader]
+    assert order[:4] == ["Layer", "Step by step", "Input", "Kernel"] and "Arithmetic" in order[4:]
+    change(lab, "slider", "conv_stride", 2)
+    change(lab, "selectbox", "conv_padding", "same")
+    picture_column = next(c for c in lab.columns if [h for h in c.subheader if h.value == "Step by step"])
+    assert [e.value for e in picture_column.error] == [e.value for e in lab.error] != []  # where the pictures were

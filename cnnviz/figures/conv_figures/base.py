@@ -73,5 +73,6 @@ def _picture_axes(height: float, width: float, x_from: float = -0.5, y_from: flo
               "constrain": "domain"}
     return {
         "xaxis": {**common, "range": [x_from, width - 0.5]},
-        "yaxis": {**common, "range": [height - 0.5, y_from], "scaleanchor": "x"},
+        # Kept at the top of a tall chart, under its title: side by side, input and output line up.
+        "yaxis": {**common, "range": [height - 0.5, y_from], "scaleanchor": "x", "constraintoward": "top"},
     }

@@ -20,16 +20,23 @@ from cnnviz.figures.conv_figures.base import (
 from cnnviz.figures.conv_figures.colours import value_range
 from cnnviz.figures.conv_figures.overlays import _overlays, _rect, click_targets
 
+WINDOW_WIDTH_PX = 430  # the narrowest the zoomed window is drawn (the lab's picture column at 1024x768)
 
-def _heatmap_cells(values: np.ndarray, kinds: np.ndarray, font: dict, numbers: bool, x0: float = 0, y0: float = 0, label: str = "", xref: str = "x") -> list:
+
+def _heatmap_cells(values: np.ndarray, kinds: np.ndarray, font: dict, numbers: bool, x0: float = 0, y0: float = 0,
+                   label: str = "", xref: str = "x", cell_px: float | None = None) -> list:
     """Heatmap traces for one grid: padding and inserted zeros in flat colours, input coloured
-    by value; the numbers written in every cell."""
+    by value; the numbers written in every cell. ``cell_px``: the narrowest a cell is drawn, if known."""
     low, high, scale = value_range(values[kinds == 0] if (kinds == 0).any() else values, GRID_COLOURS)
     text = _texts(values) if numbers else None
     if text:
-        # Long numbers ("-1.29") in a big font spill out of their cells: shrink to fit.
-        longest = max(len(t) for row in text for t in row)
-        font = {**font, "size": min(font["size"], 4 + 70 // max(longest, 1))}
+        # Long numbers ("-1.29") in a big font spill out of their cells: shrink to fit (a digit is
+        # ~0.6 of the font size wide).
+        longest = max(max(len(t) for row in text for t in row), 1)
+        size = min(font["size"], 4 + 70 // longest)
+        if cell_px is not None:
+            size = min(size, max(10, int(cell_px / (0.62 * longest))))
+        font = {**font, "size": size}
     common = {"x0": x0, "y0": y0, "xgap": 2, "ygap": 2, "showscale": False, "text": text,
               "texttemplate": "%{text}" if numbers else None, "xaxis": xref, "yaxis": xref.replace("x", "y")}
     traces = []
@@ -129,16 +136,21 @@ def window_figure(
     window_kinds = np.zeros((fh, fw), np.int8) if kinds is None else np.asarray(kinds)
     plain = np.zeros((fh, fw), np.int8)
     font = {"size": _numbers_font(fw * len(panels) // 2)}
+    width = len(panels) * fw + (len(panels) - 1) * gap
+    # The figure shares a projector's row with the layer's settings: ~430 px at 1024x768 for every
+    # cell, gap and the channel names' margin (presentation mode scales the page and fonts alike).
+    margin = 1.6 if channels > 1 else 0.6  # the channels' names, or room for "input window" over 1 cell
+    cell_px = WINDOW_WIDTH_PX / (width + margin + 0.5)
     data, shapes, annotations = [], [], []
     for c in range(channels):
         y0 = c * (fh + row_gap)
         for p, (label, values) in enumerate(panels):
             x0 = p * (fw + gap)
             shown_kinds = window_kinds if label == "input window" else plain
-            data += _heatmap_cells(values[c], shown_kinds, font, True, x0, y0, label)
+            data += _heatmap_cells(values[c], shown_kinds, font, True, x0, y0, label, cell_px=cell_px)
             if c == 0:
                 annotations.append({"x": x0 + (fw - 1) / 2, "y": -0.6, "text": f"<b>{label}</b>",
-                                    "showarrow": False, "yanchor": "bottom", "font": {"size": 16}})
+                                    "showarrow": False, "yanchor": "bottom", "font": {"size": 14}})
             if p < len(panels) - 1:
                 annotations.append({"x": x0 + fw - 0.5 + gap / 2, "y": y0 + (fh - 1) / 2, "showarrow": False,
                                     "text": "×" if p == 0 else "=", "font": {"size": 26}})
@@ -147,9 +159,8 @@ def window_figure(
                                 "showarrow": False, "xanchor": "right", "font": {"size": 16}})
         if argmax is not None and argmax[0] == c:
             shapes.append(_rect((y0 + argmax[1],), (argmax[2],), ARGMAX_COLOUR, 4))
-    width = len(panels) * fw + (len(panels) - 1) * gap
     height = channels * fh + (channels - 1) * row_gap
-    axes = _picture_axes(height, width, x_from=-0.5 - (1.6 if channels > 1 else 0.0), y_from=-1.3)
+    axes = _picture_axes(height, width + (0.0 if channels > 1 else 0.6), x_from=-0.5 - margin, y_from=-1.3)
     per_row = int(np.clip(64 * fh, 190, 420))
     return _figure(data, height=per_row * channels + 60, title=title, shapes=shapes,
                    annotations=annotations, **axes)
