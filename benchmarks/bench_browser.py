@@ -188,7 +188,8 @@ INTERACTIONS = {  # url path -> (name, function(timer, page, repeat) -> (seconds
     "": [],
     "convolution": [
         ("grid stride change", lambda t, p, r: t.action(p, key_press(p, "Stride S", r))),
-        ("Step", lambda t, p, r: t.action(p, click(p.get_by_role("button", name="Step")))),
+        # Step and Back in turn: a Step at the last cell changes nothing, and would never settle.
+        ("Step", lambda t, p, r: t.action(p, click(p.get_by_role("button", name="Step" if r % 2 == 0 else "Back")))),
     ],
     "receptive-fields": [
         ("unit change", lambda t, p, r: t.action(p, click(p.locator(
