@@ -5,6 +5,7 @@ presentation mode (?present=true), read by script in the page for what a lecture
   is wider than its box (scrollWidth > clientWidth + 1), and a menu whose chosen value is cut,
 - a chart title or annotation whose box leaves its chart,
 - tick labels of one axis that overlap,
+- a word of a button, label, tab or metric broken across two lines ("Bac" / "k"),
 - a first screen (the viewport from the top) with neither a picture nor a control.
 
 Every problem found is written to test-artifacts/projector/problems.json, with a screenshot of each
@@ -65,6 +66,22 @@ _PROBLEMS_JS = r"""
       const bad = boxes.find((b) => b.scrollWidth > b.clientWidth + 1);
       if (bad) add('clipped ' + what, what === 'formula' ? tex(el) : el, ` (${bad.scrollWidth} px in ${bad.clientWidth} px)`);
     }
+  }
+
+  // A word broken across lines ("Bac" / "k" in a narrow button) reads as two words.
+  for (const el of main.querySelectorAll('button, [data-testid="stWidgetLabel"], [role="tab"], [data-testid="stMetricLabel"], [data-testid="stMetricValue"]')) {
+    if (!shown(el)) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let broken = null;
+    for (let node = walker.nextNode(); node && !broken; node = walker.nextNode()) {
+      for (const match of node.textContent.matchAll(/\S{2,}/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index); range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (lines.size > 1) { broken = match[0]; break; }
+      }
+    }
+    if (broken) add('word broken across lines', el, ` ("${broken}")`);
   }
 
   const inside = (r, box) => r.left >= box.left - 1 && r.right <= box.right + 1
