@@ -94,6 +94,21 @@ def _file_name(figure, key: str | None) -> str:
     return f"cnnviz-{stem[:60] or 'figure'}"
 
 
+def _drop_title(figure) -> None:
+    """Remove a figure's title and the top margin kept for it, keeping its plot area's height."""
+    kept = (figure.layout.margin.t or 0) - 8 if figure.layout.margin else 0
+    if isinstance(figure, style.FigureDict):
+        layout = figure["layout"]
+        layout.pop("title", None)
+        layout["margin"] = {**layout.get("margin", {}), "t": 8}
+        if layout.get("height") and kept > 0:
+            layout["height"] -= kept
+        return
+    figure.update_layout(title=None, margin_t=8)
+    if figure.layout.height and kept > 0:
+        figure.update_layout(height=figure.layout.height - kept)
+
+
 def plot(figure, *, key: str | None = None, title_above: bool = False, **kwargs):
     """st.plotly_chart with a PNG download button (the camera icon) and the projector scale when on.
 
@@ -110,10 +125,7 @@ def plot(figure, *, key: str | None = None, title_above: bool = False, **kwargs)
     }
     if title_above and figure.layout.title and figure.layout.title.text:
         st.markdown(f"**{escape(re.sub(r'<[^>]+>', ' ', figure.layout.title.text))}**")
-        kept = (figure.layout.margin.t or 0) - 8
-        figure.update_layout(title=None, margin_t=8)
-        if figure.layout.height and kept > 0:
-            figure.update_layout(height=figure.layout.height - kept)
+        _drop_title(figure)
     if is_on():
         figure = style.for_projector(figure)
     return st.plotly_chart(figure, key=key, config=config, **kwargs)

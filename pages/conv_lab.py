@@ -204,7 +204,9 @@ def two_d_view() -> None:
 def one_d_view() -> None:
     """The 1-D tab: a signal, a kernel and the sliding sum on a line."""
     st.markdown(lesson.ONE_D_INTRO)
-    left, middle, right = st.columns([1.3, 1.3, 1])
+    # Signal and kernel in halves, the layer's three sliders in a row under them: in thirds the
+    # menus' values were cut at 1024 px.
+    left, middle = st.columns(2)
     signal_name = bound(left.selectbox, "Signal", list(kernels.SIGNAL_EXAMPLES), key="conv1d_signal")
     # persist_state: what was typed survives a visit to another tab (only the open tab is drawn).
     signal_text = left.text_input("Signal values x", lesson.SIGNAL_TEXTS[signal_name],
@@ -212,9 +214,10 @@ def one_d_view() -> None:
     kernel_name = middle.selectbox("Kernel", list(kernels.KERNELS_1D), key="conv1d_kernel", persist_state="page")
     kernel_text = middle.text_input("Kernel values w", lesson.KERNEL_TEXTS[kernel_name],
                                     key=f"conv1d_kernel_text_{kernel_name}", persist_state="page")
-    layer_1d = (bound(right.slider, "Stride", *lesson.SIGNAL_STRIDES, 1, key="conv1d_stride"),
-                bound(right.slider, "Zero padding", *lesson.SIGNAL_PADDINGS, 0, key="conv1d_padding"),
-                bound(right.slider, "Dilation", *lesson.SIGNAL_DILATIONS, 1, key="conv1d_dilation"))
+    stride, padding, dilation = st.columns(3)
+    layer_1d = (bound(stride.slider, "Stride", *lesson.SIGNAL_STRIDES, 1, key="conv1d_stride"),
+                bound(padding.slider, "Zero padding", *lesson.SIGNAL_PADDINGS, 0, key="conv1d_padding"),
+                bound(dilation.slider, "Dilation", *lesson.SIGNAL_DILATIONS, 1, key="conv1d_dilation"))
     try:
         line = lesson.signal_lesson(signal_text, kernel_text, *layer_1d)
     except (kernels.KernelPresetError, conv.ConvSettingsError) as error:

@@ -135,7 +135,7 @@ def _kernels_view() -> None:
     for column, pictures, title, name in zip(st.columns(2), (kernels.trained, kernels.untrained),
                                              (network.title, lesson.UNTRAINED_TITLE), ("trained", "untrained")):
         with column:
-            presentation.plot(figs.kernel_grid(pictures, title=title), key=f"inside_kernels_{name}")
+            presentation.plot(figs.kernel_grid(pictures, title=title), key=f"inside_kernels_{name}", title_above=True)
     if kernels.snapshots:
         chosen = st.select_slider("The first layer's kernels during training", kernels.snapshot_labels,
                                   value=kernels.snapshot_labels[-1], key="inside_kernel_epoch", bind=links.BIND)
@@ -145,7 +145,7 @@ def _kernels_view() -> None:
 
 
 def _attribution_view() -> None:
-    a, b, c = st.columns(3)
+    a, b, c = st.columns([1, 1.3, 1])  # "the predicted class" was cut in a third of 1024 px
     method = bound(a.radio, "Method", attribution.METHODS, key="inside_attr_method",
                    format_func=attribution.METHOD_TITLES.get)
     target = bound(b.selectbox, "Explain the class", lesson.attribution_targets(classes), key="inside_attr_target")
@@ -191,12 +191,13 @@ def _confusion_view() -> None:
     gallery = lesson.gallery(probabilities, targets, dataset.test_images, classes, classes.index(actual),
                              classes.index(predicted), quote=escape)
     st.markdown(gallery.sentence)
-    columns = st.columns(lesson.GALLERY_COLUMNS)
+    per_row = lesson.GALLERY_COLUMNS_PRESENTING if presentation.is_on() else lesson.GALLERY_COLUMNS
+    columns = st.columns(per_row)
     for slot, tile in enumerate(gallery.tiles):
-        with columns[slot % lesson.GALLERY_COLUMNS]:
+        with columns[slot % per_row]:
             st.image(tile.picture, width="stretch", caption=tile.caption)
             st.button("Explain", key=f"inside_explain_{tile.index}", help="Open this image in the attribution view",
-                      on_click=state.update, kwargs=lesson.explained(tile.index))
+                      width="stretch", on_click=state.update, kwargs=lesson.explained(tile.index))
 
 
 {"Layer outputs": st.fragment(page_frame.guarded(_layer_outputs_view)), "Kernels": _kernels_view, "Attribution": _attribution_view,

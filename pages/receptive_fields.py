@@ -158,10 +158,12 @@ def _edited_rows(preset: str) -> list[dict]:
 
 def builder_view() -> None:
     st.markdown(lesson.BUILDER_INTRO)
-    top_left, top_middle, top_right = st.columns([2, 1, 1])
+    # The preset's menu on a row of its own: its names were cut in half of a 1024 px page.
+    preset = bound(st.selectbox, "Start from", list(lesson.PRESETS), key="rf_builder_preset")
+    top_middle, top_right = st.columns(2)
     # Streamlit resets a number or option sent outside the widget's limits; the lesson checks them again.
     settings = lesson.BuilderSettings(
-        bound(top_left.selectbox, "Start from", list(lesson.PRESETS), key="rf_builder_preset"),
+        preset,
         bound(top_middle.number_input, "Input size (px)", *lesson.INPUT_SIZE_INPUT, key="rf_builder_size"),
         bound(top_right.selectbox, "Input channels", list(lesson.INPUT_CHANNELS), key="rf_builder_channels"),
     )

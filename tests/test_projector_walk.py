@@ -173,3 +173,42 @@ def test_projector_walk(dashboard, chromium):
         f"{len(unknown)} projector problem(s) not on KNOWN_OPEN (screenshots and the full list in "
         f"{ARTIFACTS.relative_to(REPO)}):\n{_readable(unknown)}"
     )
+
+
+# The states a first load does not show: every other tab and view (kind, its label).
+OTHER_STATES = [
+    ("convolution", "text", "Photo"), ("convolution", "tab", "1-D convolution"), ("convolution", "tab", "1x1 convolution"),
+    ("receptive-fields", "tab", "Small kernels, stacked"), ("receptive-fields", "tab", "Build a stack"),
+    ("receptive-fields", "tab", "Count the networks"), ("train", "tab", "Compare learning rates"),
+    ("inside-a-network", "view", "Kernels"), ("inside-a-network", "view", "Attribution"),
+    ("inside-a-network", "view", "Confusion matrix"),
+]
+
+
+def test_projector_walk_of_the_other_tabs_and_views(dashboard, chromium):
+    # The same reading of each tab and view a first load does not open (first screens aside: a tab's
+    # first screen is the page's). No KNOWN_OPEN here: every one of these reads right.
+    found = []
+    context = chromium.new_context(viewport=dict(zip(("width", "height"), SIZES[0])))
+    page = context.new_page()
+    for path, kind, label in OTHER_STATES:
+        for mode in MODES:
+            page.set_viewport_size(dict(zip(("width", "height"), SIZES[0])))
+            page.goto(f"{dashboard.url}/{path}" + ("?present=true" if mode == "present" else ""))
+            wait_until_idle(page)
+            if kind == "tab":
+                page.get_by_role("tab", name=label).click()
+            elif kind == "view":  # Inside's "Look at" choice
+                page.locator('[data-testid="stRadio"]').filter(has_text="Look at").get_by_text(label, exact=True).click()
+            else:
+                page.get_by_text(label, exact=True).first.click()
+            wait_until_idle(page)
+            assert exceptions_on(page) == [], f"{path} {label} {mode}: {exceptions_on(page)}"
+            for number, (width, height) in enumerate(SIZES):
+                if number:
+                    page.set_viewport_size({"width": width, "height": height})
+                    page.wait_for_timeout(1200)  # Plotly's resize is debounced
+                found += [f"  {path} {label} {width}x{height} {mode}: {p['kind']}: {p['text']!r}"
+                          for p in page.evaluate(_PROBLEMS_JS) if not p["kind"].startswith("first screen")]
+    context.close()
+    assert not found, "\n".join(found)

@@ -393,6 +393,7 @@ def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: 
     ticks = {"tickmode": "array", "tickvals": list(range(k)), "ticktext": names}  # every class named, none skipped
     return figure_dict(
         [heat, markers], height=180 + 48 * k, clickmode="event+select", dragmode=False,
-        xaxis={"title": {"text": "predicted class"}, "side": "top", "tickangle": -40, **ticks},
+        # Upright names: at -40 degrees neighbours ran into each other ("T-shirt/top" into "Trouser").
+        xaxis={"title": {"text": "predicted class"}, "side": "top", "tickangle": -90, **ticks},
         yaxis={"title": {"text": "actual class"}, "autorange": "reversed", **ticks},
     )

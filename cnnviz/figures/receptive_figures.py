@@ -323,6 +323,8 @@ def comparison_chart(summaries: Sequence[Mapping], *, height: int = 520) -> go.F
             row=index // 2 + 1, col=index % 2 + 1,
         )
     figure.update_yaxes(rangemode="tozero")
+    # Upright names: across half the page, level ones ran into each other ("LeNet-5" into "CIFAR-10 CNN").
+    figure.update_xaxes(tickangle=-90)
     _layout(figure, height=height)
     figure.update_layout(margin={"t": 60})  # room for the subplot titles
     return figure

@@ -38,6 +38,7 @@ from cnnviz.lessons.inside.chart_clicks import followed_click
 from cnnviz.lessons.inside.confusion_matrix import (
     CONFUSION_SHOWS,
     GALLERY_COLUMNS,
+    GALLERY_COLUMNS_PRESENTING,
     GALLERY_SIDE,
     GALLERY_SIZE,
     NO_TEST_SET,
@@ -120,7 +121,7 @@ __all__ = [
     "CAPTUM", "GRADCAM_LAYER_HELP", "METHOD_EXPLANATIONS", "NO_GRADCAM_LAYER", "OPACITY", "PREDICTED_CLASS",
     "attribution_target", "attribution_targets", "attribution_title", "method_caption",
     # confusion_matrix
-    "CONFUSION_SHOWS", "GALLERY_COLUMNS", "GALLERY_SIDE", "GALLERY_SIZE", "NO_TEST_SET", "SCORE_COLUMNS",
+    "CONFUSION_SHOWS", "GALLERY_COLUMNS", "GALLERY_COLUMNS_PRESENTING", "GALLERY_SIDE", "GALLERY_SIZE", "NO_TEST_SET", "SCORE_COLUMNS",
     "SCORES_CAPTION", "UNDEFINED_SCORES", "Confusion", "Gallery", "Tile", "cell_of", "cell_to_show", "confusion",
     "confusion_refusal", "explained", "gallery",
 ]

@@ -21,7 +21,8 @@ SCORES_CAPTION = ("Precision: of the images called this class, the share that ar
                   "this class, the share found. F1: their harmonic mean.")
 UNDEFINED_SCORES = " A score with nothing to divide by (a class never predicted) is shown as 0."
 GALLERY_SIZE = 24  # mistakes shown of one cell
-GALLERY_COLUMNS = 8
+GALLERY_COLUMNS = 6  # per row; 4 in presentation mode (in an eighth of 1024 px "Explain" broke in two)
+GALLERY_COLUMNS_PRESENTING = 4
 GALLERY_SIDE = 112  # pixels of one enlarged mistake
 
 
