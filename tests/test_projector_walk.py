@@ -132,6 +132,15 @@ def _readable(problems: list[dict]) -> str:
     return "\n".join(f"  {p['page']} {p['size']} {p['mode']}: {p['kind']}: {p['text']!r}" for p in problems)
 
 
+def _each_size(page):
+    """Lay the loaded page out at each of SIZES in turn (it is at the first), yielding "WxH"."""
+    for number, (width, height) in enumerate(SIZES):
+        if number:
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(1200)  # Plotly's resize is debounced
+        yield f"{width}x{height}"
+
+
 def walk(browser, url: str, pages=navigation.PAGES, artifacts: Path = ARTIFACTS) -> list[dict]:
     """Every problem on `pages` at every size and mode, with a screenshot of each first screen.
 
@@ -149,11 +158,7 @@ def walk(browser, url: str, pages=navigation.PAGES, artifacts: Path = ARTIFACTS)
             page.goto(f"{url}/{path}" + ("?present=true" if mode == "present" else ""))
             wait_until_idle(page)
             assert exceptions_on(page) == [], f"{entry.url_path} {mode}: {exceptions_on(page)}"
-            for number, (width, height) in enumerate(SIZES):
-                if number:
-                    page.set_viewport_size({"width": width, "height": height})
-                    page.wait_for_timeout(1200)  # Plotly's resize is debounced
-                size = f"{width}x{height}"
+            for size in _each_size(page):
                 page.screenshot(path=str(artifacts / f"{entry.url_path}-{size}-{mode}.png"))
                 for problem in page.evaluate(_PROBLEMS_JS):
                     found.append({"page": entry.url_path, "size": size, "mode": mode, **problem})
@@ -204,11 +209,8 @@ def test_projector_walk_of_the_other_tabs_and_views(dashboard, chromium):
                 page.get_by_text(label, exact=True).first.click()
             wait_until_idle(page)
             assert exceptions_on(page) == [], f"{path} {label} {mode}: {exceptions_on(page)}"
-            for number, (width, height) in enumerate(SIZES):
-                if number:
-                    page.set_viewport_size({"width": width, "height": height})
-                    page.wait_for_timeout(1200)  # Plotly's resize is debounced
-                found += [f"  {path} {label} {width}x{height} {mode}: {p['kind']}: {p['text']!r}"
+            for size in _each_size(page):
+                found += [f"  {path} {label} {size} {mode}: {p['kind']}: {p['text']!r}"
                           for p in page.evaluate(_PROBLEMS_JS) if not p["kind"].startswith("first screen")]
     context.close()
     assert not found, "\n".join(found)
