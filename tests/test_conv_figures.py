@@ -137,7 +137,7 @@ def test_window_figure_for_rgb_and_max_pooling():
 
 
 def test_window_figure_numbers_fit_their_cells_in_the_picture_column():
-    # The zoomed window shares a projector's row with the layer's settings (~430 px at 1024x768):
+    # The zoomed window shares a projector's row with the layer's settings (WINDOW_WIDTH_PX at its narrowest):
     # a photo's "-1.39" in the grid's big font ran into its neighbours.
     from cnnviz.figures.conv_figures import grids
 

@@ -20,7 +20,9 @@ from cnnviz.figures.conv_figures.base import (
 from cnnviz.figures.conv_figures.colours import value_range
 from cnnviz.figures.conv_figures.overlays import _overlays, _rect, click_targets
 
-WINDOW_WIDTH_PX = 430  # the narrowest the zoomed window is drawn (the lab's picture column at 1024x768)
+# The narrowest the zoomed window is drawn: the lab's picture column at 1280x720 (~530 px); narrower
+# rows stack, and it gets the page's full width (presentation.side_by_side).
+WINDOW_WIDTH_PX = 520
 
 
 def _heatmap_cells(values: np.ndarray, kinds: np.ndarray, font: dict, numbers: bool, x0: float = 0, y0: float = 0,
@@ -137,7 +139,7 @@ def window_figure(
     plain = np.zeros((fh, fw), np.int8)
     font = {"size": _numbers_font(fw * len(panels) // 2)}
     width = len(panels) * fw + (len(panels) - 1) * gap
-    # The figure shares a projector's row with the layer's settings: ~430 px at 1024x768 for every
+    # The figure shares a projector's row with the layer's settings: WINDOW_WIDTH_PX for every
     # cell, gap and the channel names' margin (presentation mode scales the page and fonts alike).
     margin = 1.6 if channels > 1 else 0.6  # the channels' names, or room for "input window" over 1 cell
     cell_px = WINDOW_WIDTH_PX / (width + margin + 0.5)
