@@ -240,7 +240,7 @@ def pointwise_view() -> None:
     start = pd.DataFrame(lesson.POINTWISE_WEIGHTS, columns=list(lesson.CHANNEL_NAMES),
                          index=list(lesson.POINTWISE_OUTPUTS))
     weight_table = widgets.kept_editor(left, start, "conv1x1_weights",
-                                       check=lambda table: lesson.pointwise_lesson(table.to_numpy(), 0, 0))
+                                       check=lambda table: kernels.grid_from_table(table.to_numpy(), "weight table"))
     pixel = (bound(left.slider, "Pixel row", *lesson.PIXEL_ROWS, 0, key="conv1x1_row"),
              bound(left.slider, "Pixel column", *lesson.PIXEL_COLS, 0, key="conv1x1_col"))
     try:
