@@ -135,6 +135,19 @@ def preset(name: str) -> KernelPreset:
         raise KernelPresetError(f"There is no kernel preset called {name!r}.") from None
 
 
+def caption(name: str, height: int, width: int) -> str:
+    """What the preset teaches, as built at height x width: a 3x3 preset on a larger grid says that
+    its values sit in the middle with zeros around them.
+
+    >>> caption("Sobel x", 5, 5)
+    'Horizontal derivative, smoothed vertically: finds vertical edges. At 5x5: its 3x3 values in the middle, zeros around them.'
+    """
+    chosen = preset(name)
+    if chosen.fixed is None or (height, width) == (3, 3) or min(height, width) < 3:  # smaller: refused
+        return chosen.teaches
+    return f"{chosen.teaches} At {height}x{width}: its 3x3 values in the middle, zeros around them."
+
+
 def make_kernel(name: str, height: int = 3, width: int = 3) -> np.ndarray:
     """Build a preset kernel at a given size.
 

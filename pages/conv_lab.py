@@ -62,7 +62,7 @@ def kernel_editor(label: str, key: str, size: tuple[int, int], preset: str):
     """Preset menu + editable grid for one kernel; None (after a sentence) when it cannot be built."""
     name = bound(st.selectbox, label, kernels.preset_names(), index=kernels.preset_names().index(preset),
                  key=f"{key}_preset")
-    st.caption(kernels.preset(name).teaches)
+    st.caption(kernels.caption(name, *size))
     try:
         return read_table(kernels.make_kernel(name, *size), "kernel", f"{key}_{name}_{size[0]}x{size[1]}")
     except kernels.KernelPresetError as error:  # the preset has no kernel of this size
@@ -199,6 +199,49 @@ def two_d_view() -> None:
         st.code(result.arithmetic.torch_line, language="python", wrap_lines=True)
         for column, metric in zip(st.columns(3), result.arithmetic.metrics):
             column.metric(metric.label, metric.value, help=metric.help)
+        if result.arithmetic.same_padding is not None:
+            st.markdown(f"**{lesson.SAME_PADDING_TITLE}**")
+            for line in result.arithmetic.same_padding.lines:
+                st.latex(line)
+            st.markdown(result.arithmetic.same_padding.note)
+    worked_sizes_view(result)
+
+
+def _open_size_example(lab_side: int) -> None:
+    """A new choice of layers opens on its usual input side (the lab's own input for your layer)."""
+    example = lesson.size_example(st.session_state.conv_sizes_layers)
+    st.session_state.conv_sizes_side = lab_side if example is None else example.size
+
+
+def worked_sizes_view(result: lesson.Result) -> None:
+    """The size formula on an input of any side: a textbook chain of layers, or the lab's layer."""
+    st.subheader(lesson.WORKED_SIZES_TITLE, divider="gray")
+    st.caption(lesson.WORKED_SIZES_INTRO)
+    left, right = st.columns([2, 1])
+    name = bound(left.selectbox, "Layers", lesson.SIZE_CHOICES, key="conv_sizes_layers",
+                 on_change=_open_size_example, args=(result.in_width,))
+    example = lesson.size_example(name)
+    side = bound(right.number_input, "Input side W_in", *lesson.INPUT_SIDES,
+                 result.in_width if example is None else example.size, key="conv_sizes_side")
+    if example is not None:
+        chain = lesson.size_chain(example.layers, side, example.channels, example.note)
+    elif result.layer is not None:
+        chain = lesson.size_chain((result.layer,), side, result.layer.in_channels)
+    else:
+        st.caption("Your layer's settings above build no layer; pick a textbook chain instead.")
+        return
+    for step in chain.steps:
+        st.code(step.torch_line, language="python", wrap_lines=True)
+        for line in step.size_lines:
+            st.latex(lesson.broken(line))
+        if step.parameter_line is not None:
+            st.latex(lesson.broken(step.parameter_line))
+    if chain.refusal is not None:
+        # A warning: the layer settings' own refusal, if any, stays the page's one error.
+        st.warning(escape(chain.refusal), icon=":material/block:")
+    st.markdown(f"**Shapes (C x H x W):** {chain.chain.replace(' -> ', ' → ')}")
+    if chain.note:
+        st.caption(chain.note)
 
 
 def one_d_view() -> None:

@@ -152,3 +152,14 @@ def test_a_table_sent_with_rows_the_editor_cannot_add_is_refused_before_it_is_re
         kernels.grid_from_table([[0] * 5] * 100_000, "input grid", shape=(5, 5))
     with pytest.raises(kernels.KernelPresetError, match=r"The kernel must keep its 3 x 3 cells; it was sent as 3 x 4\."):
         kernels.grid_from_table([[0] * 4] * 3, "kernel", shape=(3, 3))
+
+
+def test_a_preset_caption_follows_the_kernel_size():
+    """A 3x3 preset on a 5x5 grid says where its values sit; sized presets and 3x3 say what they teach."""
+    assert kernels.caption("Classic X (worked example)", 5, 5).endswith(
+        "At 5x5: its 3x3 values in the middle, zeros around them.")
+    assert kernels.caption("Sobel x", 3, 5).endswith("At 3x5: its 3x3 values in the middle, zeros around them.")
+    for name, size in (("Sobel x", (3, 3)), ("Box blur", (5, 5)), ("Sobel x", (2, 2))):  # 2x2: refused after
+        assert kernels.caption(name, *size) == kernels.preset(name).teaches
+    grid = kernels.make_kernel("Classic X (worked example)", 5, 5)
+    assert grid[1:4, 1:4].tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 1]] and grid.sum() == 5  # zeros around

@@ -108,9 +108,13 @@ def test_refused_settings_on_a_photo_claim_no_output_size(lab):
     change(lab, "selectbox", "conv_padding", "same")
     change(lab, "slider", "conv_stride", 2)
     assert "'same' padding needs stride 1" in lab.error[0].value
-    sizes = [line for line in latex(lab).splitlines() if re.search(r"= \d+$", line)]
+    sizes = [line for line in latex(lab).splitlines() if "_{\\mathrm{out}}" in line and re.search(r"= \d+$", line)]
     assert not sizes and "no size" in latex(lab)
     assert not [m for m in lab.metric if m.label == "Output"]
+    # Why, in numbers, as text beside the P of 'same' (no formula line claiming a size): 512 wide -> 256.
+    assert "P = \\frac{F-1}{2} = \\frac{3-1}{2} = 1" in latex(lab)
+    assert any("'same' needs stride 1" in m.value and "= 255 + 1 = 256`, not W_in = 512" in m.value
+               for m in lab.markdown)
 
 
 def charts(at: AppTest) -> dict[str, dict]:
@@ -395,3 +399,33 @@ def test_the_first_row_is_the_layer_beside_its_pictures(lab):
     change(lab, "selectbox", "conv_padding", "same")
     picture_column = next(c for c in lab.columns if [h for h in c.subheader if h.value == "Step by step"])
     assert [e.value for e in picture_column.error] == [e.value for e in lab.error] != []  # where the pictures were
+
+
+def test_arithmetic_shows_the_parameters_and_same_padding_in_the_lab_numbers(lab):
+    """The classic grid: 1*1*3*3 + 1 = 10 and P = (3-1)/2 = 1; an RGB photo with F=5: the 76 example."""
+    assert "= 1 \\cdot 1 \\cdot 3 \\cdot 3 + 1 = 10" in latex(lab)
+    assert "P = \\frac{F-1}{2} = \\frac{3-1}{2} = 1" in latex(lab)
+    assert any("choose P = 1 (or 'same')" in m.value for m in lab.markdown)
+    change(lab, "radio", "conv_source", "Photo")
+    change(lab, "number_input", "conv_kh", 5)
+    change(lab, "number_input", "conv_kw", 5)
+    assert "= 1 \\cdot 3 \\cdot 5 \\cdot 5 + 1 = 76" in latex(lab) and metric(lab, "Parameters") == "76"
+    assert any("At 5x5: its 3x3 values in the middle" in c.value for c in lab.caption)  # Sobel x at 5x5
+
+
+def test_worked_sizes_reach_the_textbook_examples_and_any_side(lab):
+    """LeNet's 28 -> 28 -> 14 and AlexNet's 227 -> 55 one choice away; the side is any number."""
+    def shapes() -> str:
+        return next(m.value for m in lab.markdown if m.value.startswith("**Shapes"))
+
+    assert shapes().endswith("1x5x5 → 1x3x3")  # your layer, on the lab's own 5-wide input
+    change(lab, "selectbox", "conv_sizes_layers", "LeNet-5: C1, then a 2x2 pool")
+    assert lab.number_input(key="conv_sizes_side").value == 28
+    assert shapes().endswith("1x28x28 → 6x28x28 → 6x14x14")
+    assert "= 6 \\cdot 1 \\cdot 5 \\cdot 5 + 6 = 156" in latex(lab)
+    change(lab, "selectbox", "conv_sizes_layers", "AlexNet: conv1")
+    assert shapes().endswith("3x227x227 → 96x55x55") and "= 54 + 1 = 55" in latex(lab)
+    change(lab, "number_input", "conv_sizes_side", 9)  # too small for an 11x11 kernel: one sentence
+    assert not lab.error and "has no output on 3x9x9" in lab.warning[-1].value
+    change(lab, "selectbox", "conv_sizes_layers", lesson.YOUR_LAYER)
+    assert lab.number_input(key="conv_sizes_side").value == 5 and not lab.warning

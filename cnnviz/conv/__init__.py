@@ -20,9 +20,9 @@ flipped kernel with stride 1. That way every operation has one "sliding grid" wi
 Everything here works on numbers and numpy; torch is imported inside the functions that need it.
 The package is read as one module (cnnviz.conv.X); each idea lives in its own file:
 
-    sizes        output sizes along one axis and their formulas
+    sizes        output sizes along one axis, 'same' padding, and their formulas
     settings     ConvSettings: one layer, its checks, shapes and formula lines
-    cost         parameters, multiply-adds, values read by pooling
+    cost         parameters (with their formula), multiply-adds, values read by pooling
     torch_layer  running the layer through torch; kernels from per-channel ones
     grid         the sliding grid and the window's position on it
     cell         one output cell recomputed by hand
@@ -32,7 +32,7 @@ The package is read as one module (cnnviz.conv.X); each idea lives in its own fi
 from __future__ import annotations
 
 from cnnviz.conv.cell import CellExplanation, Tap, explain_cell
-from cnnviz.conv.cost import multiply_adds, parameter_count, window_reads
+from cnnviz.conv.cost import multiply_adds, parameter_count, parameter_formula, window_reads
 from cnnviz.conv.grid import INPUT_CELL, INSERTED_CELL, PADDING_CELL, sliding_grid, window_position
 from cnnviz.conv.one_d import conv1d, conv1d_sum_text, pointwise, pointwise_sum_text, true_convolution1d
 from cnnviz.conv.settings import OPERATIONS, PADDING_MODES, PADDING_WORDS, ConvSettings
@@ -40,6 +40,8 @@ from cnnviz.conv.sizes import (
     ConvSettingsError,
     output_size,
     output_size_formula,
+    same_padding,
+    same_padding_formula,
     transposed_output_size,
     transposed_output_size_formula,
 )
@@ -49,7 +51,7 @@ __all__ = [
     "INPUT_CELL", "INSERTED_CELL", "OPERATIONS", "PADDING_CELL", "PADDING_MODES", "PADDING_WORDS",
     "CellExplanation", "ConvSettings", "ConvSettingsError", "Tap",
     "apply", "conv1d", "conv1d_sum_text", "explain_cell", "multiply_adds", "output_size",
-    "output_size_formula", "parameter_count", "pointwise", "pointwise_sum_text", "sliding_grid",
+    "output_size_formula", "parameter_count", "parameter_formula", "pointwise", "pointwise_sum_text", "same_padding", "same_padding_formula", "sliding_grid",
     "transposed_output_size", "transposed_output_size_formula", "true_convolution1d",
     "weight_from_channel_kernels", "window_position", "window_reads",
 ]

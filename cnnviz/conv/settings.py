@@ -11,6 +11,7 @@ from cnnviz.conv.sizes import (
     ConvSettingsError,
     output_size,
     output_size_formula,
+    same_padding,
     transposed_output_size,
     transposed_output_size_formula,
 )
@@ -133,11 +134,8 @@ class ConvSettings:
         if self.padding == "valid":
             return 0, 0, 0, 0
         if self.padding == "same":
-            amounts = []
-            for span in self.span:
-                total = span - 1
-                amounts += [total // 2, total - total // 2]
-            return amounts[0], amounts[1], amounts[2], amounts[3]
+            (top, bottom), (left, right) = (same_padding(f, d) for f, d in zip(self.kernel_size, self.dilation))
+            return top, bottom, left, right
         ph, pw = self.padding  # type: ignore[misc]
         return ph, ph, pw, pw
 

@@ -177,6 +177,35 @@ def output_size_formula(
     )
 
 
+def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+    """'same' padding along one axis as (before, after): D*(F-1) cells in all, the odd one after (as
+    PyTorch pads an even kernel).
+
+    >>> same_padding(5), same_padding(4), same_padding(3, dilation=2)
+    ((2, 2), (1, 2), (2, 2))
+    """
+    total = dilation * (kernel_size - 1)
+    return total // 2, total - total // 2
+
+
+def same_padding_formula(kernel_size: int, dilation: int = 1, name: str = "P") -> str:
+    r"""P = (F-1)/2 (with dilation D(F-1)/2) in the layer's numbers (LaTeX); a total that does not
+    halve says how it is split.
+
+    >>> print(same_padding_formula(5))
+    P = \frac{F-1}{2} = \frac{5-1}{2} = 2
+    >>> print(same_padding_formula(4, name="P_w"))
+    P_w = \frac{F-1}{2} = \frac{4-1}{2} = 1.5\quad\text{(1 before, 2 after)}
+    """
+    before, after = same_padding(kernel_size, dilation)
+    if dilation == 1:
+        letters, numbers = r"\frac{F-1}{2}", rf"\frac{{{kernel_size}-1}}{{2}}"
+    else:
+        letters, numbers = r"\frac{D\,(F-1)}{2}", rf"\frac{{{dilation} \cdot ({kernel_size}-1)}}{{2}}"
+    value = str(before) if before == after else rf"{(before + after) / 2:g}\quad\text{{({before} before, {after} after)}}"
+    return f"{name} = {letters} = {numbers} = {value}"
+
+
 def transposed_output_size_formula(
     size: int,
     kernel_size: int,

@@ -12,7 +12,8 @@ The package is read as one module (cnnviz.lessons.conv_lab.X); each idea lives i
     settings            the 2-D tab's controls: the ranges and menus its widgets offer, and Settings
     layer               the layer the settings build for an input, checked, and the lab's output limit
     inputs              the numeric grid or a photo as the (C, H, W) input, and the photos' size limit
-    arithmetic_section  the Arithmetic section: size formulas, the torch layer, the counts
+    arithmetic_section  the Arithmetic section: size formulas, 'same' padding, parameters, the torch layer, counts
+    worked_sizes        the size formula on an input of any side, through textbook chains of layers
     result              compute(): settings + input -> the 2-D tab's Result
     player              the step-by-step player's moves: reading order, buttons, clicks, speeds
     crop                the player's zoom on a photo: a readable tile around the current cell
@@ -28,7 +29,9 @@ from __future__ import annotations
 
 from cnnviz.lessons.conv_lab.arithmetic_section import (
     Arithmetic,
+    SamePadding,
     arithmetic,
+    broken,
 )
 from cnnviz.lessons.conv_lab.crop import (
     MAX_TILE,
@@ -140,15 +143,42 @@ from cnnviz.lessons.conv_lab.texts import (
     TAB_KEY,
     TAB_PREFIXES,
     TABS,
+    SAME_PADDING_TITLE,
     TRY_FIRST,
     UPLOAD_LABEL,
     UPLOAD_WAITING,
+    WORKED_SIZES_INTRO,
+    WORKED_SIZES_TITLE,
     tab_for_link,
+)
+from cnnviz.lessons.conv_lab.worked_sizes import (
+    INPUT_SIDES,
+    SIZE_CHOICES,
+    SIZE_EXAMPLES,
+    YOUR_LAYER,
+    SizeExample,
+    WorkedSizes,
+    WorkedStep,
+    size_chain,
+    size_example,
 )
 from cnnviz.lessons.metric import Metric
 
 __all__ = [
     "Arithmetic",
+    "INPUT_SIDES",
+    "SAME_PADDING_TITLE",
+    "SIZE_CHOICES",
+    "SIZE_EXAMPLES",
+    "SamePadding",
+    "SizeExample",
+    "WORKED_SIZES_INTRO",
+    "WORKED_SIZES_TITLE",
+    "WorkedSizes",
+    "WorkedStep",
+    "YOUR_LAYER",
+    "size_chain",
+    "size_example",
     "BIASES",
     "BIAS_STEP",
     "CHANNEL_NAMES",
@@ -216,6 +246,7 @@ __all__ = [
     "Window",
     "applied_kernels",
     "arithmetic",
+    "broken",
     "cell_at",
     "cell_texts",
     "cell_view",

@@ -1,5 +1,6 @@
 """The 2-D tab's Arithmetic section: the output-size formulas with the student's numbers, the
-equivalent torch layer, and the counts (output shape, parameters, multiply-adds or values read)."""
+'same' padding this kernel needs, the parameter count worked out, the equivalent torch layer, and
+the counts (output shape, parameters, multiply-adds or values read)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,21 @@ from dataclasses import dataclass
 
 from cnnviz import conv
 from cnnviz.lessons.metric import Metric
+
+
+@dataclass(frozen=True)
+class SamePadding:
+    """'same' padding for the chosen kernel: P = D(F-1)/2, and what it does with these settings.
+
+    Attributes:
+        lines: P in the kernel's numbers (LaTeX), one line, or P_h and P_w for a kernel that is not
+            square.
+        note: one sentence (markdown): what 'same' gives here, or why it cannot keep the size (at a
+            stride above 1 with the size that padding would give, as code).
+    """
+
+    lines: tuple[str, ...]
+    note: str
 
 
 @dataclass(frozen=True)
@@ -19,17 +35,24 @@ class Arithmetic:
             'same' padding with stride 2 has no P that torch accepts).
         torch_line: the equivalent torch layer.
         metrics: output shape, parameters, multiply-adds or values read; empty when refused.
+        parameter_line: the parameter count in letters and numbers (LaTeX); None for pooling and
+            when refused.
+        same_padding: the 'same' padding of this kernel and what it does here; None for a
+            transposed convolution, which has no 'same'.
     """
 
     formula_lines: tuple[str, str]
     torch_line: str
     metrics: tuple[Metric, ...]
+    parameter_line: str | None = None
+    same_padding: SamePadding | None = None
 
     @property
     def display_lines(self) -> tuple[str, ...]:
-        """formula_lines as shown: the formula, then its evaluation on a second line (aligned at the =
-        sign), so a photo's numbers do not run off a projector's screen."""
-        return tuple(broken(line) for line in self.formula_lines)
+        """formula_lines, then the parameter line, as shown: each formula, then its evaluation on a
+        second line, so a photo's numbers do not run off a projector's screen."""
+        lines = self.formula_lines if self.parameter_line is None else (*self.formula_lines, self.parameter_line)
+        return tuple(broken(line) for line in lines)
 
 
 def broken(line: str) -> str:
@@ -64,7 +87,49 @@ def arithmetic(settings: conv.ConvSettings, height: int, width: int, refused: bo
                                      "C_out * C_in/groups * F_h * F_w + C_out (bias)"),
                        Metric("Multiply-adds", f"{conv.multiply_adds(settings, height, width):,}"))
     lines = refused_lines(settings) if refused else settings.formula_lines(height, width, latex=True)
-    return Arithmetic(lines, settings.torch_line(), metrics)
+    # Refused: no counts, so no parameter line either (the metrics it would sit beside are gone).
+    parameters = None if refused else conv.parameter_formula(settings)
+    return Arithmetic(lines, settings.torch_line(), metrics, parameters, same_padding(settings, height, width))
+
+
+def same_padding(settings: conv.ConvSettings, height: int, width: int) -> SamePadding | None:
+    """What 'same' padding is for this kernel on a height x width input, and why it fails where it
+    does (a stride above 1, an even span in pooling); None for a transposed convolution."""
+    if settings.is_transposed:
+        return None
+    (f_h, f_w), (d_h, d_w) = settings.kernel_size, settings.dilation
+    pads = [conv.same_padding(f_h, d_h), conv.same_padding(f_w, d_w)]
+    if (f_h, d_h) == (f_w, d_w):
+        lines = [conv.same_padding_formula(f_w, d_w)]
+    else:
+        lines = [conv.same_padding_formula(f_h, d_h, "P_h"), conv.same_padding_formula(f_w, d_w, "P_w")]
+    uneven = any(before != after for before, after in pads)
+    strided = [axis for axis in (1, 0) if settings.stride[axis] > 1]
+    if settings.padding == "same" and strided:  # the refused case, in numbers: it cannot keep the size
+        axis = strided[0]
+        size, side, stride, name = ((height, f_h, settings.stride[0], "H"),
+                                    (width, f_w, settings.stride[1], "W"))[axis]
+        dilation = settings.dilation[axis]
+        # Plain text in the note, not a formula line: a refused layer's formulas claim no size.
+        shrunk = conv.output_size_formula(size, side, stride, pads[axis], dilation, name)
+        note = (f"'same' needs stride 1: at stride {stride} even this padding gives `{shrunk}`, not "
+                f"{name}_in = {size}, so 'same' is refused here.")
+    elif uneven and settings.is_pool:
+        note = ("This window's span D(F-1)+1 is even, so it cannot be centred, and pooling cannot pad one "
+                "side more than the other: 'same' is refused for it.")
+    elif uneven:
+        note = ("This kernel's span D(F-1)+1 is even, so it cannot be centred: 'same' pads one cell more "
+                "at the bottom or right than before it, as PyTorch does.")
+    elif settings.padding == "same":
+        note = "'same' pads this much on each side, so the output keeps the input's size."
+    elif strided:
+        note = (f"'same' would pad this much, but it keeps the size only at stride 1; the stride here is "
+                f"{max(settings.stride)}.")
+    elif pads[0] == pads[1]:
+        note = f"For 'same' padding with this kernel, choose P = {pads[1][0]} (or 'same') under Padding P."
+    else:
+        note = "For 'same' padding with this kernel choose 'same' under Padding P: rows and columns need different P."
+    return SamePadding(tuple(lines), note)
 
 
 def refused_lines(settings: conv.ConvSettings) -> tuple[str, str]:

@@ -53,3 +53,7 @@ POINTWISE_INTRO = (
     "applied at every pixel, and the cheap way to change the number of channels."
 )
 POINTWISE_WEIGHTS_NOTE = "Weights: one row per output channel, one column per input channel."
+SAME_PADDING_TITLE = "'same' padding"
+WORKED_SIZES_TITLE = "Worked sizes"
+WORKED_SIZES_INTRO = ("The size formula on an input of any side, through a textbook chain of layers or your own "
+                      "layer: each layer's W_out and parameters in numbers, and the shape it hands on.")
