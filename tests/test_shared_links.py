@@ -223,3 +223,14 @@ def test_explain_in_the_confusion_gallery_opens_its_image_without_a_link_note():
     assert at.selectbox(key="inside_attr_target").value == "Bag"
     at = explain(at.radio(key="inside_view").set_value("Confusion matrix").run())
     assert at.selectbox(key="inside_attr_target").value == lesson.PREDICTED_CLASS
+
+
+def test_a_worked_sizes_link_opens_its_chain_and_a_side_past_the_limit_gets_the_note():
+    at = open_link("pages/conv_lab.py", {"conv_sizes_layers": "AlexNet: conv1", "conv_sizes_side": "231"})
+    assert not link_notes(at)
+    shapes = next(m.value for m in at.markdown if m.value.startswith("**Shapes"))
+    assert shapes.endswith("3x231x231 → 96x56x56")  # floor((231 - 11)/4) + 1 = 56
+    at = open_link("pages/conv_lab.py", {"conv_sizes_layers": "<b>AlexNet</b>", "conv_sizes_side": "999999"})
+    notes = link_notes(at)
+    assert len(notes) == 1 and escape("conv_sizes_side=999999") in notes[0] and "<b>" not in notes[0]
+    assert at.selectbox(key="conv_sizes_layers").value == "Your layer (the controls above)"
