@@ -228,7 +228,7 @@ def worked_sizes_view(result: lesson.Result) -> None:
     elif result.layer is not None:
         chain = lesson.size_chain((result.layer,), side, result.layer.in_channels)
     else:
-        st.caption("Your layer's settings above build no layer; pick a textbook chain instead.")
+        st.caption(lesson.NO_LAYER_TO_SIZE)
         return
     for step in chain.steps:
         st.code(step.torch_line, language="python", wrap_lines=True)

@@ -133,6 +133,7 @@ from cnnviz.lessons.conv_lab.texts import (
     FORMULA,
     INTRO,
     INTRO_LABEL,
+    NO_LAYER_TO_SIZE,
     ONE_D_INTRO,
     PICTURES_NOTE,
     POINTWISE_INTRO,
@@ -167,6 +168,7 @@ from cnnviz.lessons.metric import Metric
 __all__ = [
     "Arithmetic",
     "INPUT_SIDES",
+    "NO_LAYER_TO_SIZE",
     "SAME_PADDING_TITLE",
     "SIZE_CHOICES",
     "SIZE_EXAMPLES",

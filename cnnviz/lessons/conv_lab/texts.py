@@ -57,3 +57,4 @@ SAME_PADDING_TITLE = "'same' padding"
 WORKED_SIZES_TITLE = "Worked sizes"
 WORKED_SIZES_INTRO = ("The size formula on an input of any side, through a textbook chain of layers or your own "
                       "layer: each layer's W_out and parameters in numbers, and the shape it hands on.")
+NO_LAYER_TO_SIZE = "Your layer's settings above build no layer; pick a textbook chain instead."
