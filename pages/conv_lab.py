@@ -204,7 +204,8 @@ def two_d_view() -> None:
             for line in result.arithmetic.same_padding.lines:
                 st.latex(line)
             st.markdown(result.arithmetic.same_padding.note)
-    worked_sizes_view(result)
+    # A fragment: a new chain or side reruns only this section, not the lab's layer and pictures.
+    st.fragment(page_frame.guarded(worked_sizes_view))(result)
 
 
 def _open_size_example(lab_side: int) -> None:
@@ -217,6 +218,11 @@ def worked_sizes_view(result: lesson.Result) -> None:
     """The size formula on an input of any side: a textbook chain of layers, or the lab's layer."""
     st.subheader(lesson.WORKED_SIZES_TITLE, divider="gray")
     st.caption(lesson.WORKED_SIZES_INTRO)
+    state = st.session_state
+    if state.get("conv_sizes_lab_width", result.in_width) != result.in_width and \
+            lesson.size_example(state.get("conv_sizes_layers", lesson.YOUR_LAYER)) is None:
+        state.conv_sizes_side = result.in_width  # a new input: your layer follows it (a link's side is kept)
+    state.conv_sizes_lab_width = result.in_width
     left, right = st.columns([2, 1])
     name = bound(left.selectbox, "Layers", lesson.SIZE_CHOICES, key="conv_sizes_layers",
                  on_change=_open_size_example, args=(result.in_width,))

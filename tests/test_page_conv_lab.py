@@ -429,3 +429,5 @@ def test_worked_sizes_reach_the_textbook_examples_and_any_side(lab):
     assert not lab.error and "has no output on 3x9x9" in lab.warning[-1].value
     change(lab, "selectbox", "conv_sizes_layers", lesson.YOUR_LAYER)
     assert lab.number_input(key="conv_sizes_side").value == 5 and not lab.warning
+    change(lab, "radio", "conv_source", "Photo")  # a new input: your layer follows it
+    assert lab.number_input(key="conv_sizes_side").value == 512 and shapes().endswith("3x512x512 → 1x510x510")
