@@ -68,10 +68,13 @@ def network_menu(label: str, refs: list[ModelRef], key: str, *, container=st, **
 
 
 def bundled_photo(key: str, *, index: int = 0, described: bool = False, container=st):
-    """A menu of the bundled photos (linked by name); returns the chosen photo as a PIL image."""
-    describe = (lambda name: f"{name}: {images.SAMPLE_IMAGES[name]}") if described else str
-    name = bound(container.selectbox, "Photo", images.sample_image_names(), key=key, index=index,
-                 format_func=describe)
+    """A menu of the bundled photos (linked by name); returns the chosen photo as a PIL image.
+
+    ``described``: the chosen photo's description as a caption under the menu (in the menu itself
+    it was cut to "cat: Chelsea the cat, a colo..." in a narrow column on a projector)."""
+    name = bound(container.selectbox, "Photo", images.sample_image_names(), key=key, index=index)
+    if described:
+        container.caption(images.SAMPLE_IMAGES[name])
     return caches.sample_image(name)
 
 

@@ -98,6 +98,8 @@ def _layer_outputs_view() -> None:
     presentation.plot(inside_cache.overview_figure(network_ref, image_hash, layer.name, layer.overview, layer.kinds),
                       key="inside_overview")
     st.caption(lesson.LAYERS_INTRO)  # after the picture it explains
+    if (normalised := lesson.normalize_step(network.model, layer.name, prepared.tensor, layer.output)) is not None:
+        _normalisation(normalised)
     if not layer.is_spatial:
         presentation.plot(figs.vector_bars(layer.output, labels=layer.vector_names, title=layer.vector_title),
                           key="inside_vector")
@@ -120,6 +122,17 @@ def _layer_outputs_view() -> None:
                               bind=links.BIND)
     detail = lesson.channel_detail(layer, channel)
     presentation.plot(figs.channel_detail(detail.values, title=detail.title), key="inside_channel_detail")
+
+
+def _normalisation(view: lesson.NormalisationView) -> None:
+    st.markdown(view.statistics)
+    st.latex(lesson.FORMULA)
+    for formula in view.formulas:
+        st.latex(formula)
+    st.caption(view.image_sentence)
+    for column, picture, title in zip(st.columns(3), view.pictures, lesson.PICTURE_TITLES):
+        column.image(lesson.enlarged(picture), width=lesson.SEEN_SIDE, caption=title)
+    st.caption(lesson.PICTURES_CAPTION)
 
 
 def _kernels_view() -> None:

@@ -214,7 +214,7 @@ def test_the_formula_carries_the_students_numbers():
         r"\begin{aligned} x_0 &= x + \mathcal{U}(-0.0314,\ 0.0314) \\ x_{k+1} &= "
         r"\operatorname{clip}_{[x - 0.0314,\ x + 0.0314]\,\cap\,[0,\ 1]}"
         r"\big(x_k + 0.0078 \cdot \operatorname{sign}(\nabla_x \mathcal{L}(f(x_k), y))\big) \\ "
-        r"x_{\mathrm{adv}} &= x_{7} \end{aligned}")
+        r"x_{\mathrm{adv}} &= x_{7} \end{aligned}\;")
     assert lesson.formula(lesson.AttackSettings("PGD", eps=8, random_start=False)).startswith(
         r"\begin{aligned} x_0 &= x \\")
 

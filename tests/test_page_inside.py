@@ -227,6 +227,12 @@ def test_a_zoo_network_offers_the_photo_sources_and_no_confusion_matrix(page):
     assert at.radio(key="inside_source").options == list(lesson.SOURCES[1:])
     invert = at.radio(key="inside_invert")
     assert invert.options == list(lesson.INVERT_CHOICES) and invert.value == "no"  # no light-on-black test set
+    # The menu names the photos; the chosen one's description is a caption (it was cut in the menu).
+    from cnnviz.images import SAMPLE_IMAGES
+
+    photo = at.selectbox(key="inside_sample")
+    assert photo.options == list(SAMPLE_IMAGES)
+    assert SAMPLE_IMAGES[photo.value] in [caption.value for caption in at.caption]
     at = at.radio(key="inside_view").set_value("Confusion matrix").run()
     assert not at.exception
     assert lesson.NO_TEST_SET in [e.value for e in at.info]
@@ -269,3 +275,31 @@ def test_another_channel_reuses_the_layer_overview_it_drew(page, monkeypatch):
     layers = at.selectbox(key="inside_layer")
     at = layers.set_value(layers.options[0]).run()
     assert not at.exception and len(built) == 2  # another layer: framed anew
+
+
+def _captions(at):
+    return [image.proto.imgs[0].caption for image in at.get("image")]
+
+
+def test_the_normalize_step_shows_its_mean_std_formula_and_the_three_pictures(page, checkpoint):
+    from cnnviz.data import load_dataset, to_float
+    from cnnviz.lessons import inside as lesson
+
+    page.session_state["uploaded_checkpoints"] = [str(checkpoint)]
+    at = page.run()
+    layers = at.selectbox(key="inside_layer")
+    assert "What the model sees" in _captions(at) and lesson.PICTURE_TITLES[0] not in _captions(at)  # only on step 1
+    at = layers.set_value(layers.options[0]).run()
+    assert not at.exception and layers.options[0].startswith("1. Normalize normalize")
+    assert any("grey: μ = 0.2860, σ = 0.3530" in text.value and "Fashion-MNIST's training images" in text.value
+               for text in at.markdown)
+    pixel = to_float(load_dataset("fashion-mnist").test_images[:1])[0, 0, 14, 14].item()
+    normalised = (pixel - 0.2860) / 0.3530
+    assert rf"y &= \frac{{{pixel:.4f} - 0.2860}}{{0.3530}} = {normalised:.4f}" in [latex.value for latex in at.latex][1]
+    assert lesson.FORMULA in at.latex[0].value
+    assert all(title in _captions(at) for title in lesson.PICTURE_TITLES)
+    assert lesson.PICTURES_CAPTION in [c.value for c in at.caption]
+    assert any(c.value.startswith("At the centre pixel (row 14, column 14).") for c in at.caption)
+
+    at = at.selectbox(key="inside_layer").set_value(layers.options[1]).run()  # the next step: no lesson
+    assert not at.latex and lesson.PICTURE_TITLES[1] not in _captions(at)

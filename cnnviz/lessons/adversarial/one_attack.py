@@ -35,7 +35,7 @@ def formula(settings: AttackSettings) -> str:
     update = rf"\operatorname{{clip}}_{{{box}}}\big({step('x_k', settings.alpha * eps)}\big)"
     # One line each, aligned on "=": on one line the update runs past a projector's column.
     return (rf"\begin{{aligned}} x_0 &= {start} \\ x_{{k+1}} &= {update} \\ "
-            rf"x_{{\mathrm{{adv}}}} &= x_{{{settings.steps}}} \end{{aligned}}")
+            rf"x_{{\mathrm{{adv}}}} &= x_{{{settings.steps}}} \end{{aligned}}\;")  # \; : KaTeX's box was 2 px short
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from cnnviz import activations
 LAYERS_INTRO = (
     "Each step of the network turns the image into new **feature maps**, one per channel. The "
     "strip shows one picture per step: the **mean over its channels**. Convolution, batch norm, "
-    "ReLU and pooling are separate steps, so you can see what each one does."
+    "ReLU and pooling are separate steps, so you can see what each one does. Step 1, *Normalize*, "
+    "shows how the pixels are standardised before the first convolution."
 )
 CHANNEL_SCALES = {"channel": "per channel", "layer": "per layer", "global": "global"}  # as the channel grid takes them
 CHANNEL_ORDERS = {"index": "number", "activation": "mean activation"}  # as activations.channel_order takes them
