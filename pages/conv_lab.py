@@ -11,6 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import conv, images, kernels
+from cnnviz.figures import inside_figures as figs
+from cnnviz.learned_kernels import kernel_pictures
 from cnnviz.lessons import conv_lab as lesson
 from dashboard import page_frame, presentation, widgets
 from dashboard.caches import conv_lab as lab_cache
@@ -204,8 +206,38 @@ def two_d_view() -> None:
             for line in result.arithmetic.same_padding.lines:
                 st.latex(line)
             st.markdown(result.arithmetic.same_padding.note)
-    # A fragment: a new chain or side reruns only this section, not the lab's layer and pictures.
+    # Fragments: a new bank, chain or side reruns only its section, not the lab's layer and pictures.
+    st.fragment(page_frame.guarded(filter_bank_view))(result)
     st.fragment(page_frame.guarded(worked_sizes_view))(result)
+
+
+def filter_bank_view(result: lesson.Result) -> None:
+    """Several kernels on the lab's input: the weight tensor and one feature map per kernel."""
+    st.subheader(lesson.FILTER_BANK_TITLE, divider="gray")
+    st.caption(lesson.FILTER_BANK_INTRO)
+    channels = result.in_channels
+    # A menu per kind of input: the colour kernels are offered for RGB only.
+    names = bound(st.multiselect, "Kernels (C_out: one feature map each)", lesson.kernel_choices(channels),
+                  default=lesson.default_kernels(channels), max_selections=lesson.MAX_KERNELS,
+                  key=lesson.bank_key(channels))
+    bank = lesson.filter_bank(result.settings, result.layer, result.refusal is not None, result.x, names)
+    if isinstance(bank, str):
+        st.info(bank)
+        return
+    st.code(bank.torch_line, language="python", wrap_lines=True)
+    st.latex(lesson.SUM_FORMULA)
+    st.latex(bank.shape_line)
+    st.latex(lesson.broken(bank.parameter_line))
+    left, right = st.columns([1, 2])
+    with left:
+        presentation.plot(figs.kernel_grid(kernel_pictures(bank.weight, "symmetric", rgb=False),
+                                           title=bank.kernel_title), key="conv_bank_kernels", title_above=True)
+    with right:
+        for start in range(0, len(bank.maps), lesson.MAPS_PER_ROW):
+            for column, (picture, caption) in zip(st.columns(lesson.MAPS_PER_ROW),
+                                                  bank.maps[start:start + lesson.MAPS_PER_ROW]):
+                column.image(picture, width="stretch", caption=caption)
+        st.caption(lesson.MAPS_CAPTION)
 
 
 def _open_size_example(lab_side: int) -> None:

@@ -431,3 +431,33 @@ def test_worked_sizes_reach_the_textbook_examples_and_any_side(lab):
     assert lab.number_input(key="conv_sizes_side").value == 5 and not lab.warning
     change(lab, "radio", "conv_source", "Photo")  # a new input: your layer follows it
     assert lab.number_input(key="conv_sizes_side").value == 512 and shapes().endswith("3x512x512 → 1x510x510")
+
+
+def test_several_kernels_give_as_many_maps_with_the_weight_tensor_and_its_count(lab):
+    """C_out kernels on the lab's input: the tensor C_out x C_in x F x F, one map each, the count."""
+    def maps(at) -> list[str]:
+        return [image.proto.imgs[0].caption for image in at.get("image") if image.proto.imgs[0].caption.startswith("map ")]
+
+    bank = lab.multiselect(key=lesson.bank_key(1))  # the grid: one grey channel
+    assert bank.options == lesson.kernel_choices(1) and bank.value == lesson.default_kernels(1)
+    assert "nn.Conv2d(1, 4, kernel_size=3, stride=1, padding=0)" in code(lab)
+    assert r"W:\ 4 \times 1 \times 3 \times 3\,, \qquad \text{output}:\ 4 \times 3 \times 3" in latex(lab)
+    assert "4 \\cdot 1 \\cdot 3 \\cdot 3 + 4 = 40" in latex(lab)
+    assert [caption.split(",")[0] for caption in maps(lab)] == [f"map {k}: {name}" for k, name in
+                                                                 enumerate(lesson.default_kernels(1))]
+    assert "map 0: Sobel x, " in maps(lab)[0]
+    assert any(lesson.SUM_FORMULA in element.value for element in lab.latex)
+
+    change(lab, "radio", "conv_source", "Photo")  # colour: its own menu, with the colour kernels
+    change(lab, "selectbox", "conv_padding", "1")
+    bank = lab.multiselect(key=lesson.bank_key(3))
+    assert bank.options == lesson.kernel_choices(3) and bank.value == lesson.default_kernels(3)
+    assert "4 \\cdot 3 \\cdot 3 \\cdot 3 + 4 = 112" in latex(lab)
+    assert r"\text{output}:\ 4 \times 512 \times 512" in latex(lab)
+    change(lab, "multiselect", lesson.bank_key(3), ["Only red", "Only green", "Only blue", "Sobel x", "Sobel y", "Emboss"])
+    assert len(maps(lab)) == 6 and maps(lab)[2].startswith("map 2: Only blue, ")
+    assert "nn.Conv2d(3, 6, kernel_size=3, stride=1, padding=1)" in code(lab)
+
+    change(lab, "radio", "conv_operation", "Max pooling")  # no weights: one sentence instead
+    assert not maps(lab)
+    assert any("choose **Convolution**" in info.value for info in lab.info)

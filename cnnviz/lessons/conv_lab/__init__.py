@@ -14,6 +14,7 @@ The package is read as one module (cnnviz.lessons.conv_lab.X); each idea lives i
     inputs              the numeric grid or a photo as the (C, H, W) input, and the photos' size limit
     arithmetic_section  the Arithmetic section: size formulas, 'same' padding, parameters, the torch layer, counts
     worked_sizes        the size formula on an input of any side, through textbook chains of layers
+    filter_bank         several kernels on the lab's input: the C_out x C_in x F x F tensor, C_out maps
     result              compute(): settings + input -> the 2-D tab's Result
     player              the step-by-step player's moves: reading order, buttons, clicks, speeds
     crop                the player's zoom on a photo: a readable tile around the current cell
@@ -152,6 +153,21 @@ from cnnviz.lessons.conv_lab.texts import (
     WORKED_SIZES_TITLE,
     tab_for_link,
 )
+from cnnviz.lessons.conv_lab.filter_bank import (
+    COLOUR_KERNELS,
+    FILTER_BANK_INTRO,
+    FILTER_BANK_TITLE,
+    MAPS_CAPTION,
+    MAPS_PER_ROW,
+    MAX_KERNELS,
+    SUM_FORMULA,
+    FilterBank,
+    bank_key,
+    bank_weight,
+    default_kernels,
+    filter_bank,
+    kernel_choices,
+)
 from cnnviz.lessons.conv_lab.worked_sizes import (
     INPUT_SIDES,
     SIZE_CHOICES,
@@ -166,6 +182,19 @@ from cnnviz.lessons.conv_lab.worked_sizes import (
 from cnnviz.lessons.metric import Metric
 
 __all__ = [
+    "COLOUR_KERNELS",
+    "FILTER_BANK_INTRO",
+    "FILTER_BANK_TITLE",
+    "FilterBank",
+    "MAPS_CAPTION",
+    "MAPS_PER_ROW",
+    "MAX_KERNELS",
+    "SUM_FORMULA",
+    "bank_key",
+    "bank_weight",
+    "default_kernels",
+    "filter_bank",
+    "kernel_choices",
     "Arithmetic",
     "INPUT_SIDES",
     "NO_LAYER_TO_SIZE",

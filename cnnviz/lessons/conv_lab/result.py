@@ -63,6 +63,10 @@ class Result:
         return self.cell_count - 1
 
     @property
+    def in_channels(self) -> int:
+        return self.x.shape[0]
+
+    @property
     def in_height(self) -> int:
         return self.x.shape[1]
 
