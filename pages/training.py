@@ -12,12 +12,17 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import data
+from cnnviz.figures import inside_figures
 from cnnviz.figures import training_figures as figures
+from cnnviz.lessons import one_batch
 from cnnviz.lessons import training as lesson
-from dashboard import clients, links, presentation, training_service
+from cnnviz.lessons.inside import enlarged
+from cnnviz.models import CheckpointError
+from dashboard import caches, clients, links, page_frame, presentation, training_service
+from dashboard.caches import inside as inside_cache
 from dashboard.markup import escape
 from dashboard.tab_runs import TabRuns
-from dashboard.widgets import bound
+from dashboard.widgets import bound, network_menu, trained_networks
 
 RUN_KEY, LR_KEY = "training_run_id", "training_lr_run_id"
 DEFAULTS, LR_DEFAULTS = lesson.Settings(), lesson.LrSettings()
@@ -153,7 +158,55 @@ def lr_form() -> None:
                                                              address=client.address, lrs=settings.rates_in_order()))
 
 
-train_tab, lr_tab = st.tabs(["Train a network", "Compare learning rates"])
+def one_batch_view() -> None:
+    """Eight training images through a trained network: logits, softmax, cross-entropy, the mean."""
+    st.markdown(one_batch.INTRO)
+    usable = [ref for _, ref in trained_networks(say=st.warning)]
+    if not usable:
+        st.info(one_batch.NO_NETWORK)
+        return
+    left, middle, right = st.columns([2, 1, 1])
+    network_ref = network_menu("Network", usable, key="batch_network", container=left)
+    try:
+        network = caches.opened_network(network_ref)
+        dataset = data.load_dataset(network.dataset)
+    except (CheckpointError, data.DatasetUnavailable, ValueError) as error:
+        st.error(escape(f"This network's batch cannot be shown: {error}"))  # may quote the file
+        return
+    count = len(dataset.train_labels)
+    number = middle.number_input("Batch number", 0, one_batch.last_batch(count), 0, key="batch_number", bind=links.BIND)
+    right.button("Random batch", icon=":material/casino:", key="batch_random",
+                 on_click=lambda: st.session_state.update(batch_number=one_batch.random_batch(count)))
+    indices = one_batch.batch_indices(number, count)
+    chosen = bound(st.radio, "Image worked out below", list(range(len(indices))), horizontal=True,
+                   key="batch_image")
+    batch = one_batch.one_batch(network.model, dataset.train_images[indices], dataset.train_labels[indices], indices,
+                                network.classes, chosen, untrained=inside_cache.untrained_twin(network_ref),
+                                quote=escape)
+    for column, picture, caption in zip(st.columns(len(indices)), batch.pictures, batch.captions):
+        column.image(enlarged(picture), width="stretch", caption=escape(caption))
+    st.dataframe(batch.table, hide_index=True, key="batch_table",
+                 column_config={name: st.column_config.NumberColumn(format="%.4f") for name in one_batch.NUMBER_COLUMNS})
+    st.latex(batch.mean_line)
+    if batch.chance_line:
+        st.latex(batch.chance_line)
+    st.markdown(batch.verdict)
+    st.latex(batch.softmax_line)
+    st.latex(batch.loss_line)
+    table, bars = st.columns(2)
+    table.dataframe(list(batch.class_rows), hide_index=True, key="batch_classes",
+                    column_config={name: st.column_config.NumberColumn(format="%.4g") for name in batch.class_rows[0]
+                                   if name != "Class"})
+    with bars:
+        presentation.plot(inside_figures.probability_bars(batch.probabilities, network.classes,
+                                                          true_label=int(dataset.train_labels[indices[batch.chosen]])),
+                          key="batch_probabilities")
+
+
+# Lazy tabs: the batch tab runs only while open (its forward passes cost nothing elsewhere); the
+# other two always run, so that a run's live view and its form keep their state.
+train_tab, lr_tab, batch_tab = bound(st.tabs, ["Train a network", "Compare learning rates", one_batch.TAB_TITLE],
+                                     key="train_tab", on_change="rerun")
 with train_tab:
     if presentation.is_on() and runs.shown(RUN_KEY):
         # On a projector a run's live curves come first; the settings fold away below them
@@ -168,3 +221,6 @@ with lr_tab:
     st.markdown(lesson.LR_INTRO)
     lr_form()
     runs.live(lr_view, LR_KEY)
+with batch_tab:
+    if batch_tab.open:  # a fragment: another batch or image reruns only this tab, not the runs' views
+        st.fragment(page_frame.guarded(one_batch_view))()

@@ -30,7 +30,7 @@ def _texts(at):
 
 def test_the_page_renders_its_form_and_both_tabs(page):
     assert page.title[0].value == "Training"
-    assert [t.label for t in page.tabs] == ["Train a network", "Compare learning rates"]
+    assert [t.label for t in page.tabs] == ["Train a network", "Compare learning rates", "One batch: softmax and loss"]
     assert page.selectbox[0].value == "fashion-mnist"
     assert "press Start" in _texts(page)
     assert not page.error
@@ -79,7 +79,7 @@ def test_a_tiny_run_started_from_the_form_shows_progress_and_finishes(page, tmp_
     assert len(page.get("plotly_chart")) >= 3  # loss, accuracy, kernels (and the confusion matrix)
     # Only loss and accuracy share a row: the kernels and the matrix take the full width (in a
     # half column at 1024 px the kernels were 33 px tiles and the matrix's numbers ~7 px).
-    assert sum(len(column.get("plotly_chart")) for column in page.columns) == 2
+    assert sum(len(column.get("plotly_chart")) for column in page.tabs[0].columns) == 2
     assert (tmp_path / "runs" / run_id / "model.pt").exists()
 
 
@@ -234,3 +234,45 @@ def test_in_presentation_mode_the_form_stays_open_until_a_run_is_shown(page):
     assert not at.exception
     assert [e.label for e in at.expander] == ["What this page shows"]  # no "Training settings" fold
     assert "Start" in [button.label for button in at.button]
+
+
+def test_the_batch_tab_shows_torchs_softmax_and_loss_for_eight_training_images(page):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnviz.data import load_dataset, to_float
+    from cnnviz.lessons import one_batch
+    from cnnviz.models import load_checkpoint
+    from cnnviz.paths import PRETRAINED_DIR
+    from dashboard.markup import escape
+
+    assert [t.label for t in page.tabs][-1] == one_batch.TAB_TITLE
+    assert not page.get("plotly_chart"), "closed, the tab computes nothing"
+    page.session_state["train_tab"] = one_batch.TAB_TITLE
+    page.run()
+    assert page.selectbox(key="batch_network").value.startswith("lenet5-fashion-mnist")
+    model = load_checkpoint(PRETRAINED_DIR / "lenet5-fashion-mnist.pt", map_location="cpu").eval()
+    dataset = load_dataset("fashion-mnist")
+    number = page.number_input(key="batch_number")
+    assert (number.min, number.max, number.value) == (0, 7499, 0)
+    at = number.set_value(5).run()
+    assert not at.exception and not at.error
+    indices = list(range(40, 48))
+    with torch.no_grad():
+        logits = model(to_float(dataset.train_images[indices]))
+    labels = dataset.train_labels[indices]
+    table = next(frame.value for frame in at.dataframe if "Loss -ln p_y" in frame.value.columns)
+    assert list(table["True class"]) == [model.classes[y] for y in labels]
+    assert list(table["Loss -ln p_y"]) == pytest.approx(F.cross_entropy(logits, labels, reduction="none").tolist(), abs=1e-5)
+    mean = F.cross_entropy(logits, labels).item()
+    assert any(f") = {mean:.4f}" in latex.value for latex in at.latex)
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert captions[:8] == [escape(f"{i}: {model.classes[y]}") for i, y in enumerate(labels)]  # markup: as text
+
+    at = at.radio(key="batch_image").set_value(3).run()  # another image worked out
+    y3 = int(labels[3])
+    p3 = logits[3].softmax(dim=0)[y3].item()
+    assert any(latex.value.strip("$\n").startswith(f"p_{{{y3}}} =") and latex.value.strip("$\n").endswith(f"= {p3:.4f}")
+               for latex in at.latex)
+    classes = next(frame.value for frame in at.dataframe if "Class" in frame.value.columns)
+    assert list(classes["p"]) == pytest.approx(logits[3].softmax(dim=0).tolist(), abs=1e-6)
