@@ -14,7 +14,7 @@ import streamlit as st
 from cnnviz import data
 from cnnviz.figures import inside_figures
 from cnnviz.figures import training_figures as figures
-from cnnviz.lessons import one_batch
+from cnnviz.lessons import one_batch, regularisation
 from cnnviz.lessons import training as lesson
 from cnnviz.lessons.inside import enlarged
 from cnnviz.models import CheckpointError
@@ -203,10 +203,62 @@ def one_batch_view() -> None:
                           key="batch_probabilities")
 
 
-# Lazy tabs: the batch tab runs only while open (its forward passes cost nothing elsewhere); the
+def regularisation_view() -> None:
+    """Weight decay, dropout and augmentation on a trained network and real training images."""
+    st.markdown(regularisation.INTRO)
+    usable = [ref for _, ref in trained_networks(say=st.warning)]
+    if not usable:
+        st.info(one_batch.NO_NETWORK)
+        return
+    left, right = st.columns([2, 1])
+    network_ref = network_menu("Network", usable, key="reg_network", container=left)
+    try:
+        network = caches.opened_network(network_ref)
+        dataset = data.load_dataset(network.dataset)
+    except (CheckpointError, data.DatasetUnavailable, ValueError) as error:
+        st.error(escape(f"This network cannot be shown here: {error}"))  # may quote the file
+        return
+    index = right.number_input("Training image", *regularisation.image_numbers(len(dataset.train_labels)), 0,
+                               key="reg_image", bind=links.BIND)
+    image = dataset.train_images[index]
+
+    st.subheader("Weight decay (L2)", divider="gray")
+    lam = st.select_slider("Weight decay λ", [value for value in lesson.WEIGHT_DECAYS if value], value=5e-4,
+                           key="reg_lambda", bind=links.BIND, format_func=lambda value: f"{value:g}")
+    st.latex(regularisation.L2_FORMULA)
+    batch = one_batch.one_batch(network.model, dataset.train_images[:one_batch.BATCH_SIZE],
+                                dataset.train_labels[:one_batch.BATCH_SIZE], range(one_batch.BATCH_SIZE), network.classes)
+    decay = regularisation.weight_decay(network.model, lam, data_loss=batch.mean_loss)
+    st.latex(decay.line)
+    st.caption(regularisation.decay_caption(decay, network.title, one_batch.BATCH_SIZE) + " " + regularisation.L2_NOTE)
+
+    st.subheader("Dropout", divider="gray")
+    st.latex(regularisation.DROPOUT_FORMULA)
+    if (dropped := regularisation.dropout_view(network.model, image)) is None:
+        st.info(regularisation.NO_DROPOUT)
+    else:
+        st.markdown(dropped.sentence)
+        presentation.plot(figures.dropout_figure(*regularisation.dropout_chart_values(dropped),
+                                                 title=regularisation.dropout_title(dropped)), key="reg_dropout")
+
+    st.subheader("Augmentation", divider="gray")
+    st.caption(regularisation.PREVIEW_CAPTION)
+    previews = regularisation.augmentation_previews(image, lesson.single_augmentations(), seed=int(index))
+    for preview in previews:
+        columns = st.columns(regularisation.PREVIEW_COLUMNS)
+        columns[0].markdown(f"**{preview.label}**")
+        columns[0].caption(preview.strength)
+        columns[1].image(enlarged(regularisation.original_picture(image), 112), width="stretch",
+                         caption="original" if preview is previews[0] else None)
+        for column, picture in zip(columns[2:], preview.pictures):
+            column.image(enlarged(picture, 112), width="stretch")
+
+
+# Lazy tabs: the batch and regularisation tabs run only while open (their forward passes cost nothing elsewhere); the
 # other two always run, so that a run's live view and its form keep their state.
-train_tab, lr_tab, batch_tab = bound(st.tabs, ["Train a network", "Compare learning rates", one_batch.TAB_TITLE],
-                                     key="train_tab", on_change="rerun")
+train_tab, lr_tab, batch_tab, regularisation_tab = bound(
+    st.tabs, ["Train a network", "Compare learning rates", one_batch.TAB_TITLE, regularisation.TAB_TITLE],
+    key="train_tab", on_change="rerun")
 with train_tab:
     if presentation.is_on() and runs.shown(RUN_KEY):
         # On a projector a run's live curves come first; the settings fold away below them
@@ -224,3 +276,6 @@ with lr_tab:
 with batch_tab:
     if batch_tab.open:  # a fragment: another batch or image reruns only this tab, not the runs' views
         st.fragment(page_frame.guarded(one_batch_view))()
+with regularisation_tab:
+    if regularisation_tab.open:
+        st.fragment(page_frame.guarded(regularisation_view))()

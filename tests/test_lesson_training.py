@@ -257,18 +257,20 @@ def test_the_train_forms_defaults_build_the_default_run():
 
 def test_every_augmentation_checked_switches_each_on_at_its_strength():
     settings = lesson.Settings(**{name: True for name in lesson.AUGMENTATIONS})
-    assert settings.config().augment == Augmentation(flip=True, crop_padding=2, rotation=15.0, translate=0.1,
-                                                     gaussian_noise=0.05, salt_pepper=0.02, color_jitter=0.3)
+    assert settings.config().augment == Augmentation(flip=True, vertical_flip=True, crop_padding=2, rotation=15.0,
+                                                     scale=0.15, translate=0.1, gaussian_noise=0.05, salt_pepper=0.02,
+                                                     color_jitter=0.3)
     # Short labels (long ones were cut at 1024 px: "Crop (pa..."); each help says the strength.
-    assert list(lesson.AUGMENTATIONS.values()) == ["Flip", "Crop", "Rotate", "Shift", "Noise", "Salt & pepper",
-                                                   "Colour jitter"]
+    assert list(lesson.AUGMENTATIONS.values()) == ["Flip", "Flip up-down", "Crop", "Rotate", "Scale", "Shift", "Noise",
+                                                   "Salt & pepper", "Colour jitter"]
     assert max(len(label) for label in lesson.AUGMENTATIONS.values()) <= 13
     assert list(lesson.AUGMENTATION_HELP) == list(lesson.AUGMENTATIONS)
     strengths = {"crop": "2 pixels", "rotate": "15 degrees", "shift": "10%", "noise": "0.05", "salt_pepper": "2%",
                  "jitter": "30%"}
     for name, strength in strengths.items():
         assert strength in lesson.AUGMENTATION_HELP[name], name
-    assert lesson.augmentation_rows() == [["flip", "crop", "rotate"], ["shift", "noise", "salt_pepper"], ["jitter"]]
+    assert lesson.augmentation_rows() == [["flip", "vflip", "crop"], ["rotate", "scale", "shift"],
+                                          ["noise", "salt_pepper", "jitter"]]
     assert lesson.in_rows("abcde", 2) == [["a", "b"], ["c", "d"], ["e"]]
 
 

@@ -30,7 +30,8 @@ def _texts(at):
 
 def test_the_page_renders_its_form_and_both_tabs(page):
     assert page.title[0].value == "Training"
-    assert [t.label for t in page.tabs] == ["Train a network", "Compare learning rates", "One batch: softmax and loss"]
+    assert [t.label for t in page.tabs] == ["Train a network", "Compare learning rates", "One batch: softmax and loss",
+                                           "Regularisation"]
     assert page.selectbox[0].value == "fashion-mnist"
     assert "press Start" in _texts(page)
     assert not page.error
@@ -211,7 +212,7 @@ def test_the_page_computes_nothing_itself():
 
 
 def test_augmentation_checkboxes_have_short_labels_in_rows_of_three_with_their_strength_in_help(page):
-    # Seven checkboxes in one row of seven columns were cut at 1024 px ("Crop (pa...", "Rotate 15...").
+    # Seven checkboxes (nine now) in one row were cut at 1024 px ("Crop (pa...", "Rotate 15...").
     from cnnviz.lessons import training as lesson
 
     at = page.run()
@@ -222,7 +223,7 @@ def test_augmentation_checkboxes_have_short_labels_in_rows_of_three_with_their_s
     flip_row = next(i for i, column in enumerate(at.columns) if any(b.key == "train_flip" for b in column.checkbox))
     row = list(at.columns)[flip_row : flip_row + lesson.AUGMENTATION_COLUMNS]
     assert sum(column.weight for column in row) == pytest.approx(1.0)  # three columns make the first row
-    assert [box.key for column in row for box in column.checkbox] == ["train_flip", "train_crop", "train_rotate"]
+    assert [box.key for column in row for box in column.checkbox] == ["train_flip", "train_vflip", "train_crop"]
     intro = at.expander[0]  # the prose folded, so the form starts on the first screen
     assert intro.label == "What this page shows" and lesson.INTRO in [e.value for e in intro.markdown]
 
@@ -246,7 +247,7 @@ def test_the_batch_tab_shows_torchs_softmax_and_loss_for_eight_training_images(p
     from cnnviz.paths import PRETRAINED_DIR
     from dashboard.markup import escape
 
-    assert [t.label for t in page.tabs][-1] == one_batch.TAB_TITLE
+    assert [t.label for t in page.tabs][2] == one_batch.TAB_TITLE
     assert not page.get("plotly_chart"), "closed, the tab computes nothing"
     page.session_state["train_tab"] = one_batch.TAB_TITLE
     page.run()
@@ -276,3 +277,34 @@ def test_the_batch_tab_shows_torchs_softmax_and_loss_for_eight_training_images(p
                for latex in at.latex)
     classes = next(frame.value for frame in at.dataframe if "Class" in frame.value.columns)
     assert list(classes["p"]) == pytest.approx(logits[3].softmax(dim=0).tolist(), abs=1e-6)
+
+
+def test_the_regularisation_tab_shows_the_l2_term_dropout_and_every_augmentation(page):
+    from cnnviz.lessons import regularisation, training
+    from cnnviz.models import load_checkpoint
+    from cnnviz.paths import PRETRAINED_DIR
+
+    assert not any("reg_" in str(chart.proto.id) for chart in page.get("plotly_chart")), "closed: nothing computed"
+    page.session_state["train_tab"] = regularisation.TAB_TITLE
+    at = page.run()
+    assert not at.exception and not at.error
+    network = at.selectbox(key="reg_network")
+    assert network.value.startswith("lenet5-fashion-mnist")
+    assert at.select_slider(key="reg_lambda").value == 5e-4
+    lenet = load_checkpoint(PRETRAINED_DIR / "lenet5-fashion-mnist.pt", map_location="cpu")
+    squares = sum(float((p.detach().double() ** 2).sum()) for p in lenet.parameters())
+    assert any(rf"\frac{{0.0005}}{{2}} \cdot {squares:.2f}" in latex.value for latex in at.latex)
+    assert regularisation.NO_DROPOUT in [info.value for info in at.info]  # LeNet-5 has none
+    labels = [text.value for text in at.markdown if text.value.startswith("**")]
+    assert [f"**{label}**" for label in training.AUGMENTATIONS.values()] == [m for m in labels if m.strip("*") in
+                                                                           training.AUGMENTATIONS.values()]
+    pictures = len(at.get("image"))
+    assert pictures == len(training.AUGMENTATIONS) * (regularisation.PREVIEW_DRAWS + 1)
+
+    small = next(option for option in network.options if option.startswith("small-cnn"))
+    at = at.selectbox(key="reg_network").set_value(small).run()
+    assert not at.exception
+    assert any("`classifier.dropout` has p = 0.3." in text.value for text in at.markdown)
+    assert any("reg_dropout" in str(chart.proto.id) for chart in at.get("plotly_chart"))
+    at = at.select_slider(key="reg_lambda").set_value(1e-2).run()
+    assert any(r"\frac{0.01}{2}" in latex.value for latex in at.latex)

@@ -14,9 +14,9 @@ from cnnviz.train.augment import (
     random_flip,
     salt_and_pepper,
 )
-from cnnviz.train.config import Augmentation
+from cnnviz.train.config import Augmentation, TrainConfigError
 
-EVERYTHING = Augmentation(flip=True, vertical_flip=True, crop_padding=2, rotation=15, translate=0.1,
+EVERYTHING = Augmentation(flip=True, vertical_flip=True, crop_padding=2, rotation=15, translate=0.1, scale=0.15,
                           gaussian_noise=0.05, salt_pepper=0.02, color_jitter=0.3)
 
 
@@ -86,6 +86,28 @@ def test_affine_by_90_degrees_is_rot90_and_a_shift_moves_pixels_in_with_zeros():
     expected = torch.zeros_like(x[:1])
     expected[..., 1:] = x[:1, ..., :-1]
     assert torch.allclose(shifted, expected, atol=1e-4)
+
+
+def test_scaling_by_2_doubles_a_centred_square_and_by_half_halves_it():
+    x = torch.zeros(2, 1, 16, 16)
+    x[:, :, 6:10, 6:10] = 1.0  # a 4x4 square about the centre
+    scaled = affine_at(x, torch.zeros(2), torch.zeros(2), torch.zeros(2), torch.tensor([2.0, 0.5]))
+    big, small = scaled[0, 0] > 0.5, scaled[1, 0] > 0.5
+    assert big.sum() == 64 and big[4:12, 4:12].all()  # 8x8
+    assert small.sum() == 4 and small[7:9, 7:9].all()  # 2x2
+    assert torch.allclose(affine_at(x, torch.zeros(2), torch.zeros(2), torch.zeros(2), torch.ones(2)), x, atol=1e-5)
+
+
+def test_random_scaling_stays_within_its_range_and_is_on_only_when_asked():
+    x = torch.zeros(64, 1, 32, 32)
+    x[:, :, 12:20, 12:20] = 1.0  # 8x8: its area grows with the factor squared
+    y = augment_batch(x, Augmentation(scale=0.25), _gen())
+    sides = (y[:, 0] > 0.5).sum(dim=(1, 2)).float().sqrt() / 8  # the factor each image was scaled by
+    assert sides.min() >= 0.75 - 0.07 and sides.max() <= 1.25 + 0.07
+    assert sides.max() - sides.min() > 0.25, "each image draws its own factor"
+    assert torch.equal(augment_batch(x, Augmentation(flip=False), _gen()), x)
+    with pytest.raises(TrainConfigError, match="'scale'"):
+        Augmentation(scale=0.8).check()
 
 
 def test_gaussian_noise_has_the_asked_standard_deviation():

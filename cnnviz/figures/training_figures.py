@@ -148,3 +148,14 @@ def confusion_figure(matrix: Sequence[Sequence[int]], classes: Sequence[str], *,
     ticks = {"tickmode": "array", "tickvals": labels, "ticktext": labels}
     return _figure([heat], height=200 + 36 * k, title=title, x_title="predicted", y_title="actual",
                    xaxis={"tickangle": -45, **ticks}, yaxis={"autorange": "reversed", **ticks})
+
+
+def dropout_figure(evaluation: Sequence[float], training: Sequence[float], *, title: str = "") -> FigureDict:
+    """One layer's values through dropout: evaluation mode (unchanged) beside training mode (some
+    zeroed, the rest scaled up), as grouped bars, one pair per value."""
+    index = np.arange(len(evaluation))
+    bars = [{"type": "bar", "x": index, "y": np.asarray(values, dtype=np.float64), "name": name, "marker": {"color": colour},
+             "hovertemplate": f"value %{{x}}: %{{y:.3f}}<extra>{name}</extra>"}
+            for values, name, colour in ((evaluation, "evaluation (unchanged)", TEST_COLOUR),
+                                         (training, "training (dropout on)", TRAIN_COLOUR))]
+    return _figure(bars, height=320, title=plain(title), x_title="value number", y_title="value", barmode="group")

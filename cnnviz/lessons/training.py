@@ -59,16 +59,18 @@ ADVERSARIAL_LABELS = {"none": "off", "fgsm": "FGSM examples", "pgd": "PGD exampl
 ATTACK_EPSILONS = (0.05, 0.1, 0.15, 0.2, 0.3)
 SEEDS = (0, 2**31 - 1)
 # Each augmentation checkbox switches on one change at this strength (pixel units of [0, 1]).
-CROP_PADDING, ROTATION, TRANSLATE = 2, 15.0, 0.1
+CROP_PADDING, ROTATION, TRANSLATE, SCALE = 2, 15.0, 0.1, 0.15
 NOISE_SIGMA, SALT_PEPPER, COLOUR_JITTER = 0.05, 0.02, 0.3
 # Settings field -> checkbox label, in the form's order. One or two words, so no label is cut at
 # 1024 px or on a projector ("Crop (pa..."); the strength is in the checkbox's help.
-AUGMENTATIONS = {"flip": "Flip", "crop": "Crop", "rotate": "Rotate", "shift": "Shift", "noise": "Noise",
-                 "salt_pepper": "Salt & pepper", "jitter": "Colour jitter"}
+AUGMENTATIONS = {"flip": "Flip", "vflip": "Flip up-down", "crop": "Crop", "rotate": "Rotate", "scale": "Scale",
+                 "shift": "Shift", "noise": "Noise", "salt_pepper": "Salt & pepper", "jitter": "Colour jitter"}
 AUGMENTATION_HELP = {
     "flip": "Mirror each image left to right at random (half the time).",
+    "vflip": "Turn each image upside down at random (half the time): right for some images, wrong for clothes.",
     "crop": f"Pad by {CROP_PADDING} pixels, then crop back to the image's size at a random place.",
     "rotate": f"Rotate by a random angle of up to {ROTATION:g} degrees either way.",
+    "scale": f"Zoom each image in or out about its centre by up to {SCALE:.0%}.",
     "shift": f"Shift by up to {TRANSLATE:.0%} of the width and height.",
     "noise": f"Add Gaussian noise of standard deviation {NOISE_SIGMA:g} to every pixel.",
     "salt_pepper": f"Set {SALT_PEPPER:.0%} of the pixels to black or white.",
@@ -76,6 +78,13 @@ AUGMENTATION_HELP = {
 }
 AUGMENTATION_COLUMNS = 3  # "Salt & pepper" and its help icon fit a column at 1024 px (not in 4)
 METRIC_COLUMNS = 2  # "after epoch 1" at a metric's size fits half the page at 1024 px (not a quarter)
+
+
+def single_augmentations() -> dict:
+    """Each form checkbox alone: key -> (label, its help, the Augmentation a run would use), for
+    the Regularisation tab's previews."""
+    return {key: (label, AUGMENTATION_HELP[key], Settings(**{key: True}).augmentation())
+            for key, label in AUGMENTATIONS.items()}
 
 
 def in_rows(items, columns: int) -> list[list]:
@@ -125,8 +134,10 @@ class Settings:
     batch_norm: str = MODEL_DEFAULT
     label_smoothing: float = 0.0
     flip: bool = False
+    vflip: bool = False
     crop: bool = False
     rotate: bool = False
+    scale: bool = False
     shift: bool = False
     noise: bool = False
     salt_pepper: bool = False
@@ -139,7 +150,8 @@ class Settings:
     def augmentation(self) -> Augmentation:
         """The checked augmentations at their strengths."""
         return Augmentation(
-            flip=self.flip, crop_padding=CROP_PADDING if self.crop else 0, rotation=ROTATION if self.rotate else 0.0,
+            flip=self.flip, vertical_flip=self.vflip, crop_padding=CROP_PADDING if self.crop else 0,
+            rotation=ROTATION if self.rotate else 0.0, scale=SCALE if self.scale else 0.0,
             translate=TRANSLATE if self.shift else 0.0, gaussian_noise=NOISE_SIGMA if self.noise else 0.0,
             salt_pepper=SALT_PEPPER if self.salt_pepper else 0.0, color_jitter=COLOUR_JITTER if self.jitter else 0.0)
 

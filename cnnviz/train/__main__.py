@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     augment.add_argument("--crop-padding", type=int, default=0, help="random crop after padding by this many pixels")
     augment.add_argument("--rotation", type=float, default=0.0, help="random rotation up to this many degrees")
     augment.add_argument("--translate", type=float, default=0.0, help="random shift up to this fraction of the size")
+    augment.add_argument("--scale", type=float, default=0.0, help="random zoom by a factor in [1 - s, 1 + s]")
     augment.add_argument("--gaussian-noise", type=float, default=0.0, help="noise standard deviation in [0, 1] pixels")
     augment.add_argument("--salt-pepper", type=float, default=0.0, help="fraction of pixels set black or white")
     augment.add_argument("--color-jitter", type=float, default=0.0, help="brightness/contrast/saturation strength")
@@ -86,7 +87,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         label_smoothing=args.label_smoothing,
         augment=Augmentation(
             flip=args.flip, vertical_flip=args.vertical_flip, crop_padding=args.crop_padding,
-            rotation=args.rotation, translate=args.translate, gaussian_noise=args.gaussian_noise,
+            rotation=args.rotation, translate=args.translate, scale=args.scale, gaussian_noise=args.gaussian_noise,
             salt_pepper=args.salt_pepper, color_jitter=args.color_jitter,
         ),
         adversarial=args.adversarial, adversarial_eps=args.adversarial_eps,

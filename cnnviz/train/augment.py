@@ -62,13 +62,16 @@ def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator) -> to
     return crop_at(padded, top, left, h, w)
 
 
-def affine_at(x: torch.Tensor, degrees: torch.Tensor, shift_x: torch.Tensor, shift_y: torch.Tensor) -> torch.Tensor:
-    """Rotate each image about its centre by degrees[n] (counter-clockwise) and shift it.
+def affine_at(x: torch.Tensor, degrees: torch.Tensor, shift_x: torch.Tensor, shift_y: torch.Tensor,
+              scale: torch.Tensor | None = None) -> torch.Tensor:
+    """Rotate each image about its centre by degrees[n] (counter-clockwise), scale it by scale[n]
+    about its centre, and shift it.
 
     Args:
         x: (N, C, H, W) images.
         degrees: (N,) angles in degrees.
         shift_x, shift_y: (N,) shifts as fractions of the width / height (0.1 = 10% right / down).
+        scale: (N,) factors (2 = the object twice as large; 0.5 = half, black around it); None = 1.
 
     Returns:
         (N, C, H, W); pixels that come from outside the image are 0 (black), bilinear in between.
@@ -87,17 +90,22 @@ def affine_at(x: torch.Tensor, degrees: torch.Tensor, shift_x: torch.Tensor, shi
     tx, ty = -2 * shift_x.to(x.dtype), -2 * shift_y.to(x.dtype)
     theta[:, 0, 2] = cos * tx - sin * ty * h / w
     theta[:, 1, 2] = sin * tx * w / h + cos * ty
+    if scale is not None:  # the inverse map: an output point comes from 1/scale as far from the centre
+        theta = theta / scale.to(x.dtype).view(n, 1, 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, H, W, 2)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def random_affine(x: torch.Tensor, rotation: float, translate: float, generator: torch.Generator) -> torch.Tensor:
-    """Rotate by a random angle in [-rotation, rotation] degrees and shift by up to ``translate``."""
+def random_affine(x: torch.Tensor, rotation: float, translate: float, generator: torch.Generator,
+                  scale: float = 0.0) -> torch.Tensor:
+    """Rotate by a random angle in [-rotation, rotation] degrees, scale by a factor in
+    [1 - scale, 1 + scale] and shift by up to ``translate``."""
     n = x.shape[0]
     degrees = _uniform(n, -rotation, rotation, x, generator)
     shift_x = _uniform(n, -translate, translate, x, generator)
     shift_y = _uniform(n, -translate, translate, x, generator)
-    return affine_at(x, degrees, shift_x, shift_y)
+    factors = _uniform(n, 1 - scale, 1 + scale, x, generator) if scale else None
+    return affine_at(x, degrees, shift_x, shift_y, factors)
 
 
 def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
@@ -148,8 +156,8 @@ def augment_batch(x: torch.Tensor, augment: Augmentation, generator: torch.Gener
         x = random_flip(x, generator, dim=-1)
     if augment.vertical_flip:
         x = random_flip(x, generator, dim=-2)
-    if augment.rotation or augment.translate:
-        x = random_affine(x, augment.rotation, augment.translate, generator)
+    if augment.rotation or augment.translate or augment.scale:
+        x = random_affine(x, augment.rotation, augment.translate, generator, augment.scale)
     if augment.color_jitter:
         x = color_jitter(x, augment.color_jitter, generator)
     if augment.gaussian_noise:

@@ -32,6 +32,7 @@ class Augmentation:
         rotation: rotate by a random angle in [-rotation, rotation] degrees (0 = off).
         translate: shift by up to this fraction of the width / height in each direction
             (0 = off), e.g. 0.1 = up to 10%.
+        scale: zoom by a random factor in [1 - scale, 1 + scale] about the centre (0 = off).
         gaussian_noise: add N(0, sigma^2) noise to every pixel, sigma in pixel units of [0, 1].
         salt_pepper: fraction of pixels set to black or white (half each).
         color_jitter: strength s in [0, 1): brightness, contrast (and saturation for colour
@@ -43,6 +44,7 @@ class Augmentation:
     crop_padding: int = 0
     rotation: float = 0.0
     translate: float = 0.0
+    scale: float = 0.0
     gaussian_noise: float = 0.0
     salt_pepper: float = 0.0
     color_jitter: float = 0.0
@@ -57,7 +59,7 @@ class Augmentation:
         if isinstance(self.crop_padding, bool) or not isinstance(self.crop_padding, int) \
                 or not 0 <= self.crop_padding <= 16:
             raise TrainConfigError(f"Crop padding must be a whole number of pixels from 0 to 16, not {self.crop_padding!r}.")
-        ranges = {"rotation": (0, 180), "translate": (0, 0.5), "gaussian_noise": (0, 1),
+        ranges = {"rotation": (0, 180), "translate": (0, 0.5), "scale": (0, 0.5), "gaussian_noise": (0, 1),
                   "salt_pepper": (0, 1), "color_jitter": (0, 0.99)}
         for name, (low, high) in ranges.items():
             value = getattr(self, name)
