@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnnviz import attribution, images
 from cnnviz.figures import inside_figures as figs
+from cnnviz.figures import shift_figures
 from cnnviz.lessons import inside as lesson
 from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError, list_models
@@ -77,6 +78,8 @@ said = lesson.prediction(captured.probabilities(), classes, picked.true_label, q
 
 middle.image(lesson.enlarged(prepared.image), width="stretch", caption="What the model sees")
 middle.caption(picked.seen_caption)
+if picked.true_label is None:  # a photo, not one of the test images
+    middle.caption(lesson.PHOTO_NOTE)
 middle.image(picked.original, width="stretch", caption="Your image")
 right.markdown(said.verdict)
 bars = said.bars(classes, right.slider("Classes shown (top-k)", *said.top_k_range(), key="inside_top_k", bind=links.BIND))
@@ -213,5 +216,24 @@ def _confusion_view() -> None:
                       width="stretch", on_click=state.update, kwargs=lesson.explained(tile.index))
 
 
+def _shift_view() -> None:
+    st.markdown(lesson.SHIFT_INTRO)
+    if refusal := lesson.confusion_refusal(classes, dataset):  # the same test set is needed
+        (st.info if dataset is None else st.warning)(refusal)
+        return
+    a, b = st.columns([2, 1])
+    kind = bound(a.radio, "Change the test images", list(lesson.SHIFTS), key="inside_shift", horizontal=True,
+                 format_func=lambda name: lesson.SHIFTS[name][0])
+    count = bound(b.selectbox, "Test images", lesson.TEST_IMAGES, key="inside_shift_count")
+    curve = inside_cache.shift_curve(network_ref, network.dataset, kind, count)
+    presentation.plot(shift_figures.shift_accuracy_figure(curve.strengths, curve.accuracies, x_title=curve.unit,
+                                                 chance=1 / len(classes)), key="inside_shift_chart")
+    st.markdown(curve.sentence)
+    st.latex(curve.formula)
+    st.caption("The first test image at each step, with what the network calls it:")
+    for column, picture, caption in zip(st.columns(len(curve.examples)), curve.examples, curve.captions):
+        column.image(lesson.enlarged(picture, 112), width="stretch", caption=caption)
+
+
 {"Layer outputs": st.fragment(page_frame.guarded(_layer_outputs_view)), "Kernels": _kernels_view, "Attribution": _attribution_view,
- "Confusion matrix": _confusion_view}[view]()
+ "Confusion matrix": _confusion_view, "Distribution shift": _shift_view}[view]()

@@ -303,3 +303,32 @@ def test_the_normalize_step_shows_its_mean_std_formula_and_the_three_pictures(pa
 
     at = at.selectbox(key="inside_layer").set_value(layers.options[1]).run()  # the next step: no lesson
     assert not at.latex and lesson.PICTURE_TITLES[1] not in _captions(at)
+
+
+def test_distribution_shift_measures_the_changed_test_images_and_a_photo_gets_the_note(page, checkpoint):
+    from cnnviz.lessons import inside as lesson
+
+    page.session_state["uploaded_checkpoints"] = [str(checkpoint)]
+    at = page.run()
+    assert lesson.PHOTO_NOTE not in [c.value for c in at.caption]  # a test image is no photo
+    at = at.radio(key="inside_view").set_value("Distribution shift").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="inside_shift").options == [label for label, _, _ in lesson.SHIFTS.values()]
+    assert at.selectbox(key="inside_shift_count").options == [str(n) for n in lesson.TEST_IMAGES]
+    assert any("inside_shift_chart" in str(chart.proto.id) for chart in at.get("plotly_chart"))
+    sentence = next(m.value for m in at.markdown if m.value.startswith("Unchanged, the network gets"))
+    assert "of these 500 test images right; at 180°" in sentence
+    assert any(r"\text{accuracy at } 180^\circ = \frac{" in latex.value for latex in at.latex)
+    at = at.radio(key="inside_shift").set_value("invert").run()
+    assert any(r"\text{accuracy at } a = 1 = \frac{" in latex.value for latex in at.latex)
+    assert len([c for c in _captions(at) if c.startswith("a = ")]) == len(lesson.SHIFTS["invert"][2])
+
+    at = at.radio(key="inside_source").set_value("Bundled photo").run()  # a photo: the note beside it
+    assert lesson.PHOTO_NOTE in [c.value for c in at.caption]
+
+
+def test_a_zoo_network_without_a_test_set_says_why_there_is_no_shift_curve(page):
+    from cnnviz.lessons import inside as lesson
+
+    at = page.run().radio(key="inside_view").set_value("Distribution shift").run()
+    assert not at.exception and lesson.NO_TEST_SET in [e.value for e in at.info]

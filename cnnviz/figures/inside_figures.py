@@ -397,3 +397,4 @@ def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], *, normalise: 
         xaxis={"title": {"text": "predicted class"}, "side": "top", "tickangle": -90, **ticks},
         yaxis={"title": {"text": "actual class"}, "autorange": "reversed", **ticks},
     )
+

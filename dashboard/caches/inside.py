@@ -63,3 +63,19 @@ def overview_figure(ref: ModelRef, image_hash: str, selected: str, _pictures, _k
     from cnnviz.figures import inside_figures
 
     return inside_figures.activation_overview(_pictures, _kinds, selected=selected)
+
+
+@st.cache_data(max_entries=16, show_spinner="Changing the test images and measuring the accuracy...", hash_funcs=BY_KEY)
+def shift_curve(ref: ModelRef, dataset: str, kind: str, count: int):
+    """cnnviz.lessons.inside.shift_curve once per (model, dataset, change, image count).
+
+    Raises:
+        cnnviz.data.DatasetUnavailable: the dataset is not on this machine.
+    """
+    from cnnviz import data
+    from cnnviz.lessons import inside
+    from dashboard.markup import escape
+
+    test, network = data.load_dataset(dataset), opened_network(ref)
+    return inside.shift_curve(network.model, test.test_images, test.test_labels, network.classes, kind, count,
+                              quote=escape)

@@ -19,6 +19,7 @@ The package is read as one module (cnnviz.lessons.inside.X); each idea lives in 
     kernels           the Kernels view: a layer's kernels trained and untrained, the snapshots
     attribution       the Attribution view: the class to explain, the title, each method's caption
     confusion_matrix  the Confusion matrix view: the matrix and scores, the cell, its gallery
+    distribution_shift  the Distribution shift view: test images rotated, shifted, inverted, noisy
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ from cnnviz.lessons.inside.confusion_matrix import (
     confusion_refusal,
     explained,
     gallery,
+)
+from cnnviz.lessons.inside.distribution_shift import (
+    PHOTO_NOTE,
+    SHIFT_INTRO,
+    SHIFTS,
+    TEST_IMAGES,
+    ShiftCurve,
+    changed,
+    shift_curve,
+    strength_text,
 )
 from cnnviz.lessons.inside.image_choice import (
     ANY_CLASS,
@@ -135,6 +146,8 @@ __all__ = [
     # attribution
     "CAPTUM", "GRADCAM_LAYER_HELP", "METHOD_EXPLANATIONS", "NO_GRADCAM_LAYER", "OPACITY", "PREDICTED_CLASS",
     "attribution_target", "attribution_targets", "attribution_title", "method_caption",
+    # distribution_shift
+    "PHOTO_NOTE", "SHIFT_INTRO", "SHIFTS", "TEST_IMAGES", "ShiftCurve", "changed", "shift_curve", "strength_text",
     # confusion_matrix
     "CONFUSION_SHOWS", "GALLERY_COLUMNS", "GALLERY_COLUMNS_PRESENTING", "GALLERY_SIDE", "GALLERY_SIZE", "NO_TEST_SET", "SCORE_COLUMNS",
     "SCORES_CAPTION", "UNDEFINED_SCORES", "Confusion", "Gallery", "Tile", "cell_of", "cell_to_show", "confusion",

@@ -29,4 +29,4 @@ NO_TRAINED_MODEL = (
     "architecture, but its predictions mean nothing."
 )
 
-VIEWS = ("Layer outputs", "Kernels", "Attribution", "Confusion matrix")  # the View menu, in order
+VIEWS = ("Layer outputs", "Kernels", "Attribution", "Confusion matrix", "Distribution shift")  # the View menu
