@@ -99,6 +99,10 @@ def training_form() -> None:
         values = {"dataset": dataset, "model": model}
         values["optimizer"] = bound(col1.selectbox, "Optimizer", lesson.OPTIMIZERS, index=lesson.OPTIMIZERS.index(
             DEFAULTS.optimizer), format_func=lesson.OPTIMIZER_LABELS.get, key="train_optimizer")
+        values["train_images"] = bound(col1.selectbox, "Training images", lesson.TRAIN_IMAGE_COUNTS,
+                                       help=lesson.TRAIN_IMAGES_HELP, key="train_train_images")
+        values["width"] = bound(col1.selectbox, "Model width", list(lesson.WIDTHS), help=lesson.WIDTH_HELP,
+                                key="train_width")
         values["lr"] = col2.select_slider("Learning rate", lesson.LEARNING_RATES, value=DEFAULTS.lr, key="train_lr", bind=links.BIND)
         values["schedule"] = bound(col2.selectbox, "Schedule", lesson.SCHEDULES, index=lesson.SCHEDULES.index(DEFAULTS.schedule),
                                    key="train_schedule")
@@ -125,7 +129,11 @@ def training_form() -> None:
         values["device"] = bound(col4.selectbox, "Device", lesson.device_options(), key="train_device")
         start = st.form_submit_button("Start", type="primary")
     if start:
-        config = lesson.Settings(**values).config()
+        settings = lesson.Settings(**values)
+        if refusal := settings.refusal():
+            st.error(refusal)
+            return
+        config = settings.config()
         runs.submit(RUN_KEY, lambda: manager.submit(config, owner=owner, client=client.browser, address=client.address))
 
 

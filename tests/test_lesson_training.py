@@ -338,3 +338,24 @@ def test_each_dataset_label_says_when_it_is_not_on_this_machine(monkeypatch):
                 data.DatasetStatus("cifar10", "CIFAR-10", False, None, "fetch it")]
     monkeypatch.setattr(data, "dataset_status", lambda: statuses)
     assert lesson.dataset_labels() == {"mnist": "MNIST", "cifar10": "CIFAR-10 (not on this machine)"}
+
+
+def test_the_training_set_size_and_width_controls_reach_the_run():
+    from cnnviz.data import dataset_info
+    from cnnviz.models import count_parameters
+    from cnnviz.train import build_model
+
+    assert lesson.TRAIN_IMAGE_COUNTS[0] == lesson.ALL_IMAGES and 500 in lesson.TRAIN_IMAGE_COUNTS
+    assert lesson.Settings().config().train_images is None  # all of them by default
+    assert lesson.Settings(train_images=500).config().train_images == 500
+    narrow = lesson.Settings(model="small_cnn", width="x 1/4").config()
+    assert narrow.model_options == {"channels": [8, 16, 32]}
+    assert lesson.Settings(model="tinyvgg", width="x 2").config().model_options == {"hidden": 20}
+    assert lesson.Settings(model="small_cnn").config().model_options == {}
+    info = dataset_info("fashion-mnist")
+    sizes = [count_parameters(build_model(lesson.Settings(model="small_cnn", width=w).config(), info))
+             for w in ("x 1/4", "as designed", "x 2")]
+    assert sizes[0] < sizes[1] < sizes[2], "the width changes the network's size"
+    # A fixed-size network refuses a width with one sentence, before anything is submitted.
+    assert "LeNet-5 has a fixed size" in lesson.Settings(model="lenet5", width="x 2").refusal()
+    assert lesson.Settings(model="lenet5").refusal() is None

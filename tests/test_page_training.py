@@ -308,3 +308,14 @@ def test_the_regularisation_tab_shows_the_l2_term_dropout_and_every_augmentation
     assert any("reg_dropout" in str(chart.proto.id) for chart in at.get("plotly_chart"))
     at = at.select_slider(key="reg_lambda").set_value(1e-2).run()
     assert any(r"\frac{0.01}{2}" in latex.value for latex in at.latex)
+
+
+def test_the_form_offers_the_training_set_size_and_width_and_refuses_a_fixed_size_width(page):
+    from cnnviz.lessons import training as lesson
+
+    assert page.selectbox(key="train_train_images").options == [str(n) for n in lesson.TRAIN_IMAGE_COUNTS]
+    assert page.selectbox(key="train_width").options == list(lesson.WIDTHS)
+    page.selectbox(key="train_width").set_value("x 2")  # LeNet-5, the default model, has a fixed size
+    _button(page, "Start").click().run()
+    assert not page.exception and "training_run_id" not in page.session_state
+    assert "LeNet-5 has a fixed size" in page.error[0].value

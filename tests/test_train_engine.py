@@ -14,6 +14,7 @@ from cnnviz.train import (
     StartEvent,
     StepEvent,
     TrainConfig,
+    TrainConfigError,
     build_model,
     evaluate,
     fit,
@@ -291,3 +292,17 @@ def test_adversarial_settings_are_checked():
         _config(adversarial="deepfool").check()
     with pytest.raises(ValueError, match=r"^The adversarial epsilon must be a number above 0 and at most 1, not 0\.$"):
         _config(adversarial="pgd", adversarial_eps=0).check()
+
+
+def test_a_small_training_set_is_a_seeded_subset_and_overfits():
+    # 100 digits for many epochs: training accuracy near 100%, test accuracy well below it.
+    events = []
+    end = fit(_config(epochs=25, train_images=100, batch_size=25, lr=1e-2), on_event=events.append)
+    start = next(e for e in events if isinstance(e, StartEvent))
+    assert (start.train_size, start.steps_per_epoch) == (100, 4)
+    last = [e for e in events if isinstance(e, EpochEvent)][-1]
+    assert last.train_accuracy > 0.97 and last.train_accuracy - last.test_accuracy > 0.05
+    assert end.status == "finished"
+    with pytest.raises(TrainConfigError, match="training images"):
+        _config(train_images=0).check()
+    assert _config(train_images=10**6).check().train_images == 10**6  # more than there are: all of them

@@ -35,8 +35,23 @@ def test_loss_and_accuracy_curves_hold_the_runs_numbers_on_labelled_axes():
     assert loss["layout"]["yaxis"]["automargin"] is True  # "cross-entropy" not cut on a projector
     accuracy = figures.accuracy_figure(CURVES)
     go.Figure(accuracy)
-    assert [list(t["y"]) for t in accuracy["data"]] == [[60.0], [70.0]]
+    assert [list(t["y"]) for t in accuracy["data"][:2]] == [[60.0], [70.0]]
     assert accuracy["layout"]["yaxis"]["ticksuffix"] == "%"
+
+
+def test_the_gap_between_train_and_test_accuracy_is_drawn_and_named_at_the_last_epoch():
+    overfit = {**CURVES, "epoch_x": [1.0, 2.0, 3.0], "train_accuracy": [0.8, 0.95, 0.995],
+               "test_accuracy": [0.78, 0.84, 0.851]}
+    figure = figures.accuracy_figure(overfit)
+    go.Figure(figure)
+    gap_line = figure["data"][2]
+    assert (gap_line["x"], gap_line["y"]) == ([3.0, 3.0], [pytest.approx(99.5), pytest.approx(85.1)])
+    (label,) = figure["layout"]["annotations"]
+    assert label["text"] == "gap 14.4 points: overfitting" and label["y"] == pytest.approx((99.5 + 85.1) / 2)
+    close = figures.accuracy_figure(CURVES)["layout"]["annotations"][0]["text"]
+    assert close == "gap -10.0 points"  # test ahead of train (dropout, augmentation): no overfitting named
+    assert figures.accuracy_figure({**CURVES, "epoch_x": [], "train_accuracy": [], "test_accuracy": []})[
+        "layout"]["annotations"] == []
 
 
 @pytest.mark.parametrize("count, size", [(6, 5), (16, 5), (32, 3)])

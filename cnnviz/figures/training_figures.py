@@ -56,11 +56,37 @@ def loss_figure(curves: dict[str, list[float]], *, title: str = "Loss") -> Figur
     return _figure(traces, height=340, title=title, x_title="epoch", y_title="cross-entropy")
 
 
+def accuracy_gap(curves: dict[str, list[float]]) -> tuple[float, float, float] | None:
+    """(epoch, train %, test %) at the last epoch with both, or None: where the chart names the gap."""
+    pairs = [(x, train, test) for x, train, test in zip(curves["epoch_x"], curves["train_accuracy"],
+                                                        curves["test_accuracy"]) if train is not None and test is not None]
+    if not pairs:
+        return None
+    x, train, test = pairs[-1]
+    return x, 100 * train, 100 * test
+
+
+def gap_text(train: float, test: float) -> str:
+    """The chart's label between the two curves: "gap 12.3 points: overfitting" when train is ahead."""
+    gap = train - test
+    return f"gap {gap:.1f} points" + (": overfitting" if gap >= 5 else "")
+
+
 def accuracy_figure(curves: dict[str, list[float]], *, title: str = "Accuracy") -> FigureDict:
-    """Train and test accuracy (in %) after each epoch; a gap between them is overfitting."""
+    """Train and test accuracy (in %) after each epoch; the gap between them at the last epoch is
+    drawn and named (train far ahead of test is overfitting)."""
     traces = [_line(curves["epoch_x"], [100 * v for v in curves[key]], name, colour, 3)
               for key, name, colour in (("train_accuracy", "train", TRAIN_COLOUR), ("test_accuracy", "test", TEST_COLOUR))]
-    return _figure(traces, height=340, title=title, x_title="epoch", y_title="accuracy", yaxis={"ticksuffix": "%"})
+    annotations = []
+    if (gap := accuracy_gap(curves)) is not None:
+        x, train, test = gap
+        traces.append({"type": "scatter", "x": [x, x], "y": [train, test], "mode": "lines", "showlegend": False,
+                       "line": {"color": "#7f7f7f", "dash": "dot", "width": 2}, "hoverinfo": "skip"})
+        annotations.append({"x": x, "y": (train + test) / 2, "text": gap_text(train, test), "showarrow": False,
+                            "xanchor": "right", "xshift": -8, "font": {"size": _FONT["size"]},
+                            "bgcolor": "rgba(255, 255, 255, 0.85)"})  # readable over the curves
+    return _figure(traces, height=340, title=title, x_title="epoch", y_title="accuracy", yaxis={"ticksuffix": "%"},
+                   annotations=annotations)
 
 
 def lr_comparison_figure(members: Sequence[tuple[str, dict[str, list[float]], str]]) -> FigureDict:

@@ -52,6 +52,17 @@ EPOCHS = (1, 50)
 WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2)
 MODEL_DEFAULT = "model default"  # keep the model's own dropout / batch norm
 DROPOUTS = (MODEL_DEFAULT, 0.0, 0.1, 0.2, 0.3, 0.5)
+# Over- and underfitting on purpose: few training images, or a narrower / wider network.
+ALL_IMAGES = "all"
+TRAIN_IMAGE_COUNTS = (ALL_IMAGES, 100, 500, 2000, 10000)
+TRAIN_IMAGES_HELP = ("Train on this many training images only (the same random ones every epoch). With 500, "
+                     "a network soon gets nearly all of them right while the test accuracy stays behind: "
+                     "the gap on the accuracy chart is overfitting.")
+WIDTHS = {"as designed": 1.0, "x 1/4": 0.25, "x 1/2": 0.5, "x 2": 2.0}  # menu entry -> channel factor
+WIDTH_HELP = ("Every convolution's channels times this factor (the Configurable CNN and TinyVGG): a narrow "
+              "network may underfit, a wide one on few images overfits faster.")
+# model -> (its option, the designed value) that a width scales
+_WIDTH_OPTIONS = {"small_cnn": ("channels", (32, 64, 128)), "tinyvgg": ("hidden", 10)}
 BATCH_NORMS = (MODEL_DEFAULT, "on", "off")
 LABEL_SMOOTHINGS = (0.0, 0.3)
 LABEL_SMOOTHING_STEP = 0.05
@@ -129,6 +140,8 @@ class Settings:
     schedule: str = "one-cycle"
     batch: int = 128
     epochs: int = 3
+    train_images: int | str = ALL_IMAGES
+    width: str = next(iter(WIDTHS))
     weight_decay: float = 0.0
     dropout: float | str = MODEL_DEFAULT
     batch_norm: str = MODEL_DEFAULT
@@ -155,11 +168,29 @@ class Settings:
             translate=TRANSLATE if self.shift else 0.0, gaussian_noise=NOISE_SIGMA if self.noise else 0.0,
             salt_pepper=SALT_PEPPER if self.salt_pepper else 0.0, color_jitter=COLOUR_JITTER if self.jitter else 0.0)
 
+    def refusal(self) -> str | None:
+        """The sentence that stops these settings before they are submitted, or None."""
+        if WIDTHS.get(self.width, 1.0) != 1.0 and self.model not in _WIDTH_OPTIONS:
+            return (f"{model_spec(self.model).title} has a fixed size: choose the Configurable CNN or TinyVGG to "
+                    "change the width, or keep it as designed.")
+        return None
+
+    def model_options(self) -> dict:
+        """The model settings the width asks for: {} as designed."""
+        factor = WIDTHS.get(self.width, 1.0)
+        if factor == 1.0 or self.model not in _WIDTH_OPTIONS:
+            return {}
+        option, designed = _WIDTH_OPTIONS[self.model]
+        if isinstance(designed, tuple):
+            return {option: [max(1, round(channels * factor)) for channels in designed]}
+        return {option: max(1, round(designed * factor))}
+
     def config(self) -> TrainConfig:
         """The run these settings ask for (unchecked: the manager refuses bad ones with a sentence)."""
         return TrainConfig(
-            dataset=self.dataset, model=self.model, optimizer=self.optimizer, lr=float(self.lr),
-            schedule=self.schedule, batch_size=int(self.batch), epochs=int(self.epochs),
+            dataset=self.dataset, model=self.model, model_options=self.model_options(), optimizer=self.optimizer,
+            lr=float(self.lr), schedule=self.schedule, batch_size=int(self.batch), epochs=int(self.epochs),
+            train_images=None if self.train_images == ALL_IMAGES else int(self.train_images),
             weight_decay=float(self.weight_decay),
             dropout=None if self.dropout == MODEL_DEFAULT else float(self.dropout),
             batch_norm=None if self.batch_norm == MODEL_DEFAULT else self.batch_norm == "on",

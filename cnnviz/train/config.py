@@ -83,6 +83,8 @@ class TrainConfig:
             or "one-cycle" (warm up for the first quarter, then anneal; Smith & Topin 2017).
         batch_size: images per optimisation step.
         epochs: passes over the training set.
+        train_images: train on this many training images only (a seeded random subset, the same
+            for every epoch), or None for all of them: a small set is how to provoke overfitting.
         weight_decay: L2 penalty lambda (AdamW: decoupled weight decay).
         dropout: dropout rate for models that have one; None keeps the model's default.
         batch_norm: batch norm on / off for models that allow it; None keeps the model's default.
@@ -106,6 +108,7 @@ class TrainConfig:
     schedule: str = "constant"
     batch_size: int = 128
     epochs: int = 2
+    train_images: int | None = None
     weight_decay: float = 0.0
     dropout: float | None = None
     batch_norm: bool | None = None
@@ -128,6 +131,10 @@ class TrainConfig:
         for name, value, high in [("batch size", self.batch_size, 65536), ("number of epochs", self.epochs, 1000)]:
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
                 raise TrainConfigError(f"The {name} must be a whole number from 1 to {high}, not {value!r}.")
+        if self.train_images is not None and (isinstance(self.train_images, bool) or not isinstance(self.train_images, int)
+                                              or not 1 <= self.train_images <= 10_000_000):
+            raise TrainConfigError(
+                f"The number of training images must be a whole number of at least 1, or all of them; not {self.train_images!r}.")
         if not _is_number(self.momentum) or not 0 <= self.momentum < 1:
             raise TrainConfigError(f"The momentum must be a number from 0 up to (not including) 1, not {self.momentum!r}.")
         if not _is_number(self.weight_decay) or self.weight_decay < 0:

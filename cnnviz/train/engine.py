@@ -139,8 +139,14 @@ class _Run:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
         self.model = model
-        self.train_x = dataset.train_images.to(self.device)
-        self.train_y = dataset.train_labels.to(self.device)
+        train_x, train_y = dataset.train_images, dataset.train_labels
+        if config.train_images is not None and config.train_images < len(train_y):
+            # A seeded random subset (its own generator: the weights' seed stays as it was).
+            chosen = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(config.seed))
+            chosen = chosen[:config.train_images].sort().values
+            train_x, train_y = train_x[chosen], train_y[chosen]
+        self.train_x = train_x.to(self.device)
+        self.train_y = train_y.to(self.device)
         self.test_x = dataset.test_images.to(self.device)
         self.test_y = dataset.test_labels.to(self.device)
         self.num_classes = len(dataset.classes)
