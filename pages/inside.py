@@ -125,6 +125,22 @@ def _layer_outputs_view() -> None:
                               bind=links.BIND)
     detail = lesson.channel_detail(layer, channel)
     presentation.plot(figs.channel_detail(detail.values, title=detail.title), key="inside_channel_detail")
+    _depth_section()
+
+
+def _depth_section() -> None:
+    """Early to late: each convolution's strongest unit and the part of the image it sees."""
+    fields, problem = inside_cache.receptive_fields(network_ref)
+    st.subheader(lesson.DEPTH_TITLE, divider="gray")
+    if problem:
+        st.caption(escape(lesson.NO_FIELDS.format(error=problem)))
+        return
+    st.caption(lesson.DEPTH_INTRO)
+    steps = lesson.spaced(lesson.depth_steps(fields, captured, prepared.image))
+    for column, step in zip(st.columns(max(len(steps), lesson.DEPTH_COLUMNS)), steps):  # at least 4: no giant pictures
+        column.image(step.outlined, width="stretch")
+        column.image(lesson.enlarged(step.map_picture, 112), width="stretch", caption=step.caption)
+    st.markdown(lesson.depth_sentence(steps))
 
 
 def _normalisation(view: lesson.NormalisationView) -> None:

@@ -332,3 +332,15 @@ def test_a_zoo_network_without_a_test_set_says_why_there_is_no_shift_curve(page)
 
     at = page.run().radio(key="inside_view").set_value("Distribution shift").run()
     assert not at.exception and lesson.NO_TEST_SET in [e.value for e in at.info]
+
+
+def test_layer_outputs_end_with_each_convolutions_window_growing(page, checkpoint):
+    from cnnviz.lessons import inside as lesson
+
+    page.session_state["uploaded_checkpoints"] = [str(checkpoint)]
+    at = page.run()
+    assert lesson.DEPTH_TITLE in [header.value for header in at.subheader]
+    captions = [c for c in _captions(at) if c.startswith("features.c")]
+    assert [c.split(":")[0] for c in captions] == ["features.c1", "features.c3", "features.c5"]
+    assert "field 5 x 5 px" in captions[0] and "field 32 x 32 px" in captions[2]
+    assert any(m.value.startswith("The field grows 5 → 14 → 32 px") for m in at.markdown)

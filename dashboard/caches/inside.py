@@ -79,3 +79,15 @@ def shift_curve(ref: ModelRef, dataset: str, kind: str, count: int):
     test, network = data.load_dataset(dataset), opened_network(ref)
     return inside.shift_curve(network.model, test.test_images, test.test_labels, network.classes, kind, count,
                               quote=escape)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=BY_KEY)
+def receptive_fields(ref: ModelRef):
+    """cnnviz.receptive.receptive_fields of the network, once per model: (rows, None) or ((), the reason)."""
+    from cnnviz.receptive import ReceptiveFieldError
+    from cnnviz.receptive import receptive_fields as walk
+
+    try:
+        return tuple(walk(opened_network(ref).model)), None
+    except ReceptiveFieldError as error:
+        return (), str(error)

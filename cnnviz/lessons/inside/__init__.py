@@ -20,6 +20,7 @@ The package is read as one module (cnnviz.lessons.inside.X); each idea lives in 
     attribution       the Attribution view: the class to explain, the title, each method's caption
     confusion_matrix  the Confusion matrix view: the matrix and scores, the cell, its gallery
     distribution_shift  the Distribution shift view: test images rotated, shifted, inverted, noisy
+    depth             early to late layers: each convolution's strongest unit and the window it sees
 """
 
 from __future__ import annotations
@@ -56,6 +57,18 @@ from cnnviz.lessons.inside.confusion_matrix import (
     confusion_refusal,
     explained,
     gallery,
+)
+from cnnviz.lessons.inside.depth import (
+    DEPTH_COLUMNS,
+    DEPTH_INTRO,
+    DEPTH_TITLE,
+    MAX_STEPS,
+    NO_FIELDS,
+    DepthStep,
+    depth_sentence,
+    depth_steps,
+    field_window,
+    spaced,
 )
 from cnnviz.lessons.inside.distribution_shift import (
     PHOTO_NOTE,
@@ -146,6 +159,9 @@ __all__ = [
     # attribution
     "CAPTUM", "GRADCAM_LAYER_HELP", "METHOD_EXPLANATIONS", "NO_GRADCAM_LAYER", "OPACITY", "PREDICTED_CLASS",
     "attribution_target", "attribution_targets", "attribution_title", "method_caption",
+    # depth
+    "DEPTH_COLUMNS", "DEPTH_INTRO", "DEPTH_TITLE", "MAX_STEPS", "NO_FIELDS", "DepthStep", "depth_sentence", "depth_steps",
+    "field_window", "spaced",
     # distribution_shift
     "PHOTO_NOTE", "SHIFT_INTRO", "SHIFTS", "TEST_IMAGES", "ShiftCurve", "changed", "shift_curve", "strength_text",
     # confusion_matrix
