@@ -147,7 +147,16 @@ def lr_view() -> None:
     st.dataframe(list(view.rows), hide_index=True, width="stretch")
 
 
+def _use_seed_recipe() -> None:
+    values, sentence = lesson.seed_recipe({status.name for status in data.dataset_status() if status.available})
+    st.session_state.update(values, lr_recipe_note=sentence)
+
+
 def lr_form() -> None:
+    st.button(lesson.SEED_RECIPE_LABEL, icon=":material/history_edu:", help=lesson.SEED_RECIPE_HELP,
+              on_click=_use_seed_recipe, key="lr_recipe")
+    if note := st.session_state.get("lr_recipe_note"):
+        st.caption(note)
     with st.form("lr_form"):
         (_, col2, col3), dataset, model = _dataset_and_model("lr")
         rates = col2.multiselect("Learning rates", lesson.LEARNING_RATES, default=list(LR_DEFAULTS.rates),

@@ -359,3 +359,35 @@ def test_the_training_set_size_and_width_controls_reach_the_run():
     # A fixed-size network refuses a width with one sentence, before anything is submitted.
     assert "LeNet-5 has a fixed size" in lesson.Settings(model="lenet5", width="x 2").refusal()
     assert lesson.Settings(model="lenet5").refusal() is None
+
+
+def test_the_classic_recipe_runs_on_mnist_when_it_is_here_and_says_so_otherwise():
+    values, sentence = lesson.seed_recipe({"mnist", "fashion-mnist"})
+    assert values == {"lr_dataset": "mnist", "lr_model": "lenet5", "lr_rates": [1.0, 0.1, 0.01], "lr_batch": 64,
+                      "lr_epochs": 1, "lr_momentum": 0.0}
+    assert "on MNIST, as in the original lesson" in sentence
+    values, sentence = lesson.seed_recipe({"fashion-mnist", "digits"})
+    assert values["lr_dataset"] == "fashion-mnist" and "MNIST is not on this machine" in sentence
+    # Every value is one the Compare form offers.
+    assert values["lr_model"] in lesson.MODELS and set(values["lr_rates"]) <= set(lesson.LEARNING_RATES)
+    assert values["lr_batch"] in lesson.BATCH_SIZES and values["lr_momentum"] in lesson.MOMENTA
+    low, high = lesson.COMPARISON_EPOCHS
+    assert low <= values["lr_epochs"] <= high
+
+
+def test_a_finished_rate_whose_loss_fell_far_less_than_the_best_is_named_as_crawling():
+    def losses(*values):
+        return [StepEvent(step=10 * (i + 1), epoch=1, progress=(i + 1) / 60, loss=v, lr=0.1, images_per_second=900.0,
+                          elapsed=float(i)) for i, v in enumerate(values)]
+
+    fast = member("lr 0.1", 0.1, [START, *losses(2.3, 1.0, 0.45), EndEvent("finished", "Done.", test_accuracy=0.9)])
+    slow = member("lr 0.01", 0.01, [START, *losses(2.3, 2.1, 1.9), EndEvent("finished", "Done.", test_accuracy=0.5)])
+    fine = member("lr 0.03", 0.03, [START, *losses(2.3, 1.4, 1.2), EndEvent("finished", "Done.", test_accuracy=0.8)])
+    view = lesson.comparison(comparison_status([DIVERGED, fast, slow, fine], "finished", "lr 0.1 reached 90%."))
+    assert [(label, note) for label, _, note in view.lines] == [
+        ("lr 1", "diverged"), ("lr 0.1", ""), ("lr 0.01", lesson.CRAWLS), ("lr 0.03", "")]  # 1.1 > 0.5 * 1.85
+    assert view.rows[2]["What happened"].startswith("Crawled: its loss fell by 0.40, against 1.85 at lr 0.1")
+    assert view.rows[1]["What happened"] == "Done."
+    # Still training: nothing is named yet.
+    early = lesson.comparison(comparison_status([fast, member("lr 0.01", 0.01, [START, *losses(2.3, 2.2)])]))
+    assert all(note != lesson.CRAWLS for _, _, note in early.lines)

@@ -319,3 +319,19 @@ def test_the_form_offers_the_training_set_size_and_width_and_refuses_a_fixed_siz
     _button(page, "Start").click().run()
     assert not page.exception and "training_run_id" not in page.session_state
     assert "LeNet-5 has a fixed size" in page.error[0].value
+
+
+def test_the_classic_recipe_button_fills_the_compare_form_and_names_its_dataset(page):
+    from cnnviz import data
+
+    page.selectbox(key="lr_model").set_value("small_cnn")
+    page.select_slider(key="lr_batch").set_value(256)
+    at = page.button(key="lr_recipe").click().run()
+    assert not at.exception
+    mnist_here = any(status.name == "mnist" and status.available for status in data.dataset_status())
+    assert at.selectbox(key="lr_dataset").value == ("mnist" if mnist_here else "fashion-mnist")
+    assert at.selectbox(key="lr_model").value == "lenet5"
+    assert at.multiselect(key="lr_rates").value == [1.0, 0.1, 0.01]
+    assert (at.select_slider(key="lr_batch").value, at.number_input(key="lr_epochs").value,
+            at.select_slider(key="lr_momentum").value) == (64, 1, 0.0)
+    assert any(c.value.startswith("The classic recipe: LeNet-5") for c in at.caption)

@@ -19,9 +19,12 @@ def test_a_run_that_diverged_at_its_first_step_is_drawn_as_a_point_in_the_compar
         ("lr 0.1", {"step_x": [0.05, 0.10, 0.15], "step_loss": [2.3, 1.2, 0.9]}, ""),
     ])
     go.Figure(figure)
-    diverged, steady = figure["data"]
+    diverged, cross, steady = figure["data"]
     assert diverged["name"] == "lr 1 (diverged)" and diverged["mode"] == "lines+markers"
     assert list(diverged["y"]) == [10.0]
+    # Where it ended: a cross on its last (clipped) loss, named on the chart.
+    assert (cross["x"], cross["y"], cross["text"]) == ([0.05], [10.0], ["lr 1 diverged here"])
+    assert cross["marker"]["symbol"] == "x" and cross["showlegend"] is False
     assert steady["mode"] == "lines" and list(steady["y"]) == [2.3, 1.2, 0.9]
 
 

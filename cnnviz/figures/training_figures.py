@@ -102,8 +102,14 @@ def lr_comparison_figure(members: Sequence[tuple[str, dict[str, list[float]], st
         # A diverged run's last losses can be huge or infinite; clip so the others stay readable.
         losses = [min(v, 10.0) if math.isfinite(v) else 10.0 for v in curves["step_loss"]]
         # A run that diverged at once has a single point, which a line alone never draws.
-        traces.append(_line(curves["step_x"], losses, name, MEMBER_COLOURS[index % len(MEMBER_COLOURS)], 2,
+        colour = MEMBER_COLOURS[index % len(MEMBER_COLOURS)]
+        traces.append(_line(curves["step_x"], losses, name, colour, 2,
                             "lines+markers" if len(losses) == 1 else "lines", marker={"size": 10}))
+        if note == "diverged" and losses:  # where it ended: a cross on its last loss, named
+            traces.append({"type": "scatter", "x": [curves["step_x"][-1]], "y": [losses[-1]], "mode": "markers+text",
+                           "marker": {"symbol": "x", "size": 16, "color": colour}, "text": [f"{label} diverged here"],
+                           "textposition": "bottom right", "showlegend": False, "hoverinfo": "skip",
+                           "textfont": {"color": colour}})
     return _figure(traces, height=380, title="Training loss by learning rate (clipped at 10)",
                    x_title="epoch", y_title="cross-entropy")
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from cnnviz.lessons.metric import Metric
 from cnnviz.lessons.training_forms import (  # the forms' choices and settings, read here as lesson.X
     NO_RATES,
+    SEED_RECIPE_HELP,
+    SEED_RECIPE_LABEL,
+    seed_recipe,
     CROP_PADDING, ROTATION, TRANSLATE, SCALE, NOISE_SIGMA, SALT_PEPPER, COLOUR_JITTER,
     MODELS,
     OPTIMIZER_LABELS,
@@ -70,6 +73,8 @@ LR_INTRO = (
     "the loss explodes (diverges). Too low and it crawls. The classic lesson (LeNet, plain SGD, "
     "one epoch): 1 diverges, 0.1 learns fast, 0.01 learns slowly."
 )
+CRAWLS = "crawls"  # the chart's note for a member that learned far slower than the best
+CRAWL_FRACTION = 0.5  # a loss that fell less than half as much as the best one's crawls
 RUN_IDLE = "Choose the settings above and press Start; the curves appear here while it trains."
 COMPARISON_IDLE = "Pick the learning rates and press Compare; their loss curves are drawn on top of each other."
 STARTING = "Starting: loading the data and building the model..."
@@ -251,15 +256,33 @@ def comparison(status: RunStatus | None) -> ComparisonView:
         progress = Progress(min(fraction, 1.0), f"Training {current.label} ({position} of {len(members)})")
     else:
         banner = _banner(status)
-    lines, rows = [], []
-    for member in members:
+    lines, rows = {}, []
+    for index, member in enumerate(members):
         summary, end = member.summary, member.end
         if summary.steps:
-            lines.append((member.label, summary.curves(), end.status if end and end.status != "finished" else ""))
+            lines[index] = (member.label, summary.curves(), end.status if end and end.status != "finished" else "")
         rows.append({
             "Learning rate": member.label,
             "Status": end.status if end else ("training" if summary.started else "waiting"),
             "Test accuracy": f"{end.test_accuracy:.1%}" if end and end.test_accuracy is not None else "",
             "What happened": end.message if end else "",
         })
-    return ComparisonView(status.active, None, progress, banner, tuple(lines), tuple(rows))
+    for index, sentence in crawling(members).items():  # named on the chart and in the table
+        label, curves, _ = lines[index]
+        lines[index] = (label, curves, CRAWLS)
+        rows[index]["What happened"] = sentence
+    return ComparisonView(status.active, None, progress, banner, tuple(lines.values()), tuple(rows))
+
+
+def crawling(members) -> dict[int, str]:
+    """The finished members whose loss fell less than CRAWL_FRACTION of the best one's fall: member
+    index -> the sentence saying so. Empty until two members have finished."""
+    falls = {index: member.summary.steps[0].loss - member.summary.steps[-1].loss
+             for index, member in enumerate(members)
+             if member.end is not None and member.end.status == "finished" and len(member.summary.steps) > 1}
+    if len(falls) < 2 or max(falls.values()) <= 0:
+        return {}
+    best = max(falls, key=falls.get)
+    return {index: (f"Crawled: its loss fell by {fall:.2f}, against {falls[best]:.2f} at {members[best].label}; "
+                    "a larger learning rate takes larger steps.")
+            for index, fall in falls.items() if fall < CRAWL_FRACTION * falls[best]}

@@ -195,3 +195,29 @@ class LrSettings:
     def rates_in_order(self) -> list[float]:
         """The rates, highest first: the one most likely to diverge is trained (and ends) first."""
         return sorted((float(rate) for rate in self.rates), reverse=True)
+
+
+SEED_RECIPE_LABEL = "The classic recipe"
+SEED_RECIPE_HELP = "LeNet-5, plain SGD, batch 64, one epoch, learning rates 1, 0.1 and 0.01 (on MNIST when it is here)."
+
+
+def seed_recipe(available: set[str]) -> tuple[dict, str]:
+    """The classic learning-rate lesson as the Compare form's values, and the sentence naming it.
+
+    The recipe is LeNet-5 on MNIST; where MNIST is not on this machine it runs on Fashion-MNIST
+    (the same 28 x 28 grey images), and the sentence says so.
+
+    Args:
+        available: the names of the datasets on this machine.
+
+    Returns:
+        ({widget key: value}, sentence).
+    """
+    dataset = "mnist" if "mnist" in available else "fashion-mnist"
+    values = {"lr_dataset": dataset, "lr_model": "lenet5", "lr_rates": [1.0, 0.1, 0.01], "lr_batch": 64,
+              "lr_epochs": 1, "lr_momentum": 0.0}
+    where = ("on MNIST, as in the original lesson" if dataset == "mnist" else
+             "on Fashion-MNIST: MNIST is not on this machine (`python -m cnnviz.data fetch mnist` gets it), and "
+             "Fashion-MNIST has the same 28 x 28 grey images")
+    return values, (f"The classic recipe: LeNet-5, plain SGD (no momentum), batch 64, one epoch, learning rates "
+                    f"1, 0.1 and 0.01, {where}. Press Compare: 1 diverges, 0.1 learns fast, 0.01 crawls.")
