@@ -26,7 +26,7 @@ from cnnviz.models import (
 )
 from cnnviz.models import imagenet as imagenet_module
 
-SMALL = ["lenet5", "cifar_cnn", "tinyvgg", "small_cnn"]
+SMALL = ["lenet5", "cifar_cnn", "tinyvgg", "small_cnn", "lenet5_1998", "nin"]
 IMAGENET = ["alexnet", "vgg16", "googlenet", "resnet18", "resnet50"]
 # Too slow to initialise and run for real on two shared CPU cores: checked with shape-only
 # (meta) tensors, which run every layer's shape arithmetic without allocating the weights.
@@ -377,3 +377,34 @@ def test_imagenet_classes():
     assert len(classes) == 1000
     assert classes[0] == "tench" and classes[1] == "goldfish"
     assert all(isinstance(c, str) and c for c in classes)
+
+
+def test_lenet5_as_published_has_the_papers_shapes_sigmoid_and_average_pooling():
+    model = get_model("lenet5_1998").eval()
+    assert model.input_shape == (1, 32, 32) and model.features.c1.padding == (0, 0)
+    assert isinstance(model.features.act1, torch.nn.Sigmoid) and isinstance(model.features.s2, torch.nn.AvgPool2d)
+    assert count_parameters(model) == count_parameters(get_model("lenet5")) == 61_706  # the same weights, laid out alike
+    x = torch.rand(2, 1, 32, 32)
+    assert model.features(model.normalize(x)).shape == (2, 120, 1, 1)  # C5 ends on 120 maps of 1 x 1
+    assert model.config["name"] == "lenet5_1998" and get_model(**model.config).config == model.config
+
+
+def test_nin_has_mlpconv_blocks_and_a_global_average_instead_of_linear_layers():
+    model = get_model("nin").eval()
+    assert not any(isinstance(m, torch.nn.Linear) for m in model.modules())
+    block = model.features.block1
+    assert (block.conv.kernel_size, block.mlp1.kernel_size, block.mlp2.kernel_size) == ((5, 5), (1, 1), (1, 1))
+    assert model.features.block3.mlp2.out_channels == 10  # one map per class, averaged into its logit
+    # By hand: 5x5 conv then two 1x1 per block, (C_in * C_out * F * F + C_out) each.
+    def conv(c_in, c_out, f):
+        return c_in * c_out * f * f + c_out
+    expected = (conv(1, 96, 5) + 2 * conv(96, 96, 1) + conv(96, 192, 5) + 2 * conv(192, 192, 1)
+                + conv(192, 192, 3) + conv(192, 192, 1) + conv(192, 10, 1))
+    assert count_parameters(model) == expected == 927_178
+    x = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        maps = model.features(model.normalize(x))
+        assert maps.shape == (3, 10, 7, 7)
+        assert torch.allclose(model(x), maps.mean(dim=(2, 3)), atol=1e-6)  # each logit: its map's average
+    with pytest.raises(ValueError, match="input_size"):
+        get_model("nin", input_size=4)

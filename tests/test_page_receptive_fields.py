@@ -124,6 +124,8 @@ def test_builder_with_an_invalid_stack_names_the_layer_and_why(page):
 
 
 def test_count_tab_shows_the_table_and_the_comparison(page):
+    from cnnviz.models import list_models
+
     _open(page, 3)
     _ok(page)
     metrics = {m.label: m.value for m in page.metric}
@@ -133,8 +135,11 @@ def test_count_tab_shows_the_table_and_the_comparison(page):
     metrics = {m.label: m.value for m in page.metric}
     assert metrics["Parameters"] == "138,357,544"
     comparison = page.dataframe[-1].value
-    assert len(comparison) == 9
-    assert comparison.set_index("Network").loc["VGG-16", "Final receptive field"] == "212 px"
+    assert len(comparison) == len(list_models()) == 11  # every zoo network, the classic two included
+    table = comparison.set_index("Network")
+    assert table.loc["VGG-16", "Final receptive field"] == "212 px"
+    assert (table.loc["LeNet-5 (1998)", "Parameters"], table.loc["Network in Network", "Parameters"]) == ("61,706",
+                                                                                                         "927,178")
 
 
 def test_choosing_upload_then_uploading_a_photo_keeps_the_unit(page):

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from torch import nn
 
+from cnnviz.models.classic import LeNet5Published, NiN
 from cnnviz.models.imagenet import ImageNetClassifier
 from cnnviz.models.small import CifarCNN, LeNet5, SmallCNN, TinyVGG
 
@@ -83,6 +84,24 @@ _REGISTRY: dict[str, tuple[ModelSpec, Callable[..., nn.Module]]] = {
              "global_pool": False, "activation": "relu", "mean": None, "std": None},
             "",
         ), SmallCNN),
+        (ModelSpec(
+            "lenet5_1998", "LeNet-5 (1998)",
+            "LeNet-5 as published: a 32x32 input, sigmoid-shaped activations and average-pooling subsampling, "
+            "the same 61,706 parameters as the modern variant.",
+            "small",
+            {"in_channels": 1, "num_classes": 10, "input_size": 32, "activation": "sigmoid", "pool": "avg",
+             "mean": None, "std": None},
+            "http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf",
+        ), LeNet5Published),
+        (ModelSpec(
+            "nin", "Network in Network",
+            "Convolutions followed by 1x1 convolutions (a small MLP at every pixel), and a global average "
+            "over each class's map instead of fully connected layers.",
+            "small",
+            {"in_channels": 1, "num_classes": 10, "input_size": 28, "channels": [96, 192], "dropout": 0.5,
+             "mean": None, "std": None},
+            "https://arxiv.org/abs/1312.4400",
+        ), NiN),
         (ModelSpec(
             "alexnet", "AlexNet",
             "The 2012 ImageNet winner that started deep learning's rise: large early kernels, ReLU, "
