@@ -175,21 +175,29 @@ def lr_form() -> None:
                                                              address=client.address, lrs=settings.rates_in_order()))
 
 
-def one_batch_view() -> None:
-    """Eight training images through a trained network: logits, softmax, cross-entropy, the mean."""
-    st.markdown(one_batch.INTRO)
+def _trained_network(key: str, container):
+    """A menu of the trained networks -> (its ModelRef, the opened network, its dataset), or None
+    after one sentence (none trained yet, a broken checkpoint, its dataset not on this machine)."""
     usable = [ref for _, ref in trained_networks(say=st.warning)]
     if not usable:
         st.info(one_batch.NO_NETWORK)
-        return
-    left, middle, right = st.columns([2, 1, 1])
-    network_ref = network_menu("Network", usable, key="batch_network", container=left)
+        return None
+    network_ref = network_menu("Network", usable, key=key, container=container)
     try:
         network = caches.opened_network(network_ref)
-        dataset = data.load_dataset(network.dataset)
+        return network_ref, network, data.load_dataset(network.dataset)
     except (CheckpointError, data.DatasetUnavailable, ValueError) as error:
-        st.error(escape(f"This network's batch cannot be shown: {error}"))  # may quote the file
+        st.error(escape(f"This network cannot be shown here: {error}"))  # may quote the file
+        return None
+
+
+def one_batch_view() -> None:
+    """Eight training images through a trained network: logits, softmax, cross-entropy, the mean."""
+    st.markdown(one_batch.INTRO)
+    left, middle, right = st.columns([2, 1, 1])
+    if (opened := _trained_network("batch_network", left)) is None:
         return
+    network_ref, network, dataset = opened
     count = len(dataset.train_labels)
     number = middle.number_input("Batch number", 0, one_batch.last_batch(count), 0, key="batch_number", bind=links.BIND)
     right.button("Random batch", icon=":material/casino:", key="batch_random",
@@ -223,18 +231,10 @@ def one_batch_view() -> None:
 def regularisation_view() -> None:
     """Weight decay, dropout and augmentation on a trained network and real training images."""
     st.markdown(regularisation.INTRO)
-    usable = [ref for _, ref in trained_networks(say=st.warning)]
-    if not usable:
-        st.info(one_batch.NO_NETWORK)
-        return
     left, right = st.columns([2, 1])
-    network_ref = network_menu("Network", usable, key="reg_network", container=left)
-    try:
-        network = caches.opened_network(network_ref)
-        dataset = data.load_dataset(network.dataset)
-    except (CheckpointError, data.DatasetUnavailable, ValueError) as error:
-        st.error(escape(f"This network cannot be shown here: {error}"))  # may quote the file
+    if (opened := _trained_network("reg_network", left)) is None:
         return
+    network_ref, network, dataset = opened
     index = right.number_input("Training image", *regularisation.image_numbers(len(dataset.train_labels)), 0,
                                key="reg_image", bind=links.BIND)
     image = dataset.train_images[index]

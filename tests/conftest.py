@@ -57,3 +57,20 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    """Fashion-MNIST, loaded once for every lesson test that reads its images (never modified)."""
+    from cnnviz.data import load_dataset
+
+    return load_dataset("fashion-mnist")
+
+
+@pytest.fixture(scope="session")
+def shipped_lenet():
+    """The shipped LeNet-5 trained on Fashion-MNIST, on the CPU, in evaluation mode."""
+    from cnnviz.models import load_checkpoint
+    from cnnviz.paths import PRETRAINED_DIR
+
+    return load_checkpoint(PRETRAINED_DIR / "lenet5-fashion-mnist.pt", map_location="cpu").eval()

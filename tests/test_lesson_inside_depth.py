@@ -10,23 +10,18 @@ import torch
 from cnnviz import activations
 from cnnviz.data import load_dataset, to_float
 from cnnviz.lessons import inside as lesson
-from cnnviz.models import get_model, load_checkpoint
-from cnnviz.paths import PRETRAINED_DIR
+from cnnviz.models import get_model
 from cnnviz.receptive import receptive_fields
 
 
-@pytest.fixture(scope="module")
-def lenet():
-    return load_checkpoint(PRETRAINED_DIR / "lenet5-fashion-mnist.pt", map_location="cpu").eval()
-
 
 @pytest.fixture(scope="module")
-def steps(lenet):
+def steps(shipped_lenet):
     image = load_dataset("fashion-mnist").test_images[0]
     pixels = to_float(image[None])
-    captured = activations.capture_layer_outputs(lenet, pixels)
+    captured = activations.capture_layer_outputs(shipped_lenet, pixels)
     picture = lesson.to_picture(image)
-    return pixels, captured, lesson.depth_steps(receptive_fields(lenet), captured, picture)
+    return pixels, captured, lesson.depth_steps(receptive_fields(shipped_lenet), captured, picture)
 
 
 def test_lenets_three_convolutions_see_5_14_and_32_pixels(steps):
@@ -42,17 +37,17 @@ def test_lenets_three_convolutions_see_5_14_and_32_pixels(steps):
 
 
 @pytest.mark.parametrize("which", [0, 1])
-def test_pixels_outside_the_window_cannot_change_the_unit_and_inside_they_can(lenet, steps, which):
+def test_pixels_outside_the_window_cannot_change_the_unit_and_inside_they_can(shipped_lenet, steps, which):
     pixels, _, found = steps
     step = found[which]
     top, left, bottom, right = step.window
-    module = dict(lenet.named_modules())[step.name]
+    module = dict(shipped_lenet.named_modules())[step.name]
 
     def unit(x):
         out = []
         handle = module.register_forward_hook(lambda _m, _i, output: out.append(output[0, step.channel][step.unit]))
         with torch.no_grad():
-            lenet(x)
+            shipped_lenet(x)
         handle.remove()
         return float(out[0])
 

@@ -21,10 +21,6 @@ def _step(model, pixels):
     return first, lesson.normalize_step(model, first.name, pixels, first.output.numpy())
 
 
-@pytest.fixture(scope="module")
-def fashion():
-    return load_dataset("fashion-mnist")
-
 
 def test_the_lenet_step_shows_fashion_mnists_statistics_and_torchs_value_at_the_centre(fashion):
     model = get_model("lenet5")

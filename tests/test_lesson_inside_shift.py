@@ -9,20 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.data import load_dataset, to_float
+from cnnviz.data import to_float
 from cnnviz.lessons import inside as lesson
-from cnnviz.models import load_checkpoint
-from cnnviz.paths import PRETRAINED_DIR
 
 
-@pytest.fixture(scope="module")
-def fashion():
-    return load_dataset("fashion-mnist")
-
-
-@pytest.fixture(scope="module")
-def lenet():
-    return load_checkpoint(PRETRAINED_DIR / "lenet5-fashion-mnist.pt", map_location="cpu").eval()
 
 
 def test_each_change_does_what_its_name_says(fashion):
@@ -41,14 +31,14 @@ def test_each_change_does_what_its_name_says(fashion):
 
 
 @pytest.mark.parametrize("kind", list(lesson.SHIFTS))
-def test_the_accuracy_at_each_strength_is_torchs_count(lenet, fashion, kind):
-    curve = lesson.shift_curve(lenet, fashion.test_images, fashion.test_labels, lenet.classes, kind, 500)
+def test_the_accuracy_at_each_strength_is_torchs_count(shipped_lenet, fashion, kind):
+    curve = lesson.shift_curve(shipped_lenet, fashion.test_images, fashion.test_labels, shipped_lenet.classes, kind, 500)
     label, unit, strengths = lesson.SHIFTS[kind]
     assert curve.strengths == strengths and curve.unit == unit and curve.count == 500
     x, y = to_float(fashion.test_images[:500]), fashion.test_labels[:500]
     with torch.no_grad():
-        expected = [int((lenet(lesson.changed(x, kind, s)).argmax(1) == y).sum()) for s in strengths]
-        unchanged = int((lenet(x).argmax(1) == y).sum())
+        expected = [int((shipped_lenet(lesson.changed(x, kind, s)).argmax(1) == y).sum()) for s in strengths]
+        unchanged = int((shipped_lenet(x).argmax(1) == y).sum())
     assert list(curve.correct) == expected and expected[0] == unchanged
     assert curve.accuracies == pytest.approx([c / 500 for c in expected])
     assert f"gets **{unchanged / 500:.1%}** of these 500 test images right" in curve.sentence
@@ -59,17 +49,17 @@ def test_the_accuracy_at_each_strength_is_torchs_count(lenet, fashion, kind):
     assert float(numbers[2]) == round(100 * expected[-1] / 500, 1)
     # The example strip: test image 0 at each strength, with the class the network gives it.
     with torch.no_grad():
-        first = [lenet.classes[int(lenet(lesson.changed(x[:1], kind, s)).argmax())] for s in strengths]
+        first = [shipped_lenet.classes[int(shipped_lenet(lesson.changed(x[:1], kind, s)).argmax())] for s in strengths]
     assert list(curve.captions) == [f"{lesson.strength_text(kind, s)}: {name}" for s, name in zip(strengths, first)]
     assert np.array_equal(np.asarray(curve.examples[0]), fashion.test_images[0, 0].numpy())
 
 
-def test_rotating_the_test_images_drops_lenet_towards_chance(lenet, fashion):
-    curve = lesson.shift_curve(lenet, fashion.test_images, fashion.test_labels, lenet.classes, "rotate", 1000)
+def test_rotating_the_test_images_drops_lenet_towards_chance(shipped_lenet, fashion):
+    curve = lesson.shift_curve(shipped_lenet, fashion.test_images, fashion.test_labels, shipped_lenet.classes, "rotate", 1000)
     assert curve.accuracies[0] > 0.85 and min(curve.accuracies) < 0.25
 
 
-def test_class_names_in_the_captions_are_quoted(lenet, fashion):
-    curve = lesson.shift_curve(lenet, fashion.test_images, fashion.test_labels, lenet.classes, "noise", 50,
+def test_class_names_in_the_captions_are_quoted(shipped_lenet, fashion):
+    curve = lesson.shift_curve(shipped_lenet, fashion.test_images, fashion.test_labels, shipped_lenet.classes, "noise", 50,
                                quote=lambda name: f"<{name}>")
     assert all(": <" in caption for caption in curve.captions)

@@ -9,17 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.data import load_dataset, to_float
+from cnnviz.data import to_float
 from cnnviz.lessons import regularisation as lesson
 from cnnviz.lessons import training
 from cnnviz.models import get_model, load_checkpoint
 from cnnviz.paths import PRETRAINED_DIR
 from cnnviz.train.augment import augment_batch
 
-
-@pytest.fixture(scope="module")
-def fashion():
-    return load_dataset("fashion-mnist")
 
 
 @pytest.fixture(scope="module")

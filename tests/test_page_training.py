@@ -335,3 +335,22 @@ def test_the_classic_recipe_button_fills_the_compare_form_and_names_its_dataset(
     assert (at.select_slider(key="lr_batch").value, at.number_input(key="lr_epochs").value,
             at.select_slider(key="lr_momentum").value) == (64, 1, 0.0)
     assert any(c.value.startswith("The classic recipe: LeNet-5") for c in at.caption)
+
+
+def test_a_network_whose_dataset_is_not_here_gets_one_sentence_on_both_lesson_tabs(page, tmp_path):
+    from cnnviz.lessons import one_batch, regularisation
+    from cnnviz.models import get_model, save_checkpoint
+    from dashboard.markup import escape
+
+    path = save_checkpoint(tmp_path / "elsewhere.pt", get_model("lenet5"), classes=[str(i) for i in range(10)],
+                           meta={"dataset": "no-such-set"})
+    page.session_state["uploaded_checkpoints"] = [str(path)]
+    for tab, key in ((one_batch.TAB_TITLE, "batch_network"), (regularisation.TAB_TITLE, "reg_network")):
+        page.session_state["train_tab"] = tab
+        at = page.run()
+        menu = at.selectbox(key=key)
+        at = menu.set_value(next(option for option in menu.options if option.startswith("elsewhere"))).run()
+        assert not at.exception
+        assert [e.value for e in at.error] == [escape(  # the sentence quotes the file: shown as text
+            "This network cannot be shown here: Unknown dataset 'no-such-set'; choose one of: fashion-mnist, "
+            "mnist, cifar10, digits.")]
