@@ -206,9 +206,31 @@ def two_d_view() -> None:
             for line in result.arithmetic.same_padding.lines:
                 st.latex(line)
             st.markdown(result.arithmetic.same_padding.note)
+    if result.weight is not None:
+        im2col_view(result)
     # Fragments: a new bank, chain or side reruns only its section, not the lab's layer and pictures.
     st.fragment(page_frame.guarded(filter_bank_view))(result)
     st.fragment(page_frame.guarded(worked_sizes_view))(result)
+
+
+def im2col_view(result: lesson.Result) -> None:
+    """The lab's layer as W_row @ X_col, with the matrices themselves when they are small."""
+    with st.expander(lesson.IM2COL_TITLE, icon=":material/grid_view:"):
+        shown = lesson.im2col_view(result.layer, result.x, result.weight, result.bias)
+        if isinstance(shown, str):
+            st.caption(shown)
+            return
+        st.markdown(lesson.IM2COL_INTRO)
+        for line in shown.shape_lines:
+            st.latex(lesson.broken(line))
+        if shown.tables is not None:
+            x_col, w_row, product = shown.tables
+            st.markdown("**X_col** (one column per output cell, in reading order)")
+            st.dataframe(pd.DataFrame(x_col), key="conv_im2col_x")
+            st.markdown("**W_row** and **W_row X_col + b** (the output, row by row)")
+            st.dataframe(pd.DataFrame(w_row), key="conv_im2col_w")
+            st.dataframe(pd.DataFrame(product), key="conv_im2col_product")
+        st.caption(shown.example)
 
 
 def filter_bank_view(result: lesson.Result) -> None:

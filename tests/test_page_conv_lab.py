@@ -461,3 +461,15 @@ def test_several_kernels_give_as_many_maps_with_the_weight_tensor_and_its_count(
     change(lab, "radio", "conv_operation", "Max pooling")  # no weights: one sentence instead
     assert not maps(lab)
     assert any("choose **Convolution**" in info.value for info in lab.info)
+
+
+def test_im2col_shows_x_col_w_row_and_their_product_on_the_grid(lab):
+    """The classic 5x5 grid: X_col 9 x 9, W_row 1 x 9, their product the 1 x 3 x 3 output."""
+    assert any(expander.label == lesson.IM2COL_TITLE for expander in lab.expander)
+    assert r"= 9 \times 9" in latex(lab) and r"W_{\mathrm{row}}:\ C_{\mathrm{out}}" in latex(lab)
+    section = next(expander for expander in lab.expander if expander.label == lesson.IM2COL_TITLE)
+    x_col, w_row, product = (frame.value for frame in section.dataframe)
+    assert x_col.shape == (9, 9) and w_row.shape == (1, 9)
+    assert product.to_numpy().ravel().tolist() == [4, 3, 4, 2, 4, 3, 2, 3, 4]  # the worked example's output
+    change(lab, "radio", "conv_operation", "Max pooling")  # no weights: no section
+    assert not any(expander.label == lesson.IM2COL_TITLE for expander in lab.expander)

@@ -27,6 +27,7 @@ The package is read as one module (cnnviz.conv.X); each idea lives in its own fi
     grid         the sliding grid and the window's position on it
     cell         one output cell recomputed by hand
     one_d        1-D and 1x1 convolutions with their sums written out
+    im2col       a convolution as one matrix product: X_col, W_row and their shapes
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from __future__ import annotations
 from cnnviz.conv.cell import CellExplanation, Tap, explain_cell
 from cnnviz.conv.cost import multiply_adds, parameter_count, parameter_formula, window_reads
 from cnnviz.conv.grid import INPUT_CELL, INSERTED_CELL, PADDING_CELL, sliding_grid, window_position
+from cnnviz.conv.im2col import im2col, im2col_shapes
 from cnnviz.conv.one_d import conv1d, conv1d_sum_text, pointwise, pointwise_sum_text, true_convolution1d
 from cnnviz.conv.settings import OPERATIONS, PADDING_MODES, PADDING_WORDS, ConvSettings
 from cnnviz.conv.sizes import (
@@ -50,7 +52,7 @@ from cnnviz.conv.torch_layer import apply, weight_from_channel_kernels
 __all__ = [
     "INPUT_CELL", "INSERTED_CELL", "OPERATIONS", "PADDING_CELL", "PADDING_MODES", "PADDING_WORDS",
     "CellExplanation", "ConvSettings", "ConvSettingsError", "Tap",
-    "apply", "conv1d", "conv1d_sum_text", "explain_cell", "multiply_adds", "output_size",
+    "apply", "conv1d", "im2col", "im2col_shapes", "conv1d_sum_text", "explain_cell", "multiply_adds", "output_size",
     "output_size_formula", "parameter_count", "parameter_formula", "pointwise", "pointwise_sum_text", "same_padding", "same_padding_formula", "sliding_grid",
     "transposed_output_size", "transposed_output_size_formula", "true_convolution1d",
     "weight_from_channel_kernels", "window_position", "window_reads",

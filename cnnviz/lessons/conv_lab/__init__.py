@@ -15,6 +15,7 @@ The package is read as one module (cnnviz.lessons.conv_lab.X); each idea lives i
     arithmetic_section  the Arithmetic section: size formulas, 'same' padding, parameters, the torch layer, counts
     worked_sizes        the size formula on an input of any side, through textbook chains of layers
     filter_bank         several kernels on the lab's input: the C_out x C_in x F x F tensor, C_out maps
+    im2col_section      the lab's layer as one matrix product: X_col, W_row, their shapes
     result              compute(): settings + input -> the 2-D tab's Result
     player              the step-by-step player's moves: reading order, buttons, clicks, speeds
     crop                the player's zoom on a photo: a readable tile around the current cell
@@ -168,6 +169,12 @@ from cnnviz.lessons.conv_lab.filter_bank import (
     filter_bank,
     kernel_choices,
 )
+from cnnviz.lessons.conv_lab.im2col_section import (
+    IM2COL_INTRO,
+    IM2COL_TITLE,
+    Im2col,
+    im2col_view,
+)
 from cnnviz.lessons.conv_lab.worked_sizes import (
     INPUT_SIDES,
     SIZE_CHOICES,
@@ -182,6 +189,10 @@ from cnnviz.lessons.conv_lab.worked_sizes import (
 from cnnviz.lessons.metric import Metric
 
 __all__ = [
+    "IM2COL_INTRO",
+    "IM2COL_TITLE",
+    "Im2col",
+    "im2col_view",
     "COLOUR_KERNELS",
     "FILTER_BANK_INTRO",
     "FILTER_BANK_TITLE",
