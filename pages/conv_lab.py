@@ -225,9 +225,9 @@ def im2col_view(result: lesson.Result) -> None:
             st.latex(lesson.broken(line))
         if shown.tables is not None:
             x_col, w_row, product = shown.tables
-            st.markdown("**X_col** (one column per output cell, in reading order)")
+            st.markdown(lesson.X_COL_TITLE)
             st.dataframe(pd.DataFrame(x_col), key="conv_im2col_x")
-            st.markdown("**W_row** and **W_row X_col + b** (the output, row by row)")
+            st.markdown(lesson.PRODUCT_TITLE)
             st.dataframe(pd.DataFrame(w_row), key="conv_im2col_w")
             st.dataframe(pd.DataFrame(product), key="conv_im2col_product")
         st.caption(shown.example)

@@ -243,10 +243,10 @@ def _shift_view() -> None:
     count = bound(b.selectbox, "Test images", lesson.TEST_IMAGES, key="inside_shift_count")
     curve = inside_cache.shift_curve(network_ref, network.dataset, kind, count)
     presentation.plot(shift_figures.shift_accuracy_figure(curve.strengths, curve.accuracies, x_title=curve.unit,
-                                                 chance=1 / len(classes)), key="inside_shift_chart")
+                                                              chance=curve.chance), key="inside_shift_chart")
     st.markdown(curve.sentence)
     st.latex(curve.formula)
-    st.caption("The first test image at each step, with what the network calls it:")
+    st.caption(lesson.EXAMPLES_CAPTION)
     for column, picture, caption in zip(st.columns(len(curve.examples)), curve.examples, curve.captions):
         column.image(lesson.enlarged(picture, 112), width="stretch", caption=caption)
 

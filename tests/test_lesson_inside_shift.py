@@ -34,7 +34,7 @@ def test_each_change_does_what_its_name_says(fashion):
 def test_the_accuracy_at_each_strength_is_torchs_count(shipped_lenet, fashion, kind):
     curve = lesson.shift_curve(shipped_lenet, fashion.test_images, fashion.test_labels, shipped_lenet.classes, kind, 500)
     label, unit, strengths = lesson.SHIFTS[kind]
-    assert curve.strengths == strengths and curve.unit == unit and curve.count == 500
+    assert curve.strengths == strengths and curve.unit == unit and curve.count == 500 and curve.chance == 0.1
     x, y = to_float(fashion.test_images[:500]), fashion.test_labels[:500]
     with torch.no_grad():
         expected = [int((shipped_lenet(lesson.changed(x, kind, s)).argmax(1) == y).sum()) for s in strengths]

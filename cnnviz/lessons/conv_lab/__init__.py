@@ -172,6 +172,8 @@ from cnnviz.lessons.conv_lab.filter_bank import (
 from cnnviz.lessons.conv_lab.im2col_section import (
     IM2COL_INTRO,
     IM2COL_TITLE,
+    PRODUCT_TITLE,
+    X_COL_TITLE,
     Im2col,
     im2col_view,
 )
@@ -191,6 +193,8 @@ from cnnviz.lessons.metric import Metric
 __all__ = [
     "IM2COL_INTRO",
     "IM2COL_TITLE",
+    "PRODUCT_TITLE",
+    "X_COL_TITLE",
     "Im2col",
     "im2col_view",
     "COLOUR_KERNELS",

@@ -16,6 +16,8 @@ IM2COL_INTRO = (
     "unrolled into a column of $X_{\\mathrm{col}}$, and each kernel into a row of $W_{\\mathrm{row}}$; "
     "then $W_{\\mathrm{row}} X_{\\mathrm{col}} + b$ holds every output cell, one row per output channel."
 )
+X_COL_TITLE = "**X_col** (one column per output cell, in reading order)"
+PRODUCT_TITLE = "**W_row**, then **W_row X_col + b** (the output, row by row)"
 TABLE_LIMIT = 100  # rows and columns: a larger X_col is described, not drawn
 NOT_SHOWN = "im2col is shown for a convolution with groups = 1 (choose Convolution, and 1 group)."
 ALEXNET = conv.ConvSettings(kernel_size=11, stride=4, in_channels=3, out_channels=96)

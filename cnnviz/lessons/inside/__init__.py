@@ -71,6 +71,7 @@ from cnnviz.lessons.inside.depth import (
     spaced,
 )
 from cnnviz.lessons.inside.distribution_shift import (
+    EXAMPLES_CAPTION,
     PHOTO_NOTE,
     SHIFT_INTRO,
     SHIFTS,
@@ -163,7 +164,7 @@ __all__ = [
     "DEPTH_COLUMNS", "DEPTH_INTRO", "DEPTH_TITLE", "MAX_STEPS", "NO_FIELDS", "DepthStep", "depth_sentence", "depth_steps",
     "field_window", "spaced",
     # distribution_shift
-    "PHOTO_NOTE", "SHIFT_INTRO", "SHIFTS", "TEST_IMAGES", "ShiftCurve", "changed", "shift_curve", "strength_text",
+    "EXAMPLES_CAPTION", "PHOTO_NOTE", "SHIFT_INTRO", "SHIFTS", "TEST_IMAGES", "ShiftCurve", "changed", "shift_curve", "strength_text",
     # confusion_matrix
     "CONFUSION_SHOWS", "GALLERY_COLUMNS", "GALLERY_COLUMNS_PRESENTING", "GALLERY_SIDE", "GALLERY_SIZE", "NO_TEST_SET", "SCORE_COLUMNS",
     "SCORES_CAPTION", "UNDEFINED_SCORES", "Confusion", "Gallery", "Tile", "cell_of", "cell_to_show", "confusion",

@@ -29,6 +29,7 @@ SHIFTS: dict[str, tuple[str, str, tuple[float, ...]]] = {
 }
 TEST_IMAGES = (500, 1000, 2000)  # the "Test images" menu: a second or two on a CPU each
 EXAMPLE_INDEX = 0  # the test image drawn at every strength
+EXAMPLES_CAPTION = "The first test image at each step, with what the network calls it:"
 NOISE_SEED = 0
 PHOTO_NOTE = ("A photo is far from the training images (their size, background, lighting and framing): "
               "take this prediction as a guess, and see *Distribution shift* for how fast accuracy falls "
@@ -68,6 +69,7 @@ class ShiftCurve:
         correct: images right at each strength (of ``count``); accuracies: correct / count.
         examples: the EXAMPLE_INDEX test image at each strength (PIL), captioned by ``captions``.
         sentence: the fall in words; formula: accuracy = correct / N at the strongest change (LaTeX).
+        chance: 1 / K, the accuracy of guessing (the chart's dotted line).
     """
 
     kind: str
@@ -80,6 +82,7 @@ class ShiftCurve:
     captions: tuple[str, ...]
     sentence: str
     formula: str
+    chance: float
 
 
 def strength_text(kind: str, strength: float) -> str:
@@ -136,4 +139,4 @@ def shift_curve(model, images, labels, classes: Sequence[str], kind: str, count:
     formula = (rf"\text{{accuracy at }} {_tex_strength(kind, strengths[-1])} = \frac{{{correct[-1]}}}{{{count}}}"
                rf" = {accuracies[-1] * 100:.1f}\%")
     return ShiftCurve(kind, strengths, unit, count, tuple(correct), accuracies, tuple(examples), tuple(captions),
-                      sentence, formula)
+                      sentence, formula, 1 / len(classes))
