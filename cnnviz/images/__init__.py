@@ -17,14 +17,14 @@ The package is read as one module (cnnviz.images.X); each idea lives in its own 
     error    ImageError, and what Pillow raises on a malformed file
     decode   the upload's checks and decoding, and the sentences for a refused file
     modes    any decoded picture turned into 8-bit "RGB" or "L"
-    arrays   resizing, and pixels as an array or a tensor
+    arrays   resizing, pixels as an array or a tensor, float arrays back as pictures
     prepare  a picture prepared for a model, with its note
     samples  the bundled offline sample images
 """
 
 from __future__ import annotations
 
-from cnnviz.images.arrays import shrink_to, to_array, to_tensor
+from cnnviz.images.arrays import from_unit_floats, shrink_to, stretched_grey, to_array, to_tensor
 from cnnviz.images.decode import ALLOWED_FORMATS, MAX_PIXELS, MAX_UPLOAD_BYTES, UPLOAD_EXTENSIONS, decode_image
 from cnnviz.images.error import ImageError
 from cnnviz.images.modes import _to_rgb_or_l  # the tests convert odd modes with it directly
@@ -35,5 +35,5 @@ __all__ = [
     "ALLOWED_FORMATS", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "SAMPLE_IMAGES", "UPLOAD_EXTENSIONS",
     "ImageError", "PreparedImage",
     "decode_image", "load_sample_image", "prepare_for_model", "sample_image_names", "shrink_to",
-    "to_array", "to_tensor",
+    "from_unit_floats", "stretched_grey", "to_array", "to_tensor",
 ]

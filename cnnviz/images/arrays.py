@@ -1,4 +1,5 @@
-"""Resizing a picture, and its pixels as a float array or a model's input tensor."""
+"""Resizing a picture, its pixels as a float array or a model's input tensor, and float arrays
+back as pictures."""
 
 from __future__ import annotations
 
@@ -66,3 +67,19 @@ def to_tensor(image: Image.Image) -> "torch.Tensor":
     else:
         pixels = pixels.transpose(2, 0, 1)  # (H, W, 3) -> (3, H, W)
     return torch.from_numpy(np.ascontiguousarray(pixels)).unsqueeze(0)  # (1, C, H, W)
+
+
+def from_unit_floats(values: np.ndarray) -> Image.Image:
+    """(C, H, W) floats in pixel units as a picture: clipped to [0, 1], "L" for one channel, "RGB" for three."""
+    array = np.round(np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0) * 255.0).astype(np.uint8)
+    array = array.transpose(1, 2, 0)
+    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array[:, :, :3])
+
+
+def stretched_grey(values: np.ndarray, flat: float = 0.5) -> Image.Image:
+    """An (H, W) map in grey from its lowest value (black) to its highest (white); a map of one
+    value is drawn at ``flat`` (0 black, 1 white)."""
+    values = np.asarray(values, dtype=np.float64)
+    low, high = float(values.min()), float(values.max())
+    scaled = (values - low) / (high - low) if high > low else np.full_like(values, flat)
+    return Image.fromarray((scaled * 255.0 + 0.5).astype(np.uint8), mode="L")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from cnnviz.images import from_unit_floats
+
 TAB_TITLE = "Regularisation"
 INTRO = (
     "Regularisation keeps a network from learning its training images by heart. **Weight decay** adds "
@@ -158,11 +160,6 @@ class Preview:
     pictures: tuple[Image.Image, ...]
 
 
-def _picture(image: np.ndarray) -> Image.Image:
-    array = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0)
-    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-
-
 def augmentation_previews(image, augmentations: dict, seed: int = 0) -> tuple[Preview, ...]:
     """Each augmentation on one training image, PREVIEW_DRAWS random draws, as a run applies it.
 
@@ -181,7 +178,7 @@ def augmentation_previews(image, augmentations: dict, seed: int = 0) -> tuple[Pr
     for key, (label, strength, augment) in augmentations.items():
         generator = torch.Generator().manual_seed(seed)
         changed = augment_batch(batch, augment, generator).numpy()
-        previews.append(Preview(key, label, strength, tuple(_picture(picture) for picture in changed)))
+        previews.append(Preview(key, label, strength, tuple(from_unit_floats(picture) for picture in changed)))
     return tuple(previews)
 
 
@@ -192,7 +189,7 @@ def image_numbers(count: int) -> tuple[int, int]:
 
 def original_picture(image) -> Image.Image:
     """The training image as it is, for the previews' first column."""
-    return _picture(np.asarray(image, dtype=np.float32) / 255.0)
+    return from_unit_floats(np.asarray(image, dtype=np.float32) / 255.0)
 
 
 def dropout_title(view: DropoutView, shown: int = DROPOUT_SHOWN) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from cnnviz import conv, kernels
+from cnnviz.images import stretched_grey
 from cnnviz.lessons.conv_lab.settings import Settings
 
 FILTER_BANK_TITLE = "Several kernels: one feature map each"
@@ -154,14 +155,8 @@ def filter_bank(settings: Settings, layer: conv.ConvSettings | None, refused: bo
                   rf"\text{{output}}:\ {c_out} \times {out_h} \times {out_w}")
     kernel_title = (f"W: {c_out} x {in_channels} x {f_h} x {f_w}. Row k is kernel k, "
                     f"column c its slice for input channel c ({_channel_names(in_channels)})")
-    maps = tuple((_grey_picture(values), f"map {k}: {name}, {values.min():.2f} to {values.max():.2f}")
+    maps = tuple((stretched_grey(values, flat=0.0), f"map {k}: {name}, {values.min():.2f} to {values.max():.2f}")
                  for k, (name, values) in enumerate(zip(names, output)))
     return FilterBank(names, bank, weight, bias, output, bank.torch_line(), shape_line,
                       conv.parameter_formula(bank), kernel_title, maps)
 
-
-def _grey_picture(values: np.ndarray) -> Image.Image:
-    """An (H, W) map as a grey picture from its lowest (black) to its highest (white) value."""
-    low, high = float(values.min()), float(values.max())
-    scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
-    return Image.fromarray((scaled * 255.0 + 0.5).astype(np.uint8), mode="L")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from cnnviz.images import stretched_grey
+
 DEPTH_TITLE = "From early to late layers"
 DEPTH_INTRO = (
     "Each convolution's strongest channel on this image (below), the unit where it is highest, and the part of "
@@ -75,12 +77,6 @@ def _outlined(picture: Image.Image, window: tuple[int, int, int, int]) -> Image.
     return big
 
 
-def _grey(values: np.ndarray) -> Image.Image:
-    low, high = float(values.min()), float(values.max())
-    scaled = (values - low) / (high - low) if high > low else np.full_like(values, 0.5)  # one value: mid grey
-    return Image.fromarray((scaled * 255 + 0.5).astype(np.uint8), mode="L")
-
-
 def depth_steps(fields, captured, picture: Image.Image) -> tuple[DepthStep, ...]:
     """One DepthStep per convolution with a spatial output, early to late, along the main path (a
     residual shortcut's projection, whose field is smaller than the layer before it, is left out).
@@ -105,7 +101,7 @@ def depth_steps(fields, captured, picture: Image.Image) -> tuple[DepthStep, ...]
         caption = (f"{field.name}: field {field.size[0]} x {field.size[1]} px; channel {channel} of "
                    f"{output.shape[0]}, a {output.shape[1]} x {output.shape[2]} map")
         steps.append(DepthStep(field.name, tuple(field.size), channel, (int(row), int(col)), window,
-                               _grey(output[channel]), crop, _outlined(picture, window), caption))
+                               stretched_grey(output[channel]), crop, _outlined(picture, window), caption))
     return tuple(steps)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from cnnviz.images import from_unit_floats
 from cnnviz.lessons.inside.texts import Quote
 
 SHIFT_INTRO = (
@@ -97,11 +98,6 @@ def _tex_strength(kind: str, strength: float) -> str:
         kind, f"a = {strength:g}")
 
 
-def _picture(image: np.ndarray) -> Image.Image:
-    array = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0)
-    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-
-
 def shift_curve(model, images, labels, classes: Sequence[str], kind: str, count: int,
                 quote: Quote = str) -> ShiftCurve:
     """The network's accuracy on its first ``count`` test images at each strength of ``kind``.
@@ -128,7 +124,7 @@ def shift_curve(model, images, labels, classes: Sequence[str], kind: str, count:
             moved = changed(x, kind, strength)
             predictions = torch.cat([model(part.to(device)).argmax(dim=1).cpu() for part in moved.split(500)])
             correct.append(int((predictions == y).sum()))
-            examples.append(_picture(moved[EXAMPLE_INDEX].numpy()))
+            examples.append(from_unit_floats(moved[EXAMPLE_INDEX].numpy()))
             captions.append(f"{strength_text(kind, strength)}: {quote(classes[int(predictions[EXAMPLE_INDEX])])}")
     accuracies = tuple(right / count for right in correct)
     worst = int(np.argmin(accuracies))

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from cnnviz.data import DATASET_NAMES, dataset_info
+from cnnviz.images import from_unit_floats
 from cnnviz.models.normalize import IMAGENET_MEAN, IMAGENET_STD
 
 NORMALIZE_KIND = "Normalize"  # the class name activations records for the step
@@ -85,12 +86,6 @@ def _channel_names(count: int) -> tuple[str, ...]:
     return _CHANNEL_NAMES.get(count, tuple(f"channel {c}" for c in range(count)))
 
 
-def _as_picture(values: np.ndarray) -> Image.Image:
-    """(C, H, W) values in pixel units as a picture: clipped to [0, 1], "L" or "RGB"."""
-    array = (np.clip(values, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8).transpose(1, 2, 0)
-    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array[:, :, :3])
-
-
 def normalisation_view(pixels, normalised, mean, std) -> NormalisationView:
     """The normalize step of one forward pass, in the image's numbers.
 
@@ -136,7 +131,7 @@ def normalisation_view(pixels, normalised, mean, std) -> NormalisationView:
                     f"std {ch.image_std:.3f} → {ch.normalised_std:.3f}" for ch in channels)
         + "."
     )
-    pictures = (_as_picture(x), _as_picture(y), _as_picture(restored))
+    pictures = (from_unit_floats(x), from_unit_floats(y), from_unit_floats(restored))
     return NormalisationView(channels, row, column, statistics, formulas, image_sentence, pictures,
                              float(np.abs(restored - x).max()))
 
