@@ -3,6 +3,7 @@ drawing its live view, which polls the run manager once a second only while the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -10,6 +11,8 @@ import streamlit as st
 from cnnviz.runs import RunManager, RunRefused
 from cnnviz.train import TrainConfigError
 from dashboard import page_frame, presentation
+
+PACE_WAIT_SECONDS = 0.6  # how long a pace button waits for the run to take it before redrawing
 
 
 class TabRuns:
@@ -43,6 +46,19 @@ class TabRuns:
             return
         if presentation.is_on():
             st.rerun()  # the live view is drawn above the form there: draw it again with the new run
+
+    def pace(self, run_id: str, action: str) -> None:
+        """Pause, resume or step the run (``action``: a RunManager method, lessons.run_controls): a
+        button's on_click, so the run that follows the click draws the new pace. It waits (briefly)
+        for the run to take it, which its process says within a batch, rather than a poll later."""
+        before = self.manager.status(run_id)
+        getattr(self.manager, action)(run_id)
+        deadline = time.monotonic() + PACE_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            now = self.manager.status(run_id)
+            if now is None or before is None or now.pace != before.pace or not now.active:
+                break
+            time.sleep(0.02)
 
     def live(self, draw: Callable[[], None], key: str) -> None:
         """Draw ``draw`` in a fragment that reruns every second while the run under ``key`` is active,

@@ -40,9 +40,15 @@ dataset_labels, model_titles = lesson.dataset_labels(), lesson.model_titles()
 
 
 def _header(view, run_id: str | None, key: str) -> bool:
-    """Stop button, notice, progress bar or end banner; True when there is nothing more to draw."""
-    if view.stoppable and st.button("Stop", key=f"stop_{key}", type="primary", help=lesson.STOP_HELP):
-        manager.stop(run_id, "Stopped from the page.")
+    """Stop, Pause / Resume and Step one epoch, notice, progress bar or end banner; True when there
+    is nothing more to draw."""
+    if view.stoppable:
+        row = st.container(horizontal=True)
+        if row.button("Stop", key=f"stop_{key}", type="primary", help=lesson.STOP_HELP):
+            manager.stop(run_id, "Stopped from the page.")
+        for button in view.controls:
+            row.button(button.label, key=f"{button.action}_{key}", help=button.help, on_click=runs.pace,
+                       args=(run_id, button.action))
     if view.notice:
         st.info(view.notice)
         return True

@@ -28,11 +28,12 @@ EPOCH_2 = EpochEvent(epoch=2, train_loss=0.5, train_accuracy=0.875, test_loss=0.
                      seconds=26.0, confusion=CONFUSION, kernels=KERNELS)
 
 
-def status(events, state="running", *, epochs=3, message="", checkpoint=None, position=None) -> RunStatus:
+def status(events, state="running", *, epochs=3, message="", checkpoint=None, position=None,
+           pace="running") -> RunStatus:
     config = TrainConfig(dataset="digits", model="small_cnn", epochs=epochs)
     return RunStatus(run_id="run-7", kind="single", owner="tab", client="tab", state=state, queue_position=position,
                      message=message, members=(RunMember("run", config, tuple(events)),), submitted_at=0.0,
-                     started_at=None, ended_at=None, checkpoint=checkpoint)
+                     started_at=None, ended_at=None, checkpoint=checkpoint, pace=pace)
 
 
 def metrics(view) -> list[tuple[str, str]]:
@@ -195,10 +196,10 @@ def member(label, lr, events):
     return RunMember(label, TrainConfig(dataset="digits", model="small_cnn", optimizer="sgd", lr=lr), tuple(events))
 
 
-def comparison_status(members, state="running", message="") -> RunStatus:
+def comparison_status(members, state="running", message="", pace="running") -> RunStatus:
     return RunStatus(run_id="cmp-1", kind="lr-comparison", owner="tab", client="tab", state=state,
                      queue_position=None, message=message, members=tuple(members), submitted_at=0.0,
-                     started_at=None, ended_at=None, checkpoint=None)
+                     started_at=None, ended_at=None, checkpoint=None, pace=pace)
 
 
 DIVERGED = member("lr 1", 1.0, [START, STEP_1, EndEvent("diverged", "The loss exploded at step 10.")])
@@ -391,3 +392,37 @@ def test_a_finished_rate_whose_loss_fell_far_less_than_the_best_is_named_as_craw
     # Still training: nothing is named yet.
     early = lesson.comparison(comparison_status([fast, member("lr 0.01", 0.01, [START, *losses(2.3, 2.2)])]))
     assert all(note != lesson.CRAWLS for _, _, note in early.lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pause, resume, step one epoch
+
+
+def controls(view) -> list[tuple[str, str]]:
+    return [(b.label, b.action) for b in view.controls]
+
+
+def test_a_training_run_offers_pause_and_step_a_paused_one_resume_and_a_stepping_one_pause_now():
+    events = [START, STEP_1, EPOCH_1, STEP_2]
+    running = lesson.single_run(status(events))
+    assert controls(running) == [("Pause", "pause"), ("Step one epoch", "step_epoch")]
+    assert running.progress.text == "Epoch 2 of 3 - 2,346 images/s - about 1:15 left"
+    paused = lesson.single_run(status(events, pace="paused"))
+    assert controls(paused) == [("Resume", "resume"), ("Step one epoch", "step_epoch")]
+    # Held: no speed or time left to tell, and the bar says what to press.
+    assert paused.progress.text == "Epoch 2 of 3 - paused: Resume, or Step one epoch"
+    assert paused.progress.fraction == 0.5 and paused.stoppable
+    stepping = lesson.single_run(status(events, pace="stepping"))
+    assert controls(stepping) == [("Pause", "pause")]
+    assert stepping.progress.text == "Epoch 2 of 3 - finishing this epoch, then pausing"
+    for state in ("queued", "starting", "stopped", "finished"):
+        assert lesson.single_run(status([] if state in ("queued", "starting") else events, state,
+                                        position=1, pace="paused")).controls == ()
+
+
+def test_a_paused_comparison_says_so_and_offers_resume():
+    training = member("lr 0.1", 0.1, [START, STEP_2])
+    view = lesson.comparison(comparison_status([DIVERGED, training, member("lr 0.01", 0.01, [])], pace="paused"))
+    assert view.progress.text == "Training lr 0.1 (2 of 3) - paused: Resume, or Step one epoch"
+    assert controls(view)[0] == ("Resume", "resume")
+    assert controls(lesson.comparison(comparison_status([DIVERGED], state="finished"))) == []

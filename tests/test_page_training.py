@@ -133,6 +133,56 @@ def test_stop_from_the_page_ends_the_run_and_keeps_it(page, tmp_path):
     assert not any(b.label == "Stop" for b in page.button)  # nothing left to stop
 
 
+def _run_controls(at):
+    return [b.label for b in at.button if b.label in ("Stop", "Pause", "Resume", "Step one epoch")]
+
+
+def test_pause_step_one_epoch_and_resume_from_the_page_hold_and_release_the_run(page):
+    """The lecturer's controls beside Stop: the buttons flip with the run's pace, the progress bar
+    says it is held, a held run takes no steps, and Step one epoch lands on the epoch's end."""
+    from dashboard import training_service
+
+    run_id = _start_long_run(page)
+    manager = training_service.run_manager()
+    deadline = time.time() + 90
+    while time.time() < deadline and "Computing on" not in _texts(page):
+        time.sleep(1)
+        page.run()
+    assert _run_controls(page) == ["Stop", "Pause", "Step one epoch"]
+    _button(page, "Pause").click().run()
+    assert not page.exception
+    assert _run_controls(page) == ["Stop", "Resume", "Step one epoch"]
+    assert page.get("progress")[0].proto.text.endswith(" - paused: Resume, or Step one epoch")
+    held = manager.status(run_id).summary.steps[-1].step
+    time.sleep(1.5)
+    page.run()
+    assert manager.status(run_id).summary.steps[-1].step <= held + 1
+
+    epochs_before = len(manager.status(run_id).summary.epochs)
+    _button(page, "Step one epoch").click().run()
+    assert not page.exception
+    deadline = time.time() + 90
+    while time.time() < deadline and len(manager.status(run_id).summary.epochs) == epochs_before:
+        time.sleep(1)
+        page.run()
+    page.run()
+    status = manager.status(run_id)
+    assert status.pace == "paused" and len(status.summary.epochs) == epochs_before + 1
+    assert status.summary.steps[-1].step == status.summary.epochs[-1].epoch * status.summary.started.total_steps // 50
+    assert _run_controls(page) == ["Stop", "Resume", "Step one epoch"]
+
+    _button(page, "Resume").click().run()
+    assert _run_controls(page) == ["Stop", "Pause", "Step one epoch"]
+    assert "paused" not in page.get("progress")[0].proto.text
+    _button(page, "Stop").click().run()
+    deadline = time.time() + 60
+    while time.time() < deadline and not page.warning:
+        time.sleep(1)
+        page.run()
+    assert page.warning[0].value.startswith("Stopped from the page. Stopped at step")
+    assert _run_controls(page) == []
+
+
 def test_a_run_keeps_its_place_its_limit_and_its_stop_button_when_every_cache_is_cleared(page, monkeypatch):
     # What a crafted client's "clear cache" request (or any cache clear on the server) does.
     import streamlit as st

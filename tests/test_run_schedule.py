@@ -29,7 +29,7 @@ class FakeLauncher:
 
     def __init__(self, devices=()):
         self.devices = list(devices)
-        self.launched, self.stop_requests, self.killed, self.busy_seen = [], [], [], []
+        self.launched, self.stop_requests, self.killed, self.busy_seen, self.paces = [], [], [], [], []
         self._ends = {}
 
     def choose_device(self, busy):
@@ -43,6 +43,9 @@ class FakeLauncher:
     def request_stop(self, job):
         job.process.stop_requested = True
         self.stop_requests.append(job.run_id)
+
+    def request_pace(self, job, command):
+        self.paces.append((job.run_id, command))
 
     def receive(self, job, wait=0.0):
         began, job.process.began = job.process.began, False
@@ -211,6 +214,26 @@ def test_stop_ends_a_queued_run_at_once_asks_a_running_one_once_and_ignores_unkn
     schedule.tick()
     assert running.state == "stopped" and running.message == "It was stopped before training began."
     assert launcher.launched == ["a"]  # b never started
+
+
+def test_pause_resume_and_step_reach_a_training_run_only_and_an_unknown_command_is_refused():
+    schedule, _, launcher = _schedule(max_runs=1)
+    running, waiting = _admit(schedule, "running"), _admit(schedule, "waiting")
+    launcher.begin(running)
+    schedule.tick()
+    for command in ("pause", "step", "resume"):
+        schedule.pace("running", command)
+    schedule.pace("waiting", "pause")  # queued: nothing to hold yet
+    schedule.pace("nobody", "pause")
+    assert launcher.paces == [("running", "pause"), ("running", "step"), ("running", "resume")]
+    with pytest.raises(ValueError, match="Unknown pace command 'rewind'"):
+        schedule.pace("running", "rewind")
+    schedule.stop("running")
+    schedule.pace("running", "pause")  # stopping: Stop wins, the button arrived late
+    launcher.exit(running, FINISHED)
+    schedule.tick()
+    schedule.pace("running", "resume")  # ended
+    assert len(launcher.paces) == 3 and waiting.state == "starting"
 
 
 def test_the_run_limit_launches_the_next_when_a_slot_frees_on_a_free_device():

@@ -296,3 +296,55 @@ def test_the_summary_folded_as_events_arrive_equals_summarizing_them_all():
             assert member.summary == summarize(member.events), index
     assert len([e for e in history.events if isinstance(e, StepEvent)]) <= 7
     assert history.summary() is not history.summary()  # a fresh copy: a reader cannot change the fold
+
+
+def test_a_run_pauses_steps_one_epoch_resumes_and_stops_while_paused(make_manager, home):
+    """TensorFlow Playground's controls: Pause holds the run before its next batch, "Step one epoch"
+    trains to the end of the epoch (evaluated) and pauses again, Resume lets it go on; the pause is
+    not counted as training time, and Stop ends a paused run at once, saved."""
+    from cnnviz.train import EpochEvent
+
+    manager = make_manager(max_runs=1)
+    run_id = manager.submit(_config(batch_size=8, epochs=6, event_seconds=0.0), owner="alice")
+
+    def steps():
+        return [e.step for e in manager.poll(run_id).members[0].events if isinstance(e, StepEvent)]
+
+    def epochs():
+        return [e.epoch for e in manager.poll(run_id).members[0].events if isinstance(e, EpochEvent)]
+
+    _wait(lambda: len(steps()) >= 3)
+    manager.pause(run_id)
+    _wait(lambda: manager.poll(run_id).pace == "paused", timeout=30)
+    held = steps()[-1]
+    time.sleep(1.5)
+    assert steps()[-1] <= held + 1  # at most the batch that was under way when the pace changed
+    done = len(epochs())
+    assert done < 5, "the run trained too fast for the test: it must pause before its last epoch"
+
+    manager.step_epoch(run_id)
+    _wait(lambda: len(epochs()) > done and manager.poll(run_id).pace == "paused", timeout=60)
+    per_epoch = manager.poll(run_id).summary.started.total_steps // 6
+    end_of_epoch = (done + 1) * per_epoch
+    assert steps()[-1] == end_of_epoch > held and epochs() == list(range(1, done + 2))  # that epoch, no further
+    time.sleep(3.0)
+    assert steps()[-1] == end_of_epoch and len(epochs()) == done + 1
+
+    manager.resume(run_id)
+    _wait(lambda: steps()[-1] > end_of_epoch and manager.poll(run_id).pace == "running", timeout=30)
+    events = manager.poll(run_id).members[0].events
+    last_before = next(e for e in events if isinstance(e, StepEvent) and e.step == end_of_epoch)
+    first_after = next(e for e in events if isinstance(e, StepEvent) and e.step > end_of_epoch)
+    # Over 3 s were spent paused between them; the run's clock left them out (an evaluation and a
+    # batch remain).
+    assert first_after.elapsed - last_before.elapsed < 1.5
+
+    manager.pause(run_id)
+    _wait(lambda: manager.poll(run_id).pace == "paused", timeout=30)
+    asked = time.time()
+    manager.stop(run_id, "Stopped from the page.")
+    _wait(lambda: not manager.poll(run_id).active, timeout=60)
+    status = manager.status(run_id)
+    assert status.state == "stopped" and status.pace == "running", status.message
+    assert status.ended_at - asked < 30 and status.checkpoint
+    assert end_of_epoch < status.summary.end.steps < 6 * per_epoch

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnviz.lessons.metric import Metric
+from cnnviz.lessons.run_controls import PaceButton, pace_buttons, pace_note
 from cnnviz.lessons.training_forms import (  # the forms' choices and settings, read here as lesson.X
     NO_RATES,
     SEED_RECIPE_HELP,
@@ -118,6 +119,7 @@ class RunView:
 
     Attributes:
         stoppable: the run is queued, starting or training (a Stop button).
+        controls: Pause / Resume / Step one epoch beside Stop while it trains (lessons.run_controls).
         notice: a sentence shown alone (no run yet, queued, starting), or None.
         progress: while the run is active.
         banner: once it has ended.
@@ -133,6 +135,7 @@ class RunView:
     notice: str | None = None
     progress: Progress | None = None
     banner: Banner | None = None
+    controls: tuple[PaceButton, ...] = ()
     saved: str | None = None
     computing: str | None = None
     metrics: tuple[Metric, ...] = ()
@@ -163,7 +166,10 @@ def _run_progress(status: RunStatus, summary: RunSummary) -> Progress:
     epoch = summary.steps[-1].epoch if summary.steps else 1
     speed = f" - {summary.images_per_second:,.0f} images/s" if summary.images_per_second else ""
     eta = f" - about {clock(summary.eta_seconds)} left" if summary.eta_seconds is not None else ""
-    return Progress(summary.progress, f"Epoch {epoch} of {status.members[0].config.epochs}{speed}{eta}")
+    if status.pace != "running":  # held: no speed or time left to tell
+        speed = eta = ""
+    text = f"Epoch {epoch} of {status.members[0].config.epochs}{speed}{eta}{pace_note(status)}"
+    return Progress(summary.progress, text)
 
 
 def _metrics(summary: RunSummary) -> tuple[Metric, ...]:
@@ -209,10 +215,10 @@ def single_run(status: RunStatus | None) -> RunView:
         saved = f"Saved as run {status.run_id}: every page that uses a trained network can pick it now."
     started = summary.started
     if started is None:
-        return RunView(status.active, progress=progress, banner=banner, saved=saved)
+        return RunView(status.active, progress=progress, banner=banner, controls=pace_buttons(status), saved=saved)
     last = summary.epochs[-1] if summary.epochs else None
     return RunView(
-        stoppable=status.active, progress=progress, banner=banner, saved=saved,
+        stoppable=status.active, progress=progress, banner=banner, controls=pace_buttons(status), saved=saved,
         computing=(f"Computing on {started.device} - {started.num_parameters:,} parameters - "
                    f"{started.train_size:,} training and {started.test_size:,} test images."),
         metrics=_metrics(summary), curves=summary.curves(), kernels=summary.kernels or None,
@@ -226,7 +232,7 @@ class ComparisonView:
     """Everything the live view of a learning-rate comparison shows.
 
     Attributes:
-        stoppable, notice, progress, banner: as in RunView.
+        stoppable, notice, progress, banner, controls: as in RunView.
         lines: (label, curves, note) per member that has taken a step; note names an end other
             than "finished" ("diverged", "stopped", ...), else "".
         rows: one table row per member, in the order they train.
@@ -236,6 +242,7 @@ class ComparisonView:
     notice: str | None = None
     progress: Progress | None = None
     banner: Banner | None = None
+    controls: tuple[PaceButton, ...] = ()
     lines: tuple[tuple[str, dict, str], ...] = ()
     rows: tuple[dict[str, str], ...] = ()
 
@@ -253,7 +260,8 @@ def comparison(status: RunStatus | None) -> ComparisonView:
         fraction = (done + current.summary.progress) / len(members)  # each member is one equal share
         # Every member may have ended a moment before the run's state says so: never "2 of 1".
         position = min(done + 1, len(members))
-        progress = Progress(min(fraction, 1.0), f"Training {current.label} ({position} of {len(members)})")
+        progress = Progress(min(fraction, 1.0),
+                            f"Training {current.label} ({position} of {len(members)}){pace_note(status)}")
     else:
         banner = _banner(status)
     lines, rows = {}, []
@@ -271,7 +279,8 @@ def comparison(status: RunStatus | None) -> ComparisonView:
         label, curves, _ = lines[index]
         lines[index] = (label, curves, CRAWLS)
         rows[index]["What happened"] = sentence
-    return ComparisonView(status.active, None, progress, banner, tuple(lines.values()), tuple(rows))
+    return ComparisonView(status.active, None, progress, banner, pace_buttons(status), tuple(lines.values()),
+                          tuple(rows))
 
 
 def crawling(members) -> dict[int, str]:

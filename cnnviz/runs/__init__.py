@@ -7,6 +7,7 @@ process; the server keeps the rules, a lock and a pump thread. In parts, one ide
   orphan and time-limit decisions, what to launch next (a clock and a launcher are given to it).
 - ``process``: the run's process from the server's side: starting it, its events, Stop, its GPU.
 - ``child``: what runs inside that process; ``frames``: what it and the server send each other.
+- ``pacing``: pause, resume and step one epoch, the gate the child's training loop asks.
 - ``history``: one fit's events, compacted to a bound and folded into its summary as they arrive.
 - ``status``: the frozen snapshots pages read.
 - ``manager``: RunManager, the glue: lock, pump thread, real processes.

@@ -4,10 +4,12 @@ The server starts the child as a fresh interpreter on this module, so nothing of
 main script, its threads, its imports) is re-run or inherited. They talk over the child's pipes:
 
 - stdin: one frame with the job (the configs to fit and where each saves), then lines;
-  a ``stop`` line asks for Stop (finish the batch, evaluate, save). End of file means the server
-  is gone, which also stops the run, saved, instead of leaving it training for no one.
-- stdout: one pickled ``(member index, event)`` frame per event. Anything the training code prints
-  goes to stderr, so nothing but frames reaches the server's reader.
+  a ``stop`` line asks for Stop (finish the batch, evaluate, save); ``pause``, ``resume`` and
+  ``step`` set the run's pace (cnnviz.runs.pacing). End of file means the server is gone, which
+  also stops the run, saved, instead of leaving it training for no one.
+- stdout: one pickled ``(member index, event)`` frame per event, and a PaceEvent each time the
+  pace changes. Anything the training code prints goes to stderr, so nothing but frames reaches
+  the server's reader.
 
 The frames themselves are cnnviz.runs.frames.
 """
@@ -19,7 +21,9 @@ import signal
 import sys
 import threading
 
-from cnnviz.runs.frames import STOP_LINE, read_frames, write_frame
+from cnnviz.runs.frames import PACE_LINES, STOP_LINE, read_frames, write_frame
+from cnnviz.runs.pacing import PaceEvent, Pacer
+
 
 def main() -> None:
     """Fit each member of the job read from stdin in turn, sending (member index, event) frames."""
@@ -29,18 +33,28 @@ def main() -> None:
     # then be locked, which the interpreter's shutdown reports as a fatal error.
     server = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
     configs, checkpoint_paths, threads = next(read_frames(server))
-    stop = threading.Event()
+    lock = threading.Lock()  # the training loop and the watcher below both send frames
+    member = 0  # the member fitting now: a PaceEvent goes with its index
+
+    def send(index: int, event) -> None:
+        with lock:
+            if not frames.closed:  # a pace command may still arrive after the last fit
+                write_frame(frames, (index, event))
+
+    pacer = Pacer(on_change=lambda pace: send(member, PaceEvent(pace)))
 
     def watch_server() -> None:
         for line in server:
             if line == STOP_LINE:
-                stop.set()
-        stop.set()  # the server closed our stdin: it is gone, or shutting down
+                pacer.stop()
+            elif line in PACE_LINES:
+                pacer.command(PACE_LINES[line])
+        pacer.stop()  # the server closed our stdin: it is gone, or shutting down
 
     threading.Thread(target=watch_server, daemon=True, name="stop-watch").start()
     # Ctrl+C and `systemctl stop` signal the whole process group: treat that as Stop too.
     for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, lambda *_: stop.set())
+        signal.signal(signal_number, lambda *_: pacer.stop())
     try:
         os.nice(5)  # the web server's threads win the CPU when the machine is busy
     except (AttributeError, OSError):
@@ -49,19 +63,21 @@ def main() -> None:
     import torch
 
     from cnnviz.train.engine import fit
+    from cnnviz.train.events import EpochEvent
 
     torch.set_num_threads(threads)
-    lock = threading.Lock()  # fit reports from its own thread only, but be safe with frames
 
-    def send(index: int, event) -> None:
-        with lock:
-            write_frame(frames, (index, event))
+    def on_event(event) -> None:
+        send(member, event)
+        if isinstance(event, EpochEvent):
+            pacer.epoch_ended()  # a run stepping one epoch pauses here, its results sent
 
-    for index, (config, path) in enumerate(zip(configs, checkpoint_paths)):
-        if stop.is_set():
+    for member, (config, path) in enumerate(zip(configs, checkpoint_paths)):
+        if pacer.stopped:
             break
-        fit(config, checkpoint_path=path, on_event=lambda event, i=index: send(i, event), should_stop=stop.is_set)
-    frames.close()
+        fit(config, checkpoint_path=path, on_event=on_event, should_stop=pacer.should_stop)
+    with lock:
+        frames.close()
 
 
 if __name__ == "__main__":

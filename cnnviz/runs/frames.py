@@ -12,6 +12,8 @@ import struct
 from typing import BinaryIO, Iterator
 
 STOP_LINE = b"stop\n"
+# Pause, resume and step one epoch (cnnviz.runs.pacing): one line each, read by the same watcher as Stop.
+PACE_LINES = {b"pause\n": "pause", b"resume\n": "resume", b"step\n": "step"}
 _LENGTH = struct.Struct(">Q")
 
 

@@ -220,8 +220,9 @@ class RunManager:
         checkpoint = None
         if job.kind == "single" and members[0].end is not None:
             checkpoint = members[0].end.checkpoint
+        pace = job.pace if job.state == "running" and job.stop_requested_at is None else "running"
         return RunStatus(job.run_id, job.kind, job.owner, job.client, job.state, self._schedule.position(job),
-                         job.message, members, job.submitted_at, job.started_at, job.ended_at, checkpoint)
+                         job.message, members, job.submitted_at, job.started_at, job.ended_at, checkpoint, pace)
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -233,6 +234,22 @@ class RunManager:
         """
         with self._lock:
             self._schedule.stop(run_id, reason)
+
+    def pause(self, run_id: str) -> None:
+        """Hold a training run before its next batch (it keeps its slot and its time limit)."""
+        self._pace(run_id, "pause")
+
+    def resume(self, run_id: str) -> None:
+        """Let a paused (or stepping) run train on."""
+        self._pace(run_id, "resume")
+
+    def step_epoch(self, run_id: str) -> None:
+        """Train a run to the end of its current epoch, evaluated, then pause it."""
+        self._pace(run_id, "step")
+
+    def _pace(self, run_id: str, command: str) -> None:
+        with self._lock:
+            self._schedule.pace(run_id, command)
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop every run, wait up to ``timeout`` seconds for them to save, then end the pump."""

@@ -19,7 +19,8 @@ import threading
 from dataclasses import replace
 from typing import Iterator
 
-from cnnviz.runs.frames import STOP_LINE, read_frames, write_frame
+from cnnviz.runs.frames import PACE_LINES, STOP_LINE, read_frames, write_frame
+from cnnviz.runs.pacing import PaceEvent
 from cnnviz.runs.schedule import Job
 from cnnviz.train.events import EndEvent, StartEvent
 
@@ -97,10 +98,17 @@ class RunProcess:
         return self.process.poll() is None
 
     def request_stop(self) -> None:
+        self._send_line(STOP_LINE)
+
+    def request_pace(self, command: str) -> None:
+        """One of cnnviz.runs.pacing.COMMANDS: pause, resume or step one epoch."""
+        self._send_line(next(line for line, known in PACE_LINES.items() if known == command))
+
+    def _send_line(self, line: bytes) -> None:
         try:
-            self.process.stdin.write(STOP_LINE)
+            self.process.stdin.write(line)
             self.process.stdin.flush()
-        except (OSError, ValueError):  # already gone (or its pipe closed): nothing left to stop
+        except (OSError, ValueError):  # already gone (or its pipe closed): nothing left to ask
             pass
 
     def receive(self, wait: float = 0.0) -> Iterator[tuple[int, object]]:
@@ -138,9 +146,15 @@ class ProcessLauncher:
     def request_stop(self, job: Job) -> None:
         job.process.request_stop()
 
+    def request_pace(self, job: Job, command: str) -> None:
+        job.process.request_pace(command)
+
     def receive(self, job: Job, wait: float = 0.0) -> bool:
         began = False
         for index, event in job.process.receive(wait):
+            if isinstance(event, PaceEvent):  # the pace the run took: the job's, not a fit's history
+                job.pace = event.pace
+                continue
             job.histories[index].add(event)
             began = began or isinstance(event, StartEvent)
         return began

@@ -71,6 +71,7 @@ class Job:
     stop_reason: str = ""
     process: object = None
     device: str | None = None
+    pace: str = "running"  # as the run's process last said (cnnviz.runs.pacing): running, paused, stepping
 
 
 class Launcher(Protocol):
@@ -84,6 +85,9 @@ class Launcher(Protocol):
 
     def request_stop(self, job: Job) -> None:
         """Ask the job's process to stop, evaluate and save."""
+
+    def request_pace(self, job: Job, command: str) -> None:
+        """Ask the job's process to pause, resume or step one epoch (cnnviz.runs.pacing.COMMANDS)."""
 
     def receive(self, job: Job, wait: float = 0.0) -> bool:
         """Take in the events that arrived; True when a fit's StartEvent was among them."""
@@ -198,6 +202,17 @@ class Schedule:
         job = self.jobs.get(run_id)
         if job is not None:
             self._request_stop(job, reason)
+
+    def pace(self, run_id: str, command: str) -> None:
+        """Pass a pause, resume or step command to a training run; ignored for an unknown, queued,
+        ended or stopping run (a page's button may arrive a moment after the run ended)."""
+        from cnnviz.runs.pacing import COMMANDS
+
+        if command not in COMMANDS:
+            raise ValueError(f"Unknown pace command {command!r}; the commands are {', '.join(COMMANDS)}.")
+        job = self.jobs.get(run_id)
+        if job is not None and job.state in TRAINING_STATES and job.stop_requested_at is None:
+            self.launcher.request_pace(job, command)
 
     def close(self) -> None:
         """Refuse new runs and ask every run to stop the way Stop does."""

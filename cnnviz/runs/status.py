@@ -60,6 +60,8 @@ class RunStatus:
         members: one RunMember per fit.
         submitted_at, started_at, ended_at: time.time() stamps (None when not yet).
         checkpoint: the saved model of a single run, or None.
+        pace: "paused" or "stepping" (to the end of its epoch, then paused) while a running run is
+            held by Pause or "Step one epoch" (cnnviz.runs.pacing); "running" otherwise.
     """
 
     run_id: str
@@ -74,6 +76,7 @@ class RunStatus:
     started_at: float | None
     ended_at: float | None
     checkpoint: str | None
+    pace: str = "running"
 
     @property
     def active(self) -> bool:

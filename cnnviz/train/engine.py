@@ -74,7 +74,8 @@ def fit(
         on_event: called with each StartEvent, StepEvent, EpochEvent and the EndEvent, in order,
             from the calling thread.
         should_stop: polled before every step; once it returns True the run ends within one
-            batch, is evaluated on the test set and saved (status "stopped").
+            batch, is evaluated on the test set and saved (status "stopped"). It may block (a
+            paused run): the time it takes is left out of the run's elapsed time and speed.
 
     Returns:
         The EndEvent (also passed to on_event). Status "diverged" when the loss became NaN or
@@ -197,7 +198,12 @@ class _Run:
             last_event, images_since_event = time.perf_counter(), 0
             batches = _batches(len(self.train_x), config.batch_size, self.generator, device)
             for index, batch in enumerate(batches):
-                if self.should_stop():
+                asked = time.perf_counter()
+                stop = self.should_stop()  # blocks while the run is paused (cnnviz.runs.pacing)
+                paused = time.perf_counter() - asked
+                # A pause is not training time: the clocks of the run, this epoch and its speed skip it.
+                self.start_time, epoch_start, last_event = (t + paused for t in (self.start_time, epoch_start, last_event))
+                if stop:
                     self._count_train_time(epoch_start, meter)
                     return self.end("stopped", self._stop_message(epoch), evaluate_model=True,
                                     unfinished_train_accuracy=correct.item() / seen if seen else None)
