@@ -10,6 +10,7 @@ from cnnviz import stack_builder
 from cnnviz.architecture import ArchitectureError
 from cnnviz.effective_field import EffectiveFieldError
 from cnnviz.figures import receptive_figures as figs
+from cnnviz.figures.block_diagram_figures import block_diagram_figure
 from cnnviz.lessons import receptive_fields as lesson
 from cnnviz.models import CheckpointError
 from cnnviz.receptive import ReceptiveFieldError
@@ -198,6 +199,14 @@ def count_view() -> None:
     st.subheader("Every network side by side")
     presentation.plot(figs.comparison_chart(result.chart), width="stretch", key="rf_comparison_chart")
     st.dataframe(lesson.records(result.comparison), hide_index=True, width="stretch")
+    st.subheader("Block diagram")
+    # "rf_count_" like the tab's other menu, so that a link to a diagram opens this tab.
+    title = bound(st.selectbox, "Diagram", list(lesson.DIAGRAM_TITLES), key="rf_count_diagram")
+    view = lesson.block_diagram_view(title, rf_cache.block_diagram(title))
+    st.caption(view.caption)
+    presentation.plot(block_diagram_figure(view.diagram), width="stretch", key="rf_block_diagram")
+    st.markdown(view.totals)
+
 
 
 for tab, view in zip(tabs, (field_on_image_view, small_kernels_view, builder_view, count_view)):

@@ -368,3 +368,32 @@ def test_an_edited_stack_survives_a_visit_to_another_tab(page):
     _open(page, 2)
     _ok(page)
     assert _builder_table(page)["Field (px)"].tolist() == fields
+
+
+def test_count_tab_draws_every_block_diagram_with_its_caption_and_a_link_opens_one(page, app_test):
+    import json
+
+    from cnnviz.block_diagram import DIAGRAMS
+    from cnnviz.lessons import receptive_fields as lesson
+    from cnnviz.lessons.receptive_fields.block_diagrams import block_diagram_view
+
+    _open(page, 3)
+    _ok(page)
+    assert page.selectbox(key="rf_count_diagram").options == list(DIAGRAMS)
+    for title, source in DIAGRAMS.items():
+        page.selectbox(key="rf_count_diagram").set_value(title).run()
+        _ok(page)
+        view = block_diagram_view(title, source.draw())
+        assert view.caption in [c.value for c in page.caption]
+        assert view.totals in [m.value for m in page.markdown]
+        (chart,) = [c for c in page.get("plotly_chart") if "rf_block_diagram" in c.proto.id]
+        shapes = json.loads(chart.proto.spec)["layout"]["shapes"]
+        assert len([s for s in shapes if s["name"].startswith("box ")]) == len(view.diagram.boxes)
+    # The menu is in the URL, and a link to a diagram opens the Count tab on it.
+    link = app_test.__class__.from_file(app_test._script_path, default_timeout=180)
+    link.switch_page("pages/receptive_fields.py")
+    link.query_params["rf_count_diagram"] = "VGG-16"
+    link.run()
+    _ok(link)
+    assert link.session_state[lesson.TAB_KEY] == lesson.TABS[3]
+    assert link.selectbox(key="rf_count_diagram").value == "VGG-16"

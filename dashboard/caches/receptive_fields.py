@@ -133,3 +133,13 @@ def unit_gradient(ref: ModelRef, prepared, layer: str, unit: tuple[int, int]):
     from dashboard.caches import image_hash
 
     return effective_field(ref, image_hash(prepared.tensor), prepared.tensor, layer, unit)
+
+
+@st.cache_data(max_entries=8, show_spinner="Drawing the network box by box...")
+def block_diagram(title: str):
+    """block_diagram.DIAGRAMS[title] drawn from the shape-only network (shape_model): GoogLeNet's
+    Inception block needs the whole network's shape pass first, ~60 ms."""
+    from cnnviz.block_diagram import DIAGRAMS
+
+    source = DIAGRAMS[title]
+    return source.draw(shape_model(source.model))

@@ -17,6 +17,7 @@ The package is read as one module (cnnviz.lessons.receptive_fields.X); each idea
     small_kernels_stacked  the "Small kernels, stacked" tab: 3x3 stacks against one 7x7
     build_a_stack          the "Build a stack" tab: presets, the table editor, the typed stack counted
     count_the_networks     the "Count the networks" tab: one network's counts and the zoo side by side
+    block_diagrams         that tab's block diagrams: the menu, and each diagram's caption and totals
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ from cnnviz.lessons.receptive_fields.build_a_stack import (
     builder,
     builder_totals_text,
     preset_records,
+)
+from cnnviz.lessons.receptive_fields.block_diagrams import (
+    DEFAULT_DIAGRAM,
+    DIAGRAM_TITLES,
+    DiagramView,
+    block_diagram_view,
+    diagram_caption,
 )
 from cnnviz.lessons.receptive_fields.count_the_networks import (
     COUNT_CONVENTIONS,
@@ -136,6 +144,8 @@ __all__ = [
     "BUILDER_INTRO", "EDITOR_LABELS", "EDITS_UNREADABLE", "INPUT_CHANNELS", "INPUT_SIZE_DEFAULT", "INPUT_SIZE_INPUT",
     "INPUT_SIZE_RANGE", "PRESETS", "SETTING_RANGES", "STACK_KINDS", "BuilderResult", "BuilderRow", "BuilderSettings",
     "builder", "builder_totals_text", "preset_records",
+    # block_diagrams
+    "DEFAULT_DIAGRAM", "DIAGRAM_TITLES", "DiagramView", "block_diagram_view", "diagram_caption",
     # count_the_networks
     "COUNT_CONVENTIONS", "MB", "ComparisonRow", "CountResult", "CountSettings", "Metric", "NetworkSummary", "count",
     "network_summary",
