@@ -1,4 +1,5 @@
-"""The layer builder: a stack of convolutions and poolings that a student types into a table.
+"""The layer builder: a stack of convolutions, poolings and fully connected (FC) layers that a
+student types into a table, the whole CNN pattern from the input image to the class scores.
 
 Every limit of the builder is declared here, once. The page's table and inputs read their ranges
 from these constants, and ``stack_from_records`` and ``check_stack`` enforce the same ranges on
@@ -22,7 +23,7 @@ import numpy as np
 
 from cnnviz.receptive import LayerField, ReceptiveFieldError, receptive_fields
 
-STACK_KINDS = ("conv", "max pool", "avg pool")
+STACK_KINDS = ("conv", "max pool", "avg pool", "fc")
 # The builder's ranges, inclusive: the table's column limits and the server's checks.
 SETTING_RANGES = {
     "kernel": (1, 31),
@@ -52,8 +53,10 @@ class StackLayer:
 
     Attributes:
         kind: one of STACK_KINDS.
-        kernel, stride, padding, dilation: whole numbers within SETTING_RANGES; dilation only for conv.
-        channels: output channels of a conv (pooling keeps the channel count).
+        kernel, stride, padding, dilation: whole numbers within SETTING_RANGES; dilation only for conv,
+            none of them for fc.
+        channels: output channels of a conv, or units (output features) of an fc; pooling keeps
+            the channel count.
         ceil_mode: pooling rounds the output size up instead of down.
     """
 
@@ -66,6 +69,8 @@ class StackLayer:
     ceil_mode: bool = False
 
     def describe(self) -> str:
+        if self.kind == "fc":
+            return f"fc, {self.channels} units"
         if self.kind == "conv":
             extra = f", dilation {self.dilation}" if self.dilation != 1 else ""
             return f"conv {self.kernel}x{self.kernel}, stride {self.stride}, padding {self.padding}{extra}"
@@ -83,12 +88,14 @@ class StackReport:
         fields: one LayerField per builder layer, in order.
         parameters: parameters of each builder layer (weights and biases), in order.
         total_parameters, total_mult_adds: for the whole stack and one image.
+        diagram: the stack drawn box by box from the built model (cnnviz.block_diagram).
     """
 
     fields: tuple[LayerField, ...]
     parameters: tuple[int, ...]
     total_parameters: int
     total_mult_adds: int
+    diagram: Any = None
 
 
 # --- reading values a client sent ---------------------------------------------------------------
@@ -115,12 +122,13 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, numbers.Real) and value != value)
 
 
-def _checked_setting(number: int, setting: str, value: Any) -> int:
+def _checked_setting(number: int, setting: str, value: Any, kind: str = "conv") -> int:
     low, high = SETTING_RANGES[setting]
     whole = _whole_number(value)
     if whole is None or not low <= whole <= high:
+        name = "the number of units" if kind == "fc" and setting == "channels" else _SETTING_NAMES[setting]
         raise ReceptiveFieldError(
-            f"Layer {number}: {_SETTING_NAMES[setting]} must be a whole number between {low} and {high}; "
+            f"Layer {number}: {name} must be a whole number between {low} and {high}; "
             f"got {_shown(value)}."
         )
     return whole
@@ -170,9 +178,10 @@ def stack_from_records(records: Sequence[Mapping[str, Any]]) -> list[StackLayer]
         for column in STACK_COLUMNS:
             value = record.get(column)
             values[column] = getattr(defaults, column) if _is_empty(value) else value
+        kind = _checked_kind(number, values["kind"])
         layers.append(StackLayer(
-            kind=_checked_kind(number, values["kind"]),
-            **{setting: _checked_setting(number, setting, values[setting]) for setting in SETTING_RANGES},
+            kind=kind,
+            **{setting: _checked_setting(number, setting, values[setting], kind) for setting in SETTING_RANGES},
             ceil_mode=_checked_ceil_mode(number, values["ceil_mode"]),
         ))
     return layers
@@ -219,12 +228,21 @@ def check_stack(layers: Sequence[StackLayer], input_size: int) -> None:
     """
     size = _checked_size(input_size)
     _checked_count(len(layers))
+    flattened = False  # after an fc the image is a vector: only fc layers can follow
     for number, layer in enumerate(layers, start=1):
         _checked_kind(number, layer.kind)
         for setting in SETTING_RANGES:
-            _checked_setting(number, setting, getattr(layer, setting))
+            _checked_setting(number, setting, getattr(layer, setting), layer.kind)
         _checked_ceil_mode(number, layer.ceil_mode)
         where = f"Layer {number} ({layer.describe()})"
+        if layer.kind == "fc":
+            flattened = True
+            continue
+        if flattened:
+            raise ReceptiveFieldError(
+                f"{where} comes after a fully connected layer, which flattened the image into a vector: "
+                "convolutions and poolings come first, the fc layers last."
+            )
         if layer.kind != "conv" and 2 * layer.padding > layer.kernel:
             raise ReceptiveFieldError(
                 f"{where}: pooling padding can be at most half the window ({layer.kernel // 2}), "
@@ -240,7 +258,8 @@ def check_stack(layers: Sequence[StackLayer], input_size: int) -> None:
 
 
 def build_stack(layers: Sequence[StackLayer], in_channels: int = 3, input_size: int = 32, device: Any = "meta"):
-    """An nn.Sequential of the builder's layers (a ReLU after each conv), checked first.
+    """An nn.Sequential of the builder's layers, checked first: a ReLU after each conv and each fc
+    but the last layer (the class scores), and a Flatten before the first fc.
 
     Args:
         layers: the stack, first layer first.
@@ -263,9 +282,19 @@ def build_stack(layers: Sequence[StackLayer], in_channels: int = 3, input_size: 
         raise ReceptiveFieldError(
             f"The input must have a whole number of channels between {low} and {high}; got {_shown(in_channels)}."
         )
-    modules = []
+    modules, size, features = [], input_size, None  # features: the vector's length once flattened
     with torch.device(device):
-        for layer in layers:
+        for number, layer in enumerate(layers, start=1):
+            if layer.kind == "fc":
+                if features is None:
+                    modules.append(nn.Flatten())
+                    features = channels * size * size
+                modules.append(nn.Linear(features, layer.channels))
+                features = layer.channels
+                if number < len(layers):  # the last layer's outputs are the logits: no ReLU
+                    modules.append(nn.ReLU())
+                continue
+            size = _stack_output_size(layer, size)
             if layer.kind == "conv":
                 modules.append(nn.Conv2d(channels, layer.channels, layer.kernel, layer.stride, layer.padding, layer.dilation))
                 modules.append(nn.ReLU())
@@ -292,6 +321,7 @@ def report_stack(layers: Sequence[StackLayer], in_channels: int = 3, input_size:
         ReceptiveFieldError: naming the first impossible layer and why.
     """
     from cnnviz.architecture import ArchitectureError, architecture_table
+    from cnnviz.block_diagram import BlockDiagramError, network_diagram
 
     in_channels, input_size = check_input(in_channels, input_size)
     model = build_stack(layers, in_channels, input_size)
@@ -299,14 +329,16 @@ def report_stack(layers: Sequence[StackLayer], in_channels: int = 3, input_size:
     fields = receptive_fields(model, shape)
     try:
         table = architecture_table(model, shape)
-    except ArchitectureError as error:  # one error type for the builder's callers
+        diagram = network_diagram(model, shape)
+    except (ArchitectureError, BlockDiagramError) as error:  # one error type for the builder's callers
         raise ReceptiveFieldError(str(error)) from error
-    counted = [row for row in table.rows if row.type != "ReLU"]  # one per builder layer, in order
+    counted = [row for row in table.rows if row.type not in ("ReLU", "Flatten")]  # one per builder layer, in order
     return StackReport(
         fields=tuple(fields),
         parameters=tuple(row.parameters for row in counted),
         total_parameters=table.total_parameters,
         total_mult_adds=table.total_mult_adds,
+        diagram=diagram,
     )
 
 

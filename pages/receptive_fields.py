@@ -136,7 +136,8 @@ def _edited_rows(preset: str) -> list[dict]:
     """The builder table as edited. Streamlit raises on edits to rows or columns that do not exist
     (only a crafted client sends them): the table then starts afresh from the preset, under a new key."""
     labels = lesson.EDITOR_LABELS
-    config = {setting: st.column_config.NumberColumn(labels[setting], min_value=low, max_value=high, step=1)
+    config = {setting: st.column_config.NumberColumn(labels[setting], min_value=low, max_value=high, step=1,
+                                                     help=lesson.CHANNELS_HELP if setting == "channels" else None)
               for setting, (low, high) in lesson.SETTING_RANGES.items()}
     config["kind"] = st.column_config.SelectboxColumn(labels["kind"], options=list(lesson.STACK_KINDS), required=True)
     config["ceil_mode"] = st.column_config.CheckboxColumn(labels["ceil_mode"])
@@ -174,8 +175,20 @@ def builder_view() -> None:
         st.error(escape(str(error)))  # it may quote what the client sent
         return
     st.dataframe(lesson.records(result.table), hide_index=True, width="stretch")
+    for note in result.fc_notes:
+        st.markdown(note)
     st.markdown(result.totals)
     presentation.plot(figs.field_size_chart(**result.chart.kwargs()), width="stretch", key="rf_builder_chart")
+    pattern = result.pattern
+    st.subheader("The CNN pattern")
+    st.markdown(f"**{pattern.general}**")
+    st.caption(pattern.letters_meaning)
+    if pattern.instance:
+        st.markdown(f"This stack: **{pattern.instance}**, {pattern.letters}.")
+    if pattern.problem:
+        st.info(pattern.problem)
+    presentation.plot(block_diagram_figure(result.report.diagram, brackets=pattern.brackets), width="stretch",
+                      key="rf_builder_diagram")
 
 
 def count_view() -> None:
@@ -199,6 +212,7 @@ def count_view() -> None:
     st.subheader("Every network side by side")
     presentation.plot(figs.comparison_chart(result.chart), width="stretch", key="rf_comparison_chart")
     st.dataframe(lesson.records(result.comparison), hide_index=True, width="stretch")
+
     st.subheader("Block diagram")
     # "rf_count_" like the tab's other menu, so that a link to a diagram opens this tab.
     title = bound(st.selectbox, "Diagram", list(lesson.DIAGRAM_TITLES), key="rf_count_diagram")
@@ -206,7 +220,6 @@ def count_view() -> None:
     st.caption(view.caption)
     presentation.plot(block_diagram_figure(view.diagram), width="stretch", key="rf_block_diagram")
     st.markdown(view.totals)
-
 
 
 for tab, view in zip(tabs, (field_on_image_view, small_kernels_view, builder_view, count_view)):

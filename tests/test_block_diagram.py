@@ -305,3 +305,21 @@ def test_a_class_name_is_drawn_as_text_not_markup():
     figure = block_diagram_figure(network_diagram(Net(), (3, 4, 4)))
     texts = [note["text"] for note in figure["layout"]["annotations"] if note.get("name", "").startswith("label")]
     assert "&lt;b&gt;Odd&lt;/b&gt;" in texts
+
+
+def test_brackets_span_their_boxes_right_of_a_network_and_a_block_has_none(diagrams):
+    diagram = diagrams["AlexNet"]
+    figure = block_diagram_figure(diagram, brackets=[(1, 3, "stage <1>"), (4, 4, "the last")])
+    layout = figure["layout"]
+    shapes = {shape["name"]: _extent(shape["path"]) for shape in layout["shapes"]}
+    texts = {note["name"]: note for note in layout["annotations"] if note.get("name", "").startswith("bracket")}
+    assert [texts[name]["text"] for name in ("bracket 0", "bracket 1")] == ["stage &lt;1&gt;", "the last"]
+    _, box_right, first_top, _ = shapes["box 1"]
+    _, _, _, third_bottom = shapes["box 3"]
+    x0, x1, top, bottom = shapes["bracket 0"]
+    assert box_right < x0 < x1 < layout["xaxis"]["range"][1]  # right of the boxes, inside the figure
+    assert (top, bottom) == (first_top, third_bottom)  # from the first box's top to the last one's bottom
+    assert texts["bracket 0"]["y"] == (top + bottom) / 2
+    block = diagrams["ResNet-18: one residual block (with downsample)"]
+    assert not any(s["name"].startswith("bracket") for s in block_diagram_figure(block, brackets=[(1, 2, "x")])
+                   ["layout"]["shapes"])

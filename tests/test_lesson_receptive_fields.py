@@ -340,7 +340,7 @@ def test_presets_become_the_tables_rows():
     assert [(r["kind"], r["kernel"], r["padding"], r["dilation"]) for r in rows] == [
         ("conv", 3, d, d) for d in (1, 2, 4, 8)]
     assert set(rows[0]) == set(lesson.EDITOR_LABELS) == set(stack_builder.STACK_COLUMNS)
-    assert lesson.BuilderSettings().builder_preset == "VGG-like: conv, conv, pool, twice"
+    assert lesson.BuilderSettings().builder_preset == "VGG-like: conv, conv, pool, twice, then fc"
 
 
 def test_count_metrics_and_captions_from_a_table_worked_by_hand():
@@ -409,3 +409,44 @@ def test_network_menu_lists_the_zoo_then_checkpoints_under_the_labels_links_carr
     assert menu.labels[-1] == "trained: lenet5 on mnist, 98.0%" and menu.refs[-1].key == checkpoint.key
     assert menu.default == "zoo: ResNet-18" and menu.default in menu.labels
     assert lesson.CountSettings().ref == ModelRef.zoo("resnet18")
+
+
+def test_the_builder_follows_lenet5_through_its_fc_layers_to_the_class_scores():
+    preset = "LeNet-5: conv, pool, twice, then three fc"
+    result = lesson.builder(lesson.BuilderSettings(preset, builder_size=32, builder_channels=1),
+                            lesson.preset_records(preset))
+    # 32 - 5 + 1 = 28, pooled 14; 14 - 5 + 1 = 10, pooled 5; then 16 x 5 x 5 = 400 values flattened.
+    assert [row.output for row in result.table] == ["6 × 28 × 28", "6 × 14 × 14", "16 × 10 × 10", "16 × 5 × 5",
+                                                    "120", "84", "10"]
+    assert [row.parameters for row in result.table] == ["156", "0", "2,416", "0", "48,120", "10,164", "850"]
+    assert result.table[4] == lesson.BuilderRow(5, "fc, 120 units", "120", "48,120", "whole", "", "")
+    assert result.fc_notes == (
+        "Layer 5 (fc, 120 units): 16 × 5 × 5 = 400 inputs, so 400 × 120 + 120 = **48,120 parameters**.",
+        "Layer 6 (fc, 84 units): 120 inputs, so 120 × 84 + 84 = **10,164 parameters**.",
+        "Layer 7 (fc, 10 units): 84 inputs, so 84 × 10 + 10 = **850 parameters**; its 10 outputs are the class "
+        "scores (logits).",
+    )
+    # Multiply-adds: 6·25·784 + 16·150·100 + 400·120 + 120·84 + 84·10 = 117,600 + 240,000 + 58,920.
+    assert result.totals == ("Total: **61,706 parameters**, 416,520 multiply-adds; the last layer gives **10 class "
+                             "scores** (logits), each computed from the whole 32 px input.")
+    pattern = result.pattern
+    assert pattern.general == "INPUT → [[CONV → RELU] × N → POOL?] × M → [FC → RELU] × K → FC"
+    assert (pattern.instance, pattern.letters, pattern.problem) == (
+        "INPUT → [[CONV → RELU] × 1 → POOL] × 2 → [FC → RELU] × 2 → FC", "N = 1, M = 2, K = 2", None)
+    # The pattern's parts as brackets over the diagram's boxes (box 0 is the input, box n layer n).
+    assert pattern.brackets == ((1, 2, "[CONV → RELU] × 1 → POOL"), (3, 4, "[CONV → RELU] × 1 → POOL"),
+                                (5, 6, "[FC → RELU] × 2"), (7, 7, "FC: the class scores"))
+    assert result.chart.names[4:] == ("5. fc 120", "6. fc 84", "7. fc 10") and result.chart.whole[4:] == (True,) * 3
+    assert [box.shape_text for box in result.report.diagram.boxes][-3:] == ["120", "84", "10"]
+
+
+def test_a_stack_without_fc_says_what_the_pattern_still_needs():
+    preset = "Dilated: 3x3 convs with dilation 1, 2, 4, 8"
+    result = lesson.builder(lesson.BuilderSettings(preset), lesson.preset_records(preset))
+    assert result.pattern.instance == "INPUT → [[CONV → RELU] × 4] × 1" and result.fc_notes == ()
+    assert result.pattern.problem.startswith("It has no FC layer yet: the pattern ends in an FC layer")
+    records = lesson.preset_records(preset)[:1] + [{"kind": "max pool", "kernel": 2, "stride": 2, "padding": 0}] * 2
+    records.append({"kind": "fc", "channels": 10})
+    bad = lesson.builder(lesson.BuilderSettings(preset), records).pattern
+    assert bad.instance is None and bad.problem.startswith("Layer 3 (max pool) pools right after another pooling")
+    assert bad.brackets == ()  # nothing bracketed in a stack that leaves the pattern

@@ -115,9 +115,9 @@ def test_builder_with_an_invalid_stack_names_the_layer_and_why(page):
         "Layer 6 (max pool 2x2, stride 2, padding 0): its input is only 1x1 (plus padding 0 on each side), "
         "smaller than the 2x2 window, so its output would be empty."
     )]
-    page.selectbox(key="rf_builder_preset").set_value("VGG-like: conv, conv, pool, twice").run()
+    page.selectbox(key="rf_builder_preset").set_value("VGG-like: conv, conv, pool, twice, then fc").run()
     _ok(page)
-    assert "the last layer's units each see **16 px**" in _text(page)
+    assert "the last layer gives **10 class scores** (logits), each computed from the whole 32 px input" in _text(page)
     page.number_input(key="rf_builder_size").set_value(2).run()
     assert not page.exception
     assert page.error[0].value.startswith(escape("Layer 6 (max pool 2x2"))
@@ -162,7 +162,7 @@ def test_choosing_upload_then_uploading_a_photo_keeps_the_unit(page):
 
 # --- the stack builder against a hostile client ------------------------------------------------
 
-EDITOR = "rf_builder_editor::VGG-like: conv, conv, pool, twice"  # the default preset's table
+EDITOR = "rf_builder_editor::VGG-like: conv, conv, pool, twice, then fc"  # the default preset's table
 GIANT = 1024 * 1024 * 31 * 31  # weights of one 31x31 conv from 1024 to 1024 channels: 4 GB in fp32
 
 
@@ -192,7 +192,8 @@ def test_an_oversized_in_range_stack_is_built_on_meta_and_cached(page, conv_weig
     # Five 31x31 convs of 1024 channels, all within the table's limits: 4 billion weights if real.
     _open(page, 2)
     giant = {"kind": "conv", "kernel": 31, "stride": 1, "padding": 15, "dilation": 1, "channels": 1024}
-    page.session_state[EDITOR] = {"edited_rows": {i: giant for i in range(5)}, "added_rows": [], "deleted_rows": [5]}
+    page.session_state[EDITOR] = {"edited_rows": {i: giant for i in range(5)}, "added_rows": [],
+                                  "deleted_rows": [5, 6, 7]}
     page.selectbox(key="rf_builder_channels").set_value(1).run()
     _ok(page)
     assert [device for device, size in conv_weights if size == GIANT] == ["meta"] * 4
@@ -215,11 +216,11 @@ CRAFTED = [
     ({"edited_rows": {1: {"kernel": 10**9}}}, "Layer 2: the kernel must be a whole number between 1 and 31; got 1000000000."),
     ({"edited_rows": {1: {"stride": -3}}}, "Layer 2: the stride must be a whole number between 1 and 8; got -3."),
     ({"edited_rows": {3: {"dilation": 99}}}, "Layer 4: the dilation must be a whole number between 1 and 16; got 99."),
-    ({"edited_rows": {4: {"kind": "deconv"}}}, "Layer 5: the kind must be one of conv, max pool, avg pool; got 'deconv'."),
+    ({"edited_rows": {4: {"kind": "deconv"}}}, "Layer 5: the kind must be one of conv, max pool, avg pool, fc; got 'deconv'."),
     ({"edited_rows": {4: {"kind": "[a](http://x.y)"}}},  # quoted as text, not a link
-     "Layer 5: the kind must be one of conv, max pool, avg pool; got '[a](http://x.y)'."),
+     "Layer 5: the kind must be one of conv, max pool, avg pool, fc; got '[a](http://x.y)'."),
     ({"added_rows": [{"kind": "conv", "kernel": 3, "channels": 8}] * 1000},
-     "A stack can have at most 32 layers; this one has 1,006."),
+     "A stack can have at most 32 layers; this one has 1,008."),
     # Edits Streamlit itself cannot apply: rows or columns that do not exist, a malformed state.
     ({"edited_rows": {99: {"kernel": 3}}}, "The table's edits could not be read, so it starts again from the preset."),
     ({"edited_rows": {0: {"weird": 3}}}, "The table's edits could not be read, so it starts again from the preset."),
@@ -240,7 +241,7 @@ def test_a_crafted_table_ends_in_one_sentence(app_test, monkeypatch, tmp_path, c
     assert not at.exception, at.exception[0].value
     assert [e.value for e in at.error] == [escape(sentence)]
     if sentence.startswith("The table's edits"):  # and the preset's stack is shown again
-        assert "the last layer's units each see **16 px**" in _text(at)
+        assert "the last layer gives **10 class scores**" in _text(at)
         at.run()
         _ok(at)
 
@@ -250,7 +251,7 @@ def test_numbers_past_a_widgets_limits_fall_back_to_its_default(page):
     _open(page, 2)
     page.number_input(key="rf_builder_size").set_value(10**9).run()
     _ok(page)
-    assert "of the 32 px input" in _text(page)
+    assert "from the whole 32 px input" in _text(page)
     _open(page, 1)
     page.number_input(key="rf_lesson_channels").set_value(-5).run()
     _ok(page)
@@ -319,7 +320,7 @@ def test_the_tables_column_limits_are_the_librarys(page):
     editor = page.data_editor[0]
     config = json.loads(editor.proto.columns)
     for label, setting in [("Kernel", "kernel"), ("Stride", "stride"), ("Padding", "padding"),
-                           ("Dilation (conv)", "dilation"), ("Channels (conv)", "channels")]:
+                           ("Dilation (conv)", "dilation"), ("Channels / units", "channels")]:
         column = next(c for c in config.values() if c.get("label") == label)
         assert (column["type_config"]["min_value"], column["type_config"]["max_value"]) == SETTING_RANGES[setting]
 
@@ -397,3 +398,32 @@ def test_count_tab_draws_every_block_diagram_with_its_caption_and_a_link_opens_o
     _ok(link)
     assert link.session_state[lesson.TAB_KEY] == lesson.TABS[3]
     assert link.selectbox(key="rf_count_diagram").value == "VGG-16"
+
+
+def test_the_builder_states_the_cnn_pattern_works_out_its_fc_layers_and_draws_the_stack(page):
+    _open(page, 2)
+    page.selectbox(key="rf_builder_preset").set_value("LeNet-5: conv, pool, twice, then three fc").run()
+    page.selectbox(key="rf_builder_channels").set_value(1).run()
+    _ok(page)
+    text = _text(page)
+    assert "**INPUT → [[CONV → RELU] × N → POOL?] × M → [FC → RELU] × K → FC**" in text
+    assert "This stack: **INPUT → [[CONV → RELU] × 1 → POOL] × 2 → [FC → RELU] × 2 → FC**, N = 1, M = 2, K = 2." in text
+    assert "Layer 5 (fc, 120 units): 16 × 5 × 5 = 400 inputs, so 400 × 120 + 120 = **48,120 parameters**." in text
+    assert "Total: **61,706 parameters**" in text
+    table = _builder_table(page)
+    assert table["Output (C × H × W)"].tolist()[-3:] == ["120", "84", "10"]
+    assert table["Field (px)"].tolist()[-1] == "whole"
+    import json
+
+    diagram = json.loads(next(chart for chart in page.get("plotly_chart") if "FC 84 + ReLU" in chart.proto.spec).proto.spec)
+    drawn = json.dumps(diagram, ensure_ascii=False)
+    assert all(label in drawn for label in ("Conv 5×5, 6 + ReLU", "Max pool 2×2 /2 + flatten", "FC 120 + ReLU", "FC 10"))
+    brackets = [a["text"] for a in diagram["layout"]["annotations"] if a.get("name", "").startswith("bracket")]
+    assert brackets == ["[CONV → RELU] × 1 → POOL"] * 2 + ["[FC → RELU] × 2", "FC: the class scores"]
+    # A conv typed after the fc layers: one sentence naming it, nothing drawn from a broken stack.
+    page.session_state["rf_builder_editor::LeNet-5: conv, pool, twice, then three fc"] = {
+        "edited_rows": {}, "deleted_rows": [], "added_rows": [{"kind": "conv", "kernel": 3, "channels": 8}]}
+    page.run()
+    assert not page.exception
+    assert page.error[0].value.startswith(escape("Layer 8 (conv 3x3, stride 1, padding 1) comes after a fully "
+                                                 "connected layer"))

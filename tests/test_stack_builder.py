@@ -87,9 +87,9 @@ def test_editor_rows_become_layers_and_empty_cells_take_the_defaults():
         ({"kernel": True}, "Layer 3: the kernel must be a whole number between 1 and 31; got True."),
         ({"padding": "lots"}, "Layer 3: the padding must be a whole number between 0 and 16; got 'lots'."),
         ({"stride": [2]}, "Layer 3: the stride must be a whole number between 1 and 8; got [2]."),
-        ({"kind": "deconv"}, "Layer 3: the kind must be one of conv, max pool, avg pool; got 'deconv'."),
-        ({"kind": 7}, "Layer 3: the kind must be one of conv, max pool, avg pool; got 7."),
-        ({"kind": "x" * 10**6}, "Layer 3: the kind must be one of conv, max pool, avg pool; got 'xxxxxxxxxxxxxxxxxxxx...."),
+        ({"kind": "deconv"}, "Layer 3: the kind must be one of conv, max pool, avg pool, fc; got 'deconv'."),
+        ({"kind": 7}, "Layer 3: the kind must be one of conv, max pool, avg pool, fc; got 7."),
+        ({"kind": "x" * 10**6}, "Layer 3: the kind must be one of conv, max pool, avg pool, fc; got 'xxxxxxxxxxxxxxxxxxxx...."),
         ({"ceil_mode": "yes"}, "Layer 3: 'round up' must be on or off; got 'yes'."),
     ],
 )
@@ -167,3 +167,40 @@ def test_a_large_legal_stack_is_counted_quickly():
     assert time.perf_counter() - start < 2.0  # ~0.03 s: shapes only, whatever the channel count
     assert report.total_parameters > 3 * 10**10
     assert torch.get_default_device().type == "cpu"  # building on meta leaves the default alone
+
+
+LENET = [
+    StackLayer("conv", 5, 1, 0, channels=6), StackLayer("max pool", 2, 2, 0),
+    StackLayer("conv", 5, 1, 0, channels=16), StackLayer("max pool", 2, 2, 0),
+    StackLayer("fc", channels=120), StackLayer("fc", channels=84), StackLayer("fc", channels=10),
+]
+
+
+def test_fc_rows_flatten_once_relu_all_but_the_logits_and_count_like_torch():
+    real = build_stack(LENET, 1, 32, device="cpu")
+    kinds = [type(m).__name__ for m in real]
+    assert kinds == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "ReLU",
+                     "Linear", "ReLU", "Linear"]  # no ReLU on the class scores
+    assert real[7].in_features == 16 * 5 * 5 and real(torch.rand(2, 1, 32, 32)).shape == (2, 10)
+    report = report_stack(LENET, 1, 32)
+    # LeNet-5 as published: 400 x 120 + 120, 120 x 84 + 84, 84 x 10 + 10; 61,706 in all.
+    assert report.parameters == (156, 0, 2416, 0, 48120, 10164, 850)
+    assert report.total_parameters == sum(p.numel() for p in real.parameters()) == 61706
+    assert [f.output_shape for f in report.fields][-3:] == [(120,), (84,), (10,)]
+    assert all(f.whole_input for f in report.fields[4:]) and not any(f.whole_input for f in report.fields[:4])
+    # The diagram is drawn from the same model: one box per layer, the ReLUs and the flatten folded in.
+    boxes = report.diagram.boxes
+    assert [b.label for b in boxes] == ["Input", "Conv 5×5, 6 + ReLU", "Max pool 2×2 /2", "Conv 5×5, 16 + ReLU",
+                                        "Max pool 2×2 /2 + flatten", "FC 120 + ReLU", "FC 84 + ReLU", "FC 10"]
+    assert [b.parameters for b in boxes[1:]] == list(report.parameters)
+
+
+def test_a_conv_or_a_pool_after_an_fc_is_refused_naming_the_layer():
+    with pytest.raises(ReceptiveFieldError, match=(
+            r"^Layer 3 \(conv 3x3, stride 1, padding 1\) comes after a fully connected layer, which flattened "
+            r"the image into a vector: convolutions and poolings come first, the fc layers last\.$")):
+        check_stack([StackLayer("conv"), StackLayer("fc", channels=10), StackLayer("conv")], 8)
+    with pytest.raises(ReceptiveFieldError, match="^Layer 2: the number of units must be a whole number between 1"):
+        stack_from_records([_record(), _record(kind="fc", channels=0)])
+    # An fc's window settings are not read: a kernel larger than its input is no error.
+    check_stack([StackLayer("conv", 3, 1, 1), StackLayer("fc", kernel=31, padding=0, channels=4)], 4)

@@ -9,6 +9,8 @@ pixels; x counts columns, one box and its gap each.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cnnviz.block_diagram import BlockDiagram, Box
 from cnnviz.figures.style import FONT, FigureDict, figure_dict, plain
 
@@ -33,6 +35,8 @@ ARROW_PX = 14  # the straight last stretch of every arrow, under its head
 CHAIN_HALF_SPAN = 0.55  # x from -0.55 to 0.55: the box takes 78 % of the width
 SHAPE_RIGHT_PX, PARAMETERS_RIGHT_PX = 140, 10  # right ends of the shape and parameter texts, in from the box's edge
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}  # the top holds the legend
+# Brackets right of a chain's boxes name the parts of a pattern; the x range grows to hold their text.
+BRACKET_X, BRACKET_TICK, BRACKETS_RIGHT = CHAIN_HALF_SPAN - 0.04, 0.02, 0.97
 
 
 def _lines(box: Box, chain: bool) -> list[str]:
@@ -68,12 +72,15 @@ def _ends(diagram: BlockDiagram) -> dict[tuple[int, int, str], float]:
     return offsets
 
 
-def block_diagram_figure(diagram: BlockDiagram, *, title: str = "") -> FigureDict:
+def block_diagram_figure(diagram: BlockDiagram, *, title: str = "",
+                         brackets: Sequence[tuple[int, int, str]] = ()) -> FigureDict:
     """The diagram's boxes, texts and arrows.
 
     Args:
         diagram: a block_diagram.BlockDiagram.
         title: figure title ("" for none: the page writes it above).
+        brackets: (first box id, last box id, text) per bracket drawn right of a network's boxes
+            ("bracket <i>" shapes and texts), e.g. the parts of the CNN pattern; ignored for a block.
 
     Returns:
         A FigureDict: one rounded-box shape per box ("box <id>"), per arrow a curve where it bends
@@ -92,6 +99,9 @@ def block_diagram_figure(diagram: BlockDiagram, *, title: str = "") -> FigureDic
     middle, half = (min(columns) + max(columns)) / 2, (max(columns) - min(columns) + 1) / 2 + 0.02
     # At least three columns wide: a two-branch block's boxes would otherwise be half the page each.
     x_range = [-CHAIN_HALF_SPAN, CHAIN_HALF_SPAN] if chain else [middle - max(half, 1.5), middle + max(half, 1.5)]
+    brackets = tuple(brackets) if chain else ()
+    if brackets:
+        x_range[1] = BRACKETS_RIGHT
     rx, ry = 0.012 * (x_range[1] - x_range[0]), 6.0
 
     def centre_y(row: float) -> float:
@@ -120,6 +130,15 @@ def block_diagram_figure(diagram: BlockDiagram, *, title: str = "") -> FigureDic
         annotations += [_text(0.5 * BOX_WIDTH, top, heading, xanchor="right", yanchor="bottom", xshift=-shift,
                               font={"size": 12, "color": ARROW_COLOUR})
                         for heading, shift in (("output shape", SHAPE_RIGHT_PX), ("parameters", PARAMETERS_RIGHT_PX))]
+
+    for number, (first, last, text) in enumerate(brackets):
+        top, bottom = centre_y(diagram.boxes[first].row) - box_px / 2, centre_y(diagram.boxes[last].row) + box_px / 2
+        x0, x1 = BRACKET_X - BRACKET_TICK, BRACKET_X
+        shapes.append({"type": "path", "path": f"M {x0},{top} L {x1},{top} L {x1},{bottom} L {x0},{bottom}",
+                       "xref": "x", "yref": "y", "line": {"color": ARROW_COLOUR, "width": 1.5},
+                       "name": f"bracket {number}"})
+        annotations.append(_text(x1, (top + bottom) / 2, plain(text), xanchor="left", xshift=6,
+                                 name=f"bracket {number}"))
 
     ends = _ends(diagram)
     for edge in diagram.edges:

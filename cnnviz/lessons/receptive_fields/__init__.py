@@ -16,6 +16,7 @@ The package is read as one module (cnnviz.lessons.receptive_fields.X); each idea
     field_on_your_image    the "Field on your image" tab: menus, the unit grid, everything shown of a unit
     small_kernels_stacked  the "Small kernels, stacked" tab: 3x3 stacks against one 7x7
     build_a_stack          the "Build a stack" tab: presets, the table editor, the typed stack counted
+                           through its fc layers, and its place in the CNN pattern
     count_the_networks     the "Count the networks" tab: one network's counts and the zoo side by side
     block_diagrams         that tab's block diagrams: the menu, and each diagram's caption and totals
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from cnnviz.lessons.receptive_fields.build_a_stack import (
     BUILDER_INTRO,
+    CHANNELS_HELP,
     EDITOR_LABELS,
     EDITS_UNREADABLE,
     INPUT_CHANNELS,
@@ -36,8 +38,11 @@ from cnnviz.lessons.receptive_fields.build_a_stack import (
     BuilderResult,
     BuilderRow,
     BuilderSettings,
+    PatternView,
     builder,
     builder_totals_text,
+    fc_note,
+    pattern_view,
     preset_records,
 )
 from cnnviz.lessons.receptive_fields.block_diagrams import (
@@ -141,9 +146,9 @@ __all__ = [
     "LESSON_INPUT_SIZE", "SINGLE_WEIGHTS_PER_C2", "SMALL_KERNELS_TEXT", "STACKED_WEIGHTS_PER_C2",
     "SmallKernelsResult", "SmallKernelsSettings", "StackRow", "small_kernels",
     # build_a_stack
-    "BUILDER_INTRO", "EDITOR_LABELS", "EDITS_UNREADABLE", "INPUT_CHANNELS", "INPUT_SIZE_DEFAULT", "INPUT_SIZE_INPUT",
-    "INPUT_SIZE_RANGE", "PRESETS", "SETTING_RANGES", "STACK_KINDS", "BuilderResult", "BuilderRow", "BuilderSettings",
-    "builder", "builder_totals_text", "preset_records",
+    "BUILDER_INTRO", "CHANNELS_HELP", "EDITOR_LABELS", "EDITS_UNREADABLE", "INPUT_CHANNELS", "INPUT_SIZE_DEFAULT",
+    "INPUT_SIZE_INPUT", "INPUT_SIZE_RANGE", "PRESETS", "SETTING_RANGES", "STACK_KINDS", "BuilderResult", "BuilderRow", "BuilderSettings",
+    "PatternView", "builder", "builder_totals_text", "fc_note", "pattern_view", "preset_records",
     # block_diagrams
     "DEFAULT_DIAGRAM", "DIAGRAM_TITLES", "DiagramView", "block_diagram_view", "diagram_caption",
     # count_the_networks
