@@ -29,11 +29,11 @@ EPOCH_2 = EpochEvent(epoch=2, train_loss=0.5, train_accuracy=0.875, test_loss=0.
 
 
 def status(events, state="running", *, epochs=3, message="", checkpoint=None, position=None,
-           pace="running") -> RunStatus:
+           pace="running", stopping=False) -> RunStatus:
     config = TrainConfig(dataset="digits", model="small_cnn", epochs=epochs)
     return RunStatus(run_id="run-7", kind="single", owner="tab", client="tab", state=state, queue_position=position,
                      message=message, members=(RunMember("run", config, tuple(events)),), submitted_at=0.0,
-                     started_at=None, ended_at=None, checkpoint=checkpoint, pace=pace)
+                     started_at=None, ended_at=None, checkpoint=checkpoint, pace=pace, stopping=stopping)
 
 
 def metrics(view) -> list[tuple[str, str]]:
@@ -415,6 +415,7 @@ def test_a_training_run_offers_pause_and_step_a_paused_one_resume_and_a_stepping
     stepping = lesson.single_run(status(events, pace="stepping"))
     assert controls(stepping) == [("Pause", "pause")]
     assert stepping.progress.text == "Epoch 2 of 3 - finishing this epoch, then pausing"
+    assert lesson.single_run(status(events, stopping=True)).controls == ()  # Stop was pressed: it is saving
     for state in ("queued", "starting", "stopped", "finished"):
         assert lesson.single_run(status([] if state in ("queued", "starting") else events, state,
                                         position=1, pace="paused")).controls == ()

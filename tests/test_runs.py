@@ -343,8 +343,9 @@ def test_a_run_pauses_steps_one_epoch_resumes_and_stops_while_paused(make_manage
     _wait(lambda: manager.poll(run_id).pace == "paused", timeout=30)
     asked = time.time()
     manager.stop(run_id, "Stopped from the page.")
+    assert manager.status(run_id).stopping  # saving: the page offers no pace buttons now
     _wait(lambda: not manager.poll(run_id).active, timeout=60)
     status = manager.status(run_id)
-    assert status.state == "stopped" and status.pace == "running", status.message
+    assert status.state == "stopped" and status.pace == "running" and not status.stopping, status.message
     assert status.ended_at - asked < 30 and status.checkpoint
     assert end_of_epoch < status.summary.end.steps < 6 * per_epoch

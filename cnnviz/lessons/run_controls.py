@@ -28,7 +28,7 @@ class PaceButton:
 
 def pace_buttons(status: RunStatus | None) -> tuple[PaceButton, ...]:
     """The pace buttons for a snapshot: none until the run trains, nor once it has ended or is stopping."""
-    if status is None or status.state != "running":
+    if status is None or status.state != "running" or status.stopping:
         return ()
     step = PaceButton("Step one epoch", "step_epoch", STEP_HELP)
     if status.pace == PAUSED:

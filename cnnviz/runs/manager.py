@@ -222,7 +222,8 @@ class RunManager:
             checkpoint = members[0].end.checkpoint
         pace = job.pace if job.state == "running" and job.stop_requested_at is None else "running"
         return RunStatus(job.run_id, job.kind, job.owner, job.client, job.state, self._schedule.position(job),
-                         job.message, members, job.submitted_at, job.started_at, job.ended_at, checkpoint, pace)
+                         job.message, members, job.submitted_at, job.started_at, job.ended_at, checkpoint, pace,
+                         job.state in ("starting", "running") and job.stop_requested_at is not None)
 
     # -- stopping ---------------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ class RunStatus:
         checkpoint: the saved model of a single run, or None.
         pace: "paused" or "stepping" (to the end of its epoch, then paused) while a running run is
             held by Pause or "Step one epoch" (cnnviz.runs.pacing); "running" otherwise.
+        stopping: Stop was asked (or a limit ended it) and the run is finishing its batch and saving.
     """
 
     run_id: str
@@ -77,6 +78,7 @@ class RunStatus:
     ended_at: float | None
     checkpoint: str | None
     pace: str = "running"
+    stopping: bool = False
 
     @property
     def active(self) -> bool:
