@@ -6,11 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import attribution, images
+from cnnviz.figures import conv_figures, shift_figures, unit_figures
 from cnnviz.figures import inside_figures as figs
-from cnnviz.figures import shift_figures
 from cnnviz.lessons import inside as lesson
 from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError, list_models
+from cnnviz.unit_explanation import UnitExplanationError
 from dashboard import caches, links, page_frame, presentation
 from dashboard.caches import inside as inside_cache
 from dashboard.markup import escape
@@ -106,6 +107,10 @@ def _layer_outputs_view() -> None:
     if not layer.is_spatial:
         presentation.plot(figs.vector_bars(layer.output, labels=layer.vector_names, title=layer.vector_title),
                           key="inside_vector")
+        st.subheader(lesson.UNIT_HEADING)
+        st.caption(lesson.VECTOR_INTRO)
+        index = st.number_input("Value", 0, layer.output.size - 1, key="inside_unit_index", bind=links.BIND)
+        _unit_section(layer.name, (int(index),))
         return
     a, b = st.columns(2)
     scale = bound(a.radio, "Colour scale", list(lesson.CHANNEL_SCALES), key="inside_scale", horizontal=True,
@@ -124,8 +129,49 @@ def _layer_outputs_view() -> None:
     channel = st.number_input("Channel (or click one above)", 0, layer.channels - 1, key="inside_channel",
                               bind=links.BIND)
     detail = lesson.channel_detail(layer, channel)
-    presentation.plot(figs.channel_detail(detail.values, title=detail.title), key="inside_channel_detail")
+    # The unit to explain: clicked on the channel below, or typed; the centre at first.
+    clicked_unit, state["inside_unit_click"] = lesson.followed_click(
+        state.get("inside_channel_detail"), f"{layer.name}:{channel}", state.get("inside_unit_click"))
+    if clicked_unit is not None:
+        state["inside_unit_row"], state["inside_unit_col"] = clicked_unit
+    centre = lesson.centre_unit(detail.values.shape)
+    if state.get("inside_unit_layer", layer.name) != layer.name:  # another layer: its centre (a link's unit stays)
+        state["inside_unit_row"], state["inside_unit_col"] = centre
+    state["inside_unit_layer"] = layer.name
+    row, col = lesson.chosen_unit(state.get("inside_unit_row", centre[0]), state.get("inside_unit_col", centre[1]),
+                                  detail.values.shape)
+    state["inside_unit_row"], state["inside_unit_col"] = row, col
+    presentation.plot(unit_figures.clickable_channel(detail.values, (row, col), title=detail.title),
+                      on_select="rerun", selection_mode="points", key="inside_channel_detail")
+    st.subheader(lesson.UNIT_HEADING)
+    st.caption(lesson.UNIT_INTRO)
+    left, right = st.columns(2)
+    height, width = detail.values.shape
+    left.number_input("Row", 0, height - 1, key="inside_unit_row", bind=links.BIND)
+    right.number_input("Column", 0, width - 1, key="inside_unit_col", bind=links.BIND)
+    _unit_section(layer.name, (int(channel), int(state["inside_unit_row"]), int(state["inside_unit_col"])))
     _depth_section()
+
+
+def _unit_section(layer_name: str, unit: tuple[int, ...]) -> None:
+    """The chosen unit recomputed by hand from the previous step's output and this step's weights."""
+    try:
+        explained = inside_cache.unit_explanation(network_ref, image_hash, prepared.tensor, layer_name, unit)
+    except UnitExplanationError as error:
+        st.error(escape(str(error)))
+        return
+    view = lesson.unit_view(explained)
+    st.markdown(f"**{escape(view.heading)}**")
+    st.code(view.formula, language=None, wrap_lines=True)
+    st.markdown(escape(view.worked))
+    st.markdown(view.agreement)
+    if view.window is not None:
+        presentation.plot(conv_figures.window_figure(view.window, view.kernel, view.products,
+                                                     channel_names=list(view.window_names)), key="inside_unit_window")
+        st.caption(view.window_caption)
+    if view.table:
+        st.dataframe(list(view.table), hide_index=True, width="stretch", height=min(36 * (len(view.table) + 1), 320))
+        st.caption(view.table_caption)
 
 
 def _depth_section() -> None:

@@ -1,6 +1,7 @@
 """The "Inside a network" page through AppTest: with no trained model, with a checkpoint, bad input."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -344,3 +345,42 @@ def test_layer_outputs_end_with_each_convolutions_window_growing(page, checkpoin
     assert [c.split(":")[0] for c in captions] == ["features.c1", "features.c3", "features.c5"]
     assert "field 5 x 5 px" in captions[0] and "field 32 x 32 px" in captions[2]
     assert any(m.value.startswith("The field grows 5 → 14 → 32 px") for m in at.markdown)
+
+
+def test_one_unit_is_recomputed_by_hand_and_equals_torchs_value(page, checkpoint):
+    from cnnviz.data import load_dataset, to_float
+    from cnnviz.models import load_checkpoint
+
+    page.session_state["uploaded_checkpoints"] = [str(checkpoint)]
+    at = page.run()
+    layers = at.selectbox(key="inside_layer")
+    at = layers.set_value(next(o for o in layers.options if "Conv2d features.c3" in o)).run()
+    at = at.number_input(key="inside_channel").set_value(5).run()
+    # The centre at first; then a typed row and column (a click on the channel sets the same two).
+    assert (at.number_input(key="inside_unit_row").value, at.number_input(key="inside_unit_col").value) == (5, 5)
+    at = at.number_input(key="inside_unit_row").set_value(2).run()
+    at = at.number_input(key="inside_unit_col").set_value(7).run()
+    assert not at.exception and not at.error
+    model = load_checkpoint(checkpoint, map_location="cpu").eval()
+    outputs = {}
+    handle = model.features.c3.register_forward_hook(lambda m, i, o: outputs.update(c3=o))
+    with torch.no_grad():
+        model(to_float(load_dataset("fashion-mnist").test_images[:1]))
+    handle.remove()
+    value = float(outputs["c3"][0, 5, 2, 7])
+    text = _texts(at)
+    assert f"**{escape('Conv2d features.c3, channel 5, row 2, column 7')}**" in text
+    said = next(line for line in text.splitlines() if line.startswith("By hand: "))
+    by_hand, computed = re.fullmatch(r"By hand: \*\*(.+)\*\*\. The network computed \*\*(.+)\*\*: the same\.", said).groups()
+    assert computed == f"{value:.6g}" and float(by_hand) == pytest.approx(value, abs=1e-4)  # float64 by hand
+    assert escape("With S = 1, D = 1, P = 0: 150 products (6 input channels × 5 × 5 taps) add up to") in text
+    table = next(frame.value for frame in at.dataframe if "Input channel" in frame.value)
+    assert sorted(table["Input channel"].tolist()) == list(range(6))
+    assert any("inside_unit_window" in str(chart.proto.id) for chart in at.get("plotly_chart"))
+
+    # A vector step: one of its values, and a linear unit's strongest inputs.
+    layers = at.selectbox(key="inside_layer")
+    at = layers.set_value(next(o for o in layers.options if "Linear" in o)).run()
+    at = at.number_input(key="inside_unit_index").set_value(3).run()
+    assert not at.exception
+    assert "The 8 inputs with the largest products x · w." in _texts(at)

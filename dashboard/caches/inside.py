@@ -91,3 +91,11 @@ def receptive_fields(ref: ModelRef):
         return tuple(walk(opened_network(ref).model)), None
     except ReceptiveFieldError as error:
         return (), str(error)
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=BY_KEY)
+def unit_explanation(ref: ModelRef, image_hash: str, _image, layer: str, unit: tuple[int, ...]):
+    """unit_explanation.explain_unit on a private copy (it hooks the model); raises UnitExplanationError."""
+    from cnnviz.unit_explanation import explain_unit
+
+    return explain_unit(private_copy(ref), _image, layer, unit)

@@ -15,6 +15,7 @@ The package is read as one module (cnnviz.lessons.inside.X); each idea lives in 
     predictions       the ranked classes, the verdict sentence, the probability bars
     chart_clicks      a chart's click followed once (channel grid, confusion heatmap)
     layer_outputs     the Layer outputs view: the layer menu, one step's maps, one channel large
+    unit              that view's "How one unit was computed": the unit, and it recomputed by hand
     normalisation     the normalize step: its mean and std, the formula at a pixel, three pictures
     kernels           the Kernels view: a layer's kernels trained and untrained, the snapshots
     attribution       the Attribution view: the class to explain, the title, each method's caption
@@ -136,6 +137,16 @@ from cnnviz.lessons.inside.normalisation import (
 )
 from cnnviz.lessons.inside.predictions import SOFTMAX_CAPTION, TOP_K_SHOWN, Bars, Prediction, prediction
 from cnnviz.lessons.inside.texts import INTRO, NO_TRAINED_MODEL, TRY_THIS, VIEWS, Quote
+from cnnviz.lessons.inside.unit import (
+    SHOWN_CHANNELS,
+    UNIT_HEADING,
+    UNIT_INTRO,
+    VECTOR_INTRO,
+    UnitView,
+    centre_unit,
+    chosen_unit,
+    unit_view,
+)
 
 __all__ = [
     # texts
@@ -151,6 +162,9 @@ __all__ = [
     # layer_outputs
     "CHANNEL_ORDERS", "CHANNEL_SCALES", "GRID_CHANNELS", "LAYERS_INTRO", "ChannelDetail", "LayerView",
     "channel_detail", "channel_to_show", "first_layer_shown", "layer_labels", "layer_view",
+    # unit
+    "SHOWN_CHANNELS", "UNIT_HEADING", "UNIT_INTRO", "VECTOR_INTRO", "UnitView", "centre_unit", "chosen_unit",
+    "unit_view",
     # normalisation
     "FORMULA", "NORMALIZE_KIND", "PICTURE_TITLES", "PICTURES_CAPTION", "ChannelNumbers", "NormalisationView",
     "normalisation_view", "normalize_step", "statistics_source",
