@@ -60,6 +60,8 @@ class UnitExplanation:
         channel_sums: a convolution's (input channel, sum of its products), strongest first.
         contributions: a linear unit's (input index, x, w, x * w), strongest first (TOP_CONTRIBUTIONS).
         source: where a passed-through value comes from, e.g. (channel, row, column) of a flattened map.
+        window_settings: a convolution's or pooling's (kernel, stride, padding, dilation), pairs
+            (padding may be "same" or "valid").
     """
 
     layer: str
@@ -73,6 +75,7 @@ class UnitExplanation:
     channel_sums: tuple[tuple[int, float], ...] = ()
     contributions: tuple[tuple[int, float, float, float], ...] = ()
     source: tuple[int, ...] = field(default=())
+    window_settings: tuple | None = None
 
     @property
     def agrees(self) -> bool:
@@ -174,6 +177,7 @@ def _conv_or_pool(module, x, unit, layer, kind, network_value) -> UnitExplanatio
         weight = bias = None
     cell = explain_cell(x, weight, bias, settings, c, i, j)
     fh, fw = settings.kernel_size
+    window = (settings.kernel_size, settings.stride, settings.padding, settings.dilation)
     if kind == "Conv2d":
         sums = tuple(sorted(((k, float(cell.products[n].sum())) for n, k in enumerate(cell.in_channels)),
                             key=lambda item: -abs(item[1])))
@@ -184,10 +188,12 @@ def _conv_or_pool(module, x, unit, layer, kind, network_value) -> UnitExplanatio
                   f"{fh} × {fw} taps) add up to {_number(cell.total)}; + bias {_number(cell.bias)} = {_number(cell.value)}")
         formula = ("y[c, i, j] = sum over input channels k and taps (m, n) of "
                    "x[k, i*S + m*D - P, j*S + n*D - P] * w[c, k, m, n] + b[c]")
-        return UnitExplanation(layer, kind, unit, formula, worked, cell.value, network_value, cell, sums)
+        return UnitExplanation(layer, kind, unit, formula, worked, cell.value, network_value, cell, sums,
+                               window_settings=window)
     formula = (f"y[c, i, j] = {'max' if kind == 'MaxPool2d' else 'mean'} of the {fh} × {fw} window of channel c "
                "at (i*S - P, j*S - P)")
-    return UnitExplanation(layer, kind, unit, formula, cell.sum_text(), cell.value, network_value, cell)
+    return UnitExplanation(layer, kind, unit, formula, cell.sum_text(), cell.value, network_value, cell,
+                           window_settings=window)
 
 
 def _adaptive_average(module, x, unit, layer, kind, network_value) -> UnitExplanation:

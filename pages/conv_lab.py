@@ -152,6 +152,8 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
     st.markdown(view.texts.sum_line)
     if view.scatter is not None:
         st.caption(view.scatter)
+    st.page_link("pages/inside.py", label=lesson.INSIDE_UNIT_LABEL, icon=":material/layers:",
+                 query_params={"inside_view": "Layer outputs"})
 
 
 def two_d_view() -> None:

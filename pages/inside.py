@@ -161,6 +161,8 @@ def _unit_section(layer_name: str, unit: tuple[int, ...]) -> None:
         st.error(escape(str(error)))
         return
     view = lesson.unit_view(explained)
+    if (link := lesson.conv_lab_link(explained)) is not None:  # the same arithmetic, one window at a time
+        st.page_link("pages/conv_lab.py", label=lesson.CONV_LAB_LABEL, icon=":material/grid_on:", query_params=link)
     st.markdown(f"**{escape(view.heading)}**")
     st.code(view.formula, language=None, wrap_lines=True)
     st.markdown(escape(view.worked))

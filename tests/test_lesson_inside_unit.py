@@ -55,3 +55,26 @@ def test_the_unit_explained_starts_at_the_centre_and_stays_inside_the_map():
     assert lesson.centre_unit((16, 10, 10)) == (5, 5)
     assert lesson.chosen_unit(99, -3, (10, 12)) == (9, 0)
     assert lesson.chosen_unit(4, 7, (10, 12)) == (4, 7)
+
+
+def test_a_convolution_or_pooling_unit_links_to_the_lab_with_its_settings_and_others_do_not():
+    assert lesson.conv_lab_link(explain_unit(MODEL, IMAGE, "conv", (0, 0, 0))) == {
+        "conv_source": "Numeric grid", "conv_operation": "Convolution", "conv_kh": "3", "conv_kw": "3",
+        "conv_stride": "1", "conv_padding": "1", "conv_dilation": "1"}
+    assert lesson.conv_lab_link(explain_unit(MODEL, IMAGE, "pool", (0, 0, 0)))["conv_operation"] == "Max pooling"
+    assert lesson.conv_lab_link(explain_unit(MODEL, IMAGE, "fc", (0,))) is None
+    wide = nn.Sequential(nn.Conv2d(1, 1, 3, stride=(1, 2))).eval()  # rows and columns differ: not in the lab
+    assert lesson.conv_lab_link(explain_unit(wide, torch.rand(1, 8, 8), "0", (0, 0, 0))) is None
+
+
+def test_the_lab_opens_a_units_link_on_its_settings_without_a_note(app_test):
+    link = lesson.conv_lab_link(explain_unit(MODEL, IMAGE, "pool", (0, 0, 0)))
+    app_test.switch_page("pages/conv_lab.py")
+    for key, value in link.items():
+        app_test.query_params[key] = value
+    at = app_test.run()
+    assert not at.exception
+    notes = [e.value for e in [*at.warning, *at.info, *at.error]]
+    assert not any("link" in note for note in notes), notes  # every setting taken, none refused
+    assert at.radio(key="conv_operation").value == "Max pooling"
+    assert (at.session_state["conv_kh"], at.session_state["conv_stride"], at.session_state["conv_padding"]) == (2, 2, "0")

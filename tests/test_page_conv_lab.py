@@ -60,6 +60,14 @@ def test_opens_on_the_classic_worked_example(lab):
     assert not lab.error and not lab.warning
 
 
+def test_the_cells_arithmetic_links_to_a_trained_networks_unit():
+    at = AppTest.from_file(str(APP), default_timeout=60).run()  # through app.py: the pages' URL paths known
+    at.switch_page("pages/conv_lab.py")
+    at.run()
+    link = next(link.proto for link in at.get("page_link") if link.proto.label == lesson.INSIDE_UNIT_LABEL)
+    assert link.page == "inside-a-network" and link.query_string == "inside_view=Layer+outputs"
+
+
 def test_stepping_walks_the_classic_output_4_3_4(lab):
     values = []
     for _ in range(3):

@@ -377,6 +377,11 @@ def test_one_unit_is_recomputed_by_hand_and_equals_torchs_value(page, checkpoint
     table = next(frame.value for frame in at.dataframe if "Input channel" in frame.value)
     assert sorted(table["Input channel"].tolist()) == list(range(6))
     assert any("inside_unit_window" in str(chart.proto.id) for chart in at.get("plotly_chart"))
+    # One click to the lab's sliding window with this layer's settings (5 x 5, stride 1, no padding).
+    lab = next(link.proto for link in at.get("page_link") if "Convolution lab" in link.proto.label)
+    assert lab.page == "convolution" and lab.query_string == (
+        "conv_source=Numeric+grid&conv_operation=Convolution&conv_kh=5&conv_kw=5&conv_stride=1&conv_padding=0"
+        "&conv_dilation=1")
 
     # A vector step: one of its values, and a linear unit's strongest inputs.
     layers = at.selectbox(key="inside_layer")

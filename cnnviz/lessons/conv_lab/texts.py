@@ -39,6 +39,7 @@ UPLOAD_WAITING = "Showing the astronaut until you upload a photo."
 POOLING_HAS_NO_WEIGHTS = "Pooling has no weights: it takes the max or the mean of each window, per channel."
 FLIP_HELP = ("Deep-learning layers compute cross-correlation: no flip. Textbook convolution "
              "y[n] = sum_m x[n-m] w[m] flips the kernel; symmetric kernels do not notice.")
+INSIDE_UNIT_LABEL = "The same sum in a trained network's own layer: Inside a network, How one unit was computed"
 PICTURES_NOTE = ("Dashed outline: the input inside its padding. Amber: the window (on a photo, the zoom's tile). "
                  "Click the output to jump to a cell.")
 SCRUB_HELP = "Output cells in reading order: row by row, left to right."

@@ -138,6 +138,7 @@ from cnnviz.lessons.inside.normalisation import (
 from cnnviz.lessons.inside.predictions import SOFTMAX_CAPTION, TOP_K_SHOWN, Bars, Prediction, prediction
 from cnnviz.lessons.inside.texts import INTRO, NO_TRAINED_MODEL, TRY_THIS, VIEWS, Quote
 from cnnviz.lessons.inside.unit import (
+    CONV_LAB_LABEL,
     SHOWN_CHANNELS,
     UNIT_HEADING,
     UNIT_INTRO,
@@ -145,6 +146,7 @@ from cnnviz.lessons.inside.unit import (
     UnitView,
     centre_unit,
     chosen_unit,
+    conv_lab_link,
     unit_view,
 )
 
@@ -163,8 +165,8 @@ __all__ = [
     "CHANNEL_ORDERS", "CHANNEL_SCALES", "GRID_CHANNELS", "LAYERS_INTRO", "ChannelDetail", "LayerView",
     "channel_detail", "channel_to_show", "first_layer_shown", "layer_labels", "layer_view",
     # unit
-    "SHOWN_CHANNELS", "UNIT_HEADING", "UNIT_INTRO", "VECTOR_INTRO", "UnitView", "centre_unit", "chosen_unit",
-    "unit_view",
+    "CONV_LAB_LABEL", "SHOWN_CHANNELS", "UNIT_HEADING", "UNIT_INTRO", "VECTOR_INTRO", "UnitView",
+    "centre_unit", "chosen_unit", "conv_lab_link", "unit_view",
     # normalisation
     "FORMULA", "NORMALIZE_KIND", "PICTURE_TITLES", "PICTURES_CAPTION", "ChannelNumbers", "NormalisationView",
     "normalisation_view", "normalize_step", "statistics_source",

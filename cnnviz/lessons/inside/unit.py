@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnviz.lessons.conv_lab import settings as lab
 from cnnviz.unit_explanation import UnitExplanation
 
 UNIT_HEADING = "How one unit was computed"
@@ -92,3 +93,26 @@ def unit_view(explained: UnitExplanation) -> UnitView:
                                 for index, x, w, product in explained.contributions),
                     table_caption=f"The {len(explained.contributions)} inputs with the largest products x · w.")
     return UnitView(**view)
+
+
+CONV_LAB_LABEL = "Step through this layer's sliding window in the Convolution lab"
+_LAB_OPERATIONS = {"Conv2d": "Convolution", "MaxPool2d": "Max pooling", "AvgPool2d": "Average pooling"}
+
+
+def conv_lab_link(explained: UnitExplanation) -> dict[str, str] | None:
+    """The Convolution lab's link parameters for this step's operation, kernel, stride, padding and
+    dilation on its numeric grid, or None for a step without a window or with a setting the lab
+    does not offer (different rows and columns, a stride past its slider)."""
+    operation = _LAB_OPERATIONS.get(explained.kind)
+    if explained.window_settings is None or operation is None:
+        return None
+    (fh, fw), stride, padding, dilation = explained.window_settings
+    padding = padding if isinstance(padding, str) else str(padding[0]) if padding[0] == padding[1] else ""
+    low, high = lab.KERNEL_SIDES
+    fits = (low <= fh <= high and low <= fw <= high and stride[0] == stride[1] and dilation[0] == dilation[1]
+            and padding in lab.PADDINGS and lab.STRIDES[0] <= stride[0] <= lab.STRIDES[1]
+            and lab.DILATIONS[0] <= dilation[0] <= lab.DILATIONS[1])
+    if not fits:
+        return None
+    return {"conv_source": lab.SOURCES[0], "conv_operation": operation, "conv_kh": str(fh), "conv_kw": str(fw),
+            "conv_stride": str(stride[0]), "conv_padding": padding, "conv_dilation": str(dilation[0])}
