@@ -340,7 +340,7 @@ def one_d_view() -> None:
 def pointwise_view() -> None:
     """The 1x1 tab: one pixel's channels mixed by a weight table."""
     st.markdown(lesson.POINTWISE_INTRO)
-    left, right = st.columns([1, 2.2])
+    left, right = st.columns([1.3, 2])  # the weight table's three channels fit at 1280 px
     left.caption(lesson.POINTWISE_WEIGHTS_NOTE)
     start = pd.DataFrame(lesson.POINTWISE_WEIGHTS, columns=list(lesson.CHANNEL_NAMES),
                          index=list(lesson.POINTWISE_OUTPUTS))
@@ -354,8 +354,8 @@ def pointwise_view() -> None:
         right.error(str(error), icon=":material/block:")
     else:
         with right:
-            st.code("\n".join(mixed.sum_lines), language=None)
-            st.code(mixed.torch_line, language="python")
+            st.code("\n".join(mixed.sum_lines), language=None, wrap_lines=True)  # no sideways scroll on a projector
+            st.code(mixed.torch_line, language="python", wrap_lines=True)
         presentation.plot(mixed.figure(), key="conv1x1_chart")  # full width: its numbers need the room
 
 
