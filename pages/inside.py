@@ -1,12 +1,14 @@
 """Inside a network: one image through a trained CNN (predictions, every layer's output, kernels,
-attribution) and its confusion matrix; a view, every number and sentence from cnnviz.lessons.inside."""
+attribution), its confusion matrix and its test set in feature space; a view, every number and sentence
+from cnnviz.lessons.inside."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from cnnviz import attribution, images
-from cnnviz.figures import conv_figures, shift_figures, unit_figures
+from cnnviz.embeddings import EmbeddingError
+from cnnviz.figures import conv_figures, embedding_figures, shift_figures, unit_figures
 from cnnviz.figures import inside_figures as figs
 from cnnviz.lessons import inside as lesson
 from cnnviz.model_ref import ModelRef
@@ -299,5 +301,54 @@ def _shift_view() -> None:
         column.image(lesson.enlarged(picture, 112), width="stretch", caption=caption)
 
 
+def _embeddings_view() -> None:
+    st.markdown(lesson.EMBED_INTRO)
+    if refusal := lesson.embedding_refusal(classes, dataset, input_shape):  # the test set's images are needed
+        (st.info if dataset is None else st.warning)(refusal)
+        return
+    a, b = st.columns([2, 1])
+    method = bound(a.radio, "Projection", list(lesson.PROJECTIONS), key="inside_embed_method", horizontal=True,
+                   format_func=lesson.PROJECTIONS.get)
+    k = bound(b.selectbox, "Neighbours", lesson.NEIGHBOUR_CHOICES, index=1, key="inside_embed_k")
+    test_index = state.get("inside_test_index") if picked.true_label is not None else None
+    try:
+        embedded = lesson.embedding_view(
+            inside_cache.embedding_sample(network_ref, network.dataset),
+            inside_cache.embedding_projection(network_ref, network.dataset, method),
+            inside_cache.embedding_agreement(network_ref, network.dataset, k),
+            inside_cache.embedding_features(network_ref, image_hash, prepared.tensor), prepared.tensor,
+            captured.probabilities(), picked.true_label, test_index, dataset.test_images, classes, dataset.info.title,
+            quote=escape)
+    except EmbeddingError as error:
+        st.error(escape(str(error)))
+        return
+    chart, side = st.columns([3, 1])
+    with chart:  # a click on a point opens that test image (_open_clicked runs before the rerun)
+        presentation.plot(embedding_figures.embedding_scatter(
+            embedded.points, embedded.labels, embedded.indices, classes, current=embedded.current,
+            current_index=embedded.current_index, axis_titles=embedded.axis_titles, show_ticks=embedded.show_ticks),
+            on_select=_open_clicked, selection_mode="points", key="inside_embed_chart")
+    side.image(lesson.enlarged(prepared.image, lesson.SEEN_SIDE), width="stretch", caption=embedded.current_caption)
+    st.markdown(embedded.summary)
+    st.caption(embedded.projection_note)
+    if embedded.placed_note:
+        st.caption(embedded.placed_note)
+    st.markdown(embedded.agreement_sentence)
+    for heading, sentence, tiles in ((lesson.FEATURE_HEADING, embedded.feature_sentence, embedded.feature_tiles),
+                                     (lesson.PIXEL_HEADING, embedded.pixel_sentence, embedded.pixel_tiles)):
+        st.subheader(heading)
+        st.markdown(sentence)
+        for row in lesson.tile_rows(tiles):
+            for column, tile in zip(st.columns(lesson.TILE_COLUMNS), row):
+                column.image(tile.picture, width="stretch", caption=tile.caption)
+
+
+def _open_clicked() -> None:
+    """The chart's on_select: a clicked point's test image becomes the page's image."""
+    if (index := lesson.clicked_test_image(state.get("inside_embed_chart"))) is not None:
+        state.update(lesson.opened_test_image(index))
+
+
 {"Layer outputs": st.fragment(page_frame.guarded(_layer_outputs_view)), "Kernels": _kernels_view, "Attribution": _attribution_view,
- "Confusion matrix": _confusion_view, "Distribution shift": _shift_view}[view]()
+ "Confusion matrix": _confusion_view, "Distribution shift": _shift_view,
+ "Embeddings": _embeddings_view}[view]()

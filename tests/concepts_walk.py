@@ -171,6 +171,9 @@ STOPS: tuple[Stop, ...] = (
          "Change the test images"),
     Stop("attribution", "What the network looked at: saliency and Grad-CAM",
          "Inside a network, \"Look at\" Attribution", INSIDE, {"inside_view": "Attribution"}, "Method"),
+    Stop("embeddings", "The penultimate layer's features: t-SNE and PCA, neighbours in feature and pixel space",
+         "Inside a network, \"Look at\" Embeddings: \"Projection\", \"Neighbours\"", INSIDE,
+         {"inside_view": "Embeddings"}, "Projection"),
 )
 NOT_YET = {
     "Transfer learning: reuse a trained network's early layers, retrain the last ones":

@@ -389,3 +389,71 @@ def test_one_unit_is_recomputed_by_hand_and_equals_torchs_value(page, checkpoint
     at = at.number_input(key="inside_unit_index").set_value(3).run()
     assert not at.exception
     assert "The 8 inputs with the largest products x · w." in _texts(at)
+
+
+def test_embeddings_show_the_librarys_agreement_and_neighbours_and_a_click_opens_an_image(page, checkpoint):
+    import json
+
+    from cnnviz import embeddings
+    from cnnviz.data import load_dataset, to_float
+    from cnnviz.lessons import inside as lesson
+    from cnnviz.models import load_checkpoint
+
+    page.session_state["uploaded_checkpoints"] = [str(checkpoint)]
+    at = page.run().radio(key="inside_view").set_value("Embeddings").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="inside_embed_method").options == list(lesson.PROJECTIONS.values())
+    assert at.selectbox(key="inside_embed_k").value == 8
+    dataset, model = load_dataset("fashion-mnist"), load_checkpoint(checkpoint, map_location="cpu").eval()
+    sample = embeddings.feature_sample(model, dataset.test_images, dataset.test_labels)
+    agreement = embeddings.sample_agreement(sample, 8)
+    said = next(m.value for m in at.markdown if m.value.startswith("Over all 1,000 images of the sample"))
+    assert f"**{agreement.feature:.1%}** of an image's 8 nearest neighbours" in said
+    assert f"and **{agreement.pixel:.1%}** in pixel space" in said
+    features = embeddings.penultimate_features(model, to_float(dataset.test_images[0]))[0]
+    found = embeddings.neighbours(sample, features, to_float(dataset.test_images[0]), int(dataset.test_labels[0]))
+    name = escape(dataset.classes[int(dataset.test_labels[0])])
+    assert f"**{found.feature_same} of 8** feature-space neighbours are *{name}*, like this image." in _texts(at)
+    assert f"**{found.pixel_same} of 8** pixel-space neighbours are *{name}*." in _texts(at)
+    assert lesson.FEATURE_HEADING in [h.value for h in at.subheader]
+    tiles = [c for c in _captions(at) if "\\#" in c]  # "✓ Ankle boot \#6253", quoted
+    assert len(tiles) == 16  # 8 in each space
+    chart = json.loads(next(c for c in at.get("plotly_chart") if "inside_embed_chart" in c.proto.id).proto.spec)
+    points = sorted(n for trace in chart["data"][:-1] for n in trace["customdata"])
+    assert points == sample.indices.tolist()  # a click reports the point's test image number
+
+    # A click on a point: AppTest has no plotly clicks, so the run gets the chart's selection as the
+    # browser sends it (the widget states AppTest would send, plus the chart's), and the page's
+    # on_select callback must open that test image.
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    at = at.radio(key="inside_embed_method").set_value("pca").run()
+    chart_element = next(c for c in at.get("plotly_chart") if "inside_embed_chart" in c.proto.id)
+    chart = json.loads(chart_element.proto.spec)
+    index = chart["data"][3]["customdata"][5]
+    point = {"curve_number": 3, "point_number": 5, "point_index": 5, "x": chart["data"][3]["x"][5],
+             "y": chart["data"][3]["y"][5], "customdata": index}
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=chart_element.proto.id, string_value=json.dumps(
+        {"selection": {"points": [point], "point_indices": [5], "box": [], "lasso": []}})))
+    at = at._run(states)
+    assert not at.exception and at.number_input(key="inside_test_index").value == index
+    assert int(dataset.test_labels[index]) == 3  # a point of the fourth trace: the fourth class
+    assert at.radio(key="inside_view").value == "Embeddings"
+    chart = json.loads(next(c for c in at.get("plotly_chart") if "inside_embed_chart" in c.proto.id).proto.spec)
+    assert chart["data"][-1]["customdata"] == [index]  # the star is the clicked image
+    assert f"Test image #{index}, {escape(dataset.classes[int(dataset.test_labels[index])])}: the star." in _captions(at)
+    at = at.selectbox(key="inside_embed_k").set_value(4).run()
+    assert not at.exception and len([c for c in _captions(at) if "\\#" in c]) == 8
+    assert any(" of 4** feature-space neighbours" in m.value for m in at.markdown)
+
+    at = at.radio(key="inside_source").set_value("Bundled photo").run()  # a photo: still its neighbours
+    assert not at.exception and not at.error
+    assert any("the class the network gives your photo" in m.value for m in at.markdown)
+
+
+def test_a_zoo_network_without_a_test_set_says_why_there_are_no_embeddings(page):
+    from cnnviz.lessons import inside as lesson
+
+    at = page.run().radio(key="inside_view").set_value("Embeddings").run()
+    assert not at.exception and lesson.NO_TEST_SET in [e.value for e in at.info]

@@ -1,9 +1,10 @@
-"""The Inside page's caches: captures, attributions and test-set predictions of an opened network."""
+"""The Inside page's caches: captures, attributions, test-set predictions and embeddings of an opened network."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz.embeddings import SAMPLE_SIZE
 from cnnviz.model_ref import ModelRef
 from dashboard.caches import BY_KEY, opened_network, private_copy
 
@@ -99,3 +100,44 @@ def unit_explanation(ref: ModelRef, image_hash: str, _image, layer: str, unit: t
     from cnnviz.unit_explanation import explain_unit
 
     return explain_unit(private_copy(ref), _image, layer, unit)
+
+
+@st.cache_resource(max_entries=4, show_spinner=f"Collecting the features of {SAMPLE_SIZE:,} test images...", hash_funcs=BY_KEY)
+def embedding_sample(ref: ModelRef, dataset: str):
+    """cnnviz.embeddings.feature_sample once per (model, dataset), on a private copy (it hooks the model).
+
+    A resource, shared and read only (its arrays are made read only): as cache_data each rerun
+    would unpickle 3 MB of pixels. Raises cnnviz.data.DatasetUnavailable or EmbeddingError.
+    """
+    from cnnviz import data, embeddings
+
+    test = data.load_dataset(dataset)
+    sample = embeddings.feature_sample(private_copy(ref), test.test_images, test.test_labels)
+    for array in (sample.indices, sample.labels, sample.features, sample.pixels):
+        array.flags.writeable = False  # shared by every session: a write raises instead of leaking
+    return sample
+
+
+@st.cache_data(max_entries=8, show_spinner="Projecting the features to two dimensions (t-SNE: a few seconds)...",
+               hash_funcs=BY_KEY)
+def embedding_projection(ref: ModelRef, dataset: str, method: str):
+    """cnnviz.embeddings.project of the sample's features, once per (model, dataset, PCA or t-SNE)."""
+    from cnnviz import embeddings
+
+    return embeddings.project(embedding_sample(ref, dataset).features, method)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=BY_KEY)
+def embedding_agreement(ref: ModelRef, dataset: str, k: int):
+    """cnnviz.embeddings.sample_agreement once per (model, dataset, k): two numbers."""
+    from cnnviz import embeddings
+
+    return embeddings.sample_agreement(embedding_sample(ref, dataset), k)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=BY_KEY)
+def embedding_features(ref: ModelRef, image_hash: str, _image):
+    """The image's penultimate features (F,), once per (model, image), on a private copy."""
+    from cnnviz import embeddings
+
+    return embeddings.penultimate_features(private_copy(ref), _image)[0]

@@ -22,6 +22,7 @@ The package is read as one module (cnnviz.lessons.inside.X); each idea lives in 
     confusion_matrix  the Confusion matrix view: the matrix and scores, the cell, its gallery
     distribution_shift  the Distribution shift view: test images rotated, shifted, inverted, noisy
     depth             early to late layers: each convolution's strongest unit and the window it sees
+    embeddings        the Embeddings view: the test set in feature space, an image's nearest neighbours
 """
 
 from __future__ import annotations
@@ -81,6 +82,21 @@ from cnnviz.lessons.inside.distribution_shift import (
     changed,
     shift_curve,
     strength_text,
+)
+from cnnviz.lessons.inside.embeddings import (
+    EMBED_INTRO,
+    FEATURE_HEADING,
+    NEIGHBOUR_CHOICES,
+    PIXEL_HEADING,
+    PROJECTIONS,
+    TILE_COLUMNS,
+    EmbeddingView,
+    NeighbourTile,
+    clicked_test_image,
+    embedding_refusal,
+    embedding_view,
+    opened_test_image,
+    tile_rows,
 )
 from cnnviz.lessons.inside.image_choice import (
     ANY_CLASS,
@@ -181,6 +197,10 @@ __all__ = [
     "field_window", "spaced",
     # distribution_shift
     "EXAMPLES_CAPTION", "PHOTO_NOTE", "SHIFT_INTRO", "SHIFTS", "TEST_IMAGES", "ShiftCurve", "changed", "shift_curve", "strength_text",
+    # embeddings
+    "EMBED_INTRO", "FEATURE_HEADING", "NEIGHBOUR_CHOICES", "PIXEL_HEADING", "PROJECTIONS", "TILE_COLUMNS",
+    "EmbeddingView", "NeighbourTile", "clicked_test_image", "embedding_refusal", "embedding_view", "opened_test_image",
+    "tile_rows",
     # confusion_matrix
     "CONFUSION_SHOWS", "GALLERY_COLUMNS", "GALLERY_COLUMNS_PRESENTING", "GALLERY_SIDE", "GALLERY_SIZE", "NO_TEST_SET", "SCORE_COLUMNS",
     "SCORES_CAPTION", "UNDEFINED_SCORES", "Confusion", "Gallery", "Tile", "cell_of", "cell_to_show", "confusion",

@@ -29,4 +29,5 @@ NO_TRAINED_MODEL = (
     "architecture, but its predictions mean nothing."
 )
 
-VIEWS = ("Layer outputs", "Kernels", "Attribution", "Confusion matrix", "Distribution shift")  # the View menu
+# The View menu.
+VIEWS = ("Layer outputs", "Kernels", "Attribution", "Confusion matrix", "Distribution shift", "Embeddings")
