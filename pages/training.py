@@ -14,7 +14,7 @@ import streamlit as st
 from cnnviz import data
 from cnnviz.figures import inside_figures
 from cnnviz.figures import training_figures as figures
-from cnnviz.lessons import one_batch, regularisation
+from cnnviz.lessons import live_view, one_batch, regularisation
 from cnnviz.lessons import training as lesson
 from cnnviz.lessons.inside import enlarged
 from cnnviz.models import CheckpointError
@@ -75,7 +75,7 @@ def _dataset_and_model(key: str):
 
 def single_run_view() -> None:
     run_id = runs.shown(RUN_KEY)
-    view = lesson.single_run(manager.poll(run_id) if run_id else None)
+    view = lesson.single_run(manager.poll(run_id) if run_id else None, quote=escape)
     if _header(view, run_id, "run"):
         return
     if view.saved:
@@ -97,6 +97,19 @@ def single_run_view() -> None:
         presentation.plot(figures.kernel_figure(view.kernels, title=view.kernel_title), key="kernel_chart")
     if view.confusion is not None:
         presentation.plot(figures.confusion_figure(view.confusion, view.classes), key="confusion_chart")
+    if view.live is not None:
+        _live_section(view.live)
+
+
+def _live_section(live: live_view.LiveView) -> None:
+    """ConvNetJS's live view: six test images through the network, refreshed each epoch."""
+    st.subheader(live_view.LIVE_HEADING, divider="gray")
+    st.caption(live_view.LIVE_INTRO)
+    st.markdown(f"**{escape(live.title)}**")
+    presentation.plot(inside_figures.activation_overview(live.overview, live.kinds), key="live_overview")
+    for column, tile in zip(st.columns(len(live.tiles)), live.tiles):
+        column.image(tile.picture, width="stretch", caption=tile.caption)
+    st.markdown(live.sentence)
 
 
 def training_form() -> None:

@@ -2,6 +2,7 @@
 refuses what cannot work with a sentence, and a tiny run started from the form shows its progress
 and ends with its checkpoint listed."""
 
+import re
 import time
 
 import pytest
@@ -82,6 +83,14 @@ def test_a_tiny_run_started_from_the_form_shows_progress_and_finishes(page, tmp_
     # half column at 1024 px the kernels were 33 px tiles and the matrix's numbers ~7 px).
     assert sum(len(column.get("plotly_chart")) for column in page.tabs[0].columns) == 2
     assert (tmp_path / "runs" / run_id / "model.pt").exists()
+    # The live view (issue 15.6): six test images, each captioned with what the network now says,
+    # and the count of right ones in the sentence under them.
+    assert "Six test images, as the network learns" in [h.value for h in page.subheader]
+    captions = [image.proto.imgs[0].caption for image in page.get("image")
+                if re.fullmatch(r".+ \d+%, (right|wrong \(true: .+\))", image.proto.imgs[0].caption)]
+    assert len(captions) == 6
+    right = sum(caption.endswith(", right") for caption in captions)
+    assert f"After epoch 1: **{right} of 6** of these test images are classified right" in _texts(page)
 
 
 def _button(at, label):

@@ -9,8 +9,10 @@ turn their values into Settings / LrSettings and submit ``config()``; the live v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from cnnviz.lessons.live_view import LiveView, live_view
 from cnnviz.lessons.metric import Metric
 from cnnviz.lessons.run_controls import PaceButton, pace_buttons, pace_note
 from cnnviz.lessons.training_forms import (  # the forms' choices and settings, read here as lesson.X
@@ -129,6 +131,7 @@ class RunView:
         curves: RunSummary.curves() for the loss and accuracy charts (None before the start).
         kernels, kernel_title: the latest first-layer kernels and their chart's title.
         confusion, classes: the latest confusion matrix and its class names.
+        live: six test images as the network sees them now (lessons.live_view), or None.
     """
 
     stoppable: bool = False
@@ -144,6 +147,7 @@ class RunView:
     kernel_title: str = ""
     confusion: list | None = None
     classes: tuple[str, ...] = ()
+    live: LiveView | None = None
 
 
 def _notice(status: RunStatus | None, idle: str) -> str | None:
@@ -202,8 +206,9 @@ def _metrics(summary: RunSummary) -> tuple[Metric, ...]:
     return test, train, loss, Metric("Elapsed", clock(summary.elapsed))
 
 
-def single_run(status: RunStatus | None) -> RunView:
-    """What the Train tab's live view shows for a single run's snapshot (None: no run yet)."""
+def single_run(status: RunStatus | None, *, quote: Callable[[str], str] = str) -> RunView:
+    """What the Train tab's live view shows for a single run's snapshot (None: no run yet); ``quote``
+    makes a class name safe as markdown (dashboard.markup.escape on a page)."""
     notice = _notice(status, RUN_IDLE)
     if notice is not None:
         return RunView(stoppable=status is not None and status.active, notice=notice)
@@ -223,7 +228,7 @@ def single_run(status: RunStatus | None) -> RunView:
                    f"{started.train_size:,} training and {started.test_size:,} test images."),
         metrics=_metrics(summary), curves=summary.curves(), kernels=summary.kernels or None,
         kernel_title=f"First-layer kernels, {f'after epoch {last.epoch}' if last else 'before training'}",
-        confusion=summary.confusion, classes=started.classes,
+        confusion=summary.confusion, classes=started.classes, live=live_view(summary, quote=quote),
     )
 
 

@@ -25,7 +25,7 @@ class FitHistory:
       dropped and from then on only every 2nd (then 4th, ...) arriving one is kept, so the loss
       curve keeps its shape, evenly spaced, at a bounded resolution. The latest always stays:
       progress, speed and elapsed time are read from it.
-    - A new EpochEvent empties the previous epochs' kernel and confusion snapshots (pages draw
+    - A new EpochEvent empties the previous epochs' kernel, confusion and live snapshots (pages draw
       the latest only); their numbers (losses, accuracies, seconds) stay.
 
     Args:
@@ -92,6 +92,7 @@ class FitHistory:
         for position in range(len(self.events) - 1, -1, -1):
             previous = self.events[position]
             if isinstance(previous, EpochEvent):
-                if previous.kernels or previous.confusion:
-                    self.events[position] = self._epochs[-1] = replace(previous, kernels=[], confusion=[])
+                if previous.kernels or previous.confusion or previous.live:
+                    self.events[position] = self._epochs[-1] = replace(previous, kernels=[], confusion=[],
+                                                                       live=None)
                 return

@@ -49,6 +49,7 @@ from cnnviz.train.evaluation import Evaluation, evaluate
 from cnnviz.train.events import EndEvent, EpochEvent, Event, StartEvent, StepEvent
 from cnnviz.train.failures import _EXPECTED_FAILURES, _failure_sentence, _sentence
 from cnnviz.train.first_layer import KERNEL_DECIMALS, first_conv, kernel_snapshot
+from cnnviz.train.live_probe import LiveSnapshot, live_probe, live_snapshot
 
 __all__ = [
     "CHANNELS_LAST_DEVICES", "EXPLODED_FACTOR", "KERNEL_DECIMALS", "Diverged", "Evaluation",
@@ -159,14 +160,21 @@ class _Run:
         self.optimizer = make_optimizer(config, model)
         self.scheduler = make_schedule(config, self.optimizer, self.total_steps)
         self.initial_kernels = kernel_snapshot(model)
+        # A few test images watched as the model learns (the live view): their pictures once, here.
+        self.probe = live_probe(dataset.test_images, dataset.test_labels) if len(dataset.test_labels) else None
+        self.probe_images = self.test_x[list(self.probe.indices)] if self.probe else None  # (N, C, H, W)
         from cnnviz.models import count_parameters
 
         self.emit(StartEvent(
             device=self.device_text, total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
             train_size=len(self.train_x), test_size=len(self.test_x),
             num_parameters=count_parameters(model), classes=tuple(self.classes),
-            kernels=self.initial_kernels, lr=config.lr,
+            kernels=self.initial_kernels, lr=config.lr, probe=self.probe, live=self._live(),
         ))
+
+    def _live(self) -> LiveSnapshot | None:
+        """What the model makes of the probe images now (a forward pass of six images)."""
+        return live_snapshot(self.model, self.probe_images) if self.probe_images is not None else None
 
     def _half_adversarial(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The batch with its second half replaced by attacked copies (adversarial training)."""
@@ -256,6 +264,7 @@ class _Run:
                 epoch=epoch, train_loss=loss_sum.item() / seen, train_accuracy=correct.item() / seen,
                 test_loss=result.loss, test_accuracy=result.accuracy,
                 seconds=time.perf_counter() - epoch_start, confusion=result.confusion.tolist(), kernels=kernels,
+                live=self._live(),
             )
             for key, value in (("epoch", epoch), ("train_loss", event.train_loss),
                                ("train_accuracy", event.train_accuracy), ("test_loss", event.test_loss),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from cnnviz.train.live_probe import LiveProbe, LiveSnapshot
+
 END_STATES = ("finished", "stopped", "diverged", "failed")  # how a fit, and so a run, can end
 
 
@@ -26,6 +28,8 @@ class StartEvent:
         classes: class names, indexed by label.
         kernels: the first conv layer's weights before training, (C_out, C_in, F, F) nested lists.
         lr: the configured learning rate (the peak for one-cycle).
+        probe: the test images watched as the run trains, or None (a model without a test split).
+        live: what the untrained model makes of them, or None.
     """
 
     device: str
@@ -37,6 +41,8 @@ class StartEvent:
     classes: tuple[str, ...]
     kernels: list
     lr: float
+    probe: LiveProbe | None = None
+    live: LiveSnapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class EpochEvent:
         seconds: wall time of the epoch including the evaluation.
         confusion: (K, K) nested lists; confusion[actual][predicted] counts test images.
         kernels: the first conv layer's weights after this epoch, (C_out, C_in, F, F) nested lists.
+        live: what the model makes of the probe images after this epoch, or None.
     """
 
     epoch: int
@@ -84,6 +91,7 @@ class EpochEvent:
     seconds: float
     confusion: list
     kernels: list
+    live: LiveSnapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,13 @@ class RunSummary:
         if self.epochs:
             return self.epochs[-1].kernels
         return self.started.kernels if self.started else None
+
+    @property
+    def live(self) -> LiveSnapshot | None:
+        """The latest snapshot of the probe images (before training when no epoch ended)."""
+        if self.epochs:
+            return self.epochs[-1].live
+        return self.started.live if self.started else None
 
     @property
     def confusion(self) -> list | None:
