@@ -43,6 +43,7 @@ def bench_cold(repeats: int) -> None:
     dataset = load_dataset("fashion-mnist")
     model = load_checkpoint(PRETRAINED_DIR / "lenet5-fashion-mnist.pt", map_location="cpu").eval()
     sample = embeddings.feature_sample(model, dataset.test_images, dataset.test_labels)
+    larger = embeddings.feature_sample(model, dataset.test_images, dataset.test_labels, size=2000)
     steps = {
         "features of the sample": lambda: embeddings.feature_sample(model, dataset.test_images, dataset.test_labels),
         "PCA": lambda: embeddings.project(sample.features, "pca"),
@@ -57,6 +58,9 @@ def bench_cold(repeats: int) -> None:
         total += seconds
         print(f"  {name:<26} median {seconds * 1000:8.1f} ms")
     print(f"  {'all four (a cold t-SNE view)':<26}        {total * 1000:8.1f} ms")
+    # Issue 15's target is stated for 2,000 embeddings (under 15 s cold); the page shows 1,000.
+    seconds = _median(lambda: embeddings.project(larger.features, "tsne"), repeats)
+    print(f"  {'t-SNE of 2,000 (the issue)':<26} median {seconds * 1000:8.1f} ms")
     projection, agreement = embeddings.project(sample.features, "pca"), embeddings.sample_agreement(sample, 8)
     image = to_float(dataset.test_images[0])
     features = embeddings.penultimate_features(model, image)[0]
