@@ -7,6 +7,9 @@ Icons are Material Symbols (no emoji font is installed on lecture machines).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,10 @@ PAGES: tuple[PageEntry, ...] = (
         "attacks",
     ),
 )
+
+
+def link_to(path: str) -> str:
+    """A page file as st.page_link should name it from another page: absolute. Streamlit joins a
+    relative one to the main script's folder, which is the repository under app.py but a temporary
+    folder under a test's harness; an absolute path resolves the same under both."""
+    return str(REPO / path)

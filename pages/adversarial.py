@@ -10,7 +10,7 @@ from cnnviz.adversarial import AttackError
 from cnnviz.figures import adversarial_figures as figs
 from cnnviz.lessons import adversarial as lesson
 from cnnviz.models import CheckpointError
-from dashboard import caches, links, presentation, widgets
+from dashboard import caches, links, navigation, presentation, widgets
 from dashboard.caches import adversarial as adversarial_cache
 from dashboard.markup import escape
 
@@ -206,7 +206,7 @@ trained = widgets.trained_networks(say=st.caption)
 if not trained:
     explanation()
     st.info(lesson.NO_MODEL)
-    st.page_link("pages/training.py", label="Go to the Training page", icon=":material/model_training:")
+    st.page_link(navigation.link_to("pages/training.py"), label="Go to the Training page", icon=":material/model_training:")
     st.stop()
 one_image(trained)
 explanation()

@@ -14,7 +14,7 @@ from cnnviz import conv, images, kernels
 from cnnviz.figures import inside_figures as figs
 from cnnviz.learned_kernels import kernel_pictures
 from cnnviz.lessons import conv_lab as lesson
-from dashboard import page_frame, presentation, widgets
+from dashboard import navigation, page_frame, presentation, widgets
 from dashboard.caches import conv_lab as lab_cache
 from dashboard.markup import escape
 
@@ -152,7 +152,7 @@ def player(result: lesson.Result, started_playing: bool, started_speed: str) -> 
     st.markdown(view.texts.sum_line)
     if view.scatter is not None:
         st.caption(view.scatter)
-    st.page_link("pages/inside.py", label=lesson.INSIDE_UNIT_LABEL, icon=":material/layers:",
+    st.page_link(navigation.link_to("pages/inside.py"), label=lesson.INSIDE_UNIT_LABEL, icon=":material/layers:",
                  query_params={"inside_view": "Layer outputs"})
 
 
