@@ -30,6 +30,8 @@ class TrainedModel:
     # What tells this checkpoint from the others: the file's stem, or for a run (every run's
     # file is runs/<run id>/model.pt) when and which, e.g. "trained here 2026-11-23 14:05 (3fa2c1)".
     name: str = ""
+    # The network whose features it reused (transfer learning), e.g. "lenet5-fashion-mnist"; "" for none.
+    transferred_from: str = ""
 
     @property
     def key(self) -> str:
@@ -49,7 +51,8 @@ class TrainedModel:
         acc = f", {self.test_accuracy:.1%}" if self.test_accuracy is not None else ""
         on = f" on {self.dataset}" if self.dataset else ""
         if self.source == "trained here":
-            return f"{self.model_name}{on}{acc}, {self.name or _run_name(self.path)}"
+            reused = f", features from {self.transferred_from}" if self.transferred_from else ""
+            return f"{self.model_name}{on}{acc}{reused}, {self.name or _run_name(self.path)}"
         name = self.name or self.path.stem
         said = name.replace("_", "-").lower()
         if self.model_name and self.dataset and all(
@@ -107,7 +110,15 @@ def describe_checkpoint(path: str | Path, source: str) -> TrainedModel:
         num_parameters=count_parameters(model),
         classes=tuple(model.classes),
         name=_run_name(path) if source == "trained here" else path.stem,
+        transferred_from=_transferred_from(meta),
     )
+
+
+def _transferred_from(meta: dict) -> str:
+    """The meta's "transfer" source (cnnviz.train.transfer), as short plain text, or ""."""
+    transfer = meta.get("transfer")
+    source = transfer.get("from") if isinstance(transfer, dict) else None
+    return source[:80] if isinstance(source, str) else ""
 
 
 def list_trained_models(uploaded: Iterable[str | Path] = ()) -> tuple[list[TrainedModel], list[str]]:

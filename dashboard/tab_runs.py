@@ -22,10 +22,13 @@ class TabRuns:
         manager: the server's run manager (dashboard.training_service).
         owner: the browser session that may watch and stop its runs.
         single_key: the key of the single-run view; any other key holds a comparison.
+        kinds: a comparison key -> the run kind it shows ("lr-comparison", ...), so that after a
+            reload each tab finds its own kind of run; a key not named takes any comparison.
     """
 
-    def __init__(self, manager: RunManager, owner: str, single_key: str) -> None:
+    def __init__(self, manager: RunManager, owner: str, single_key: str, kinds: dict[str, str] | None = None) -> None:
         self.manager, self.owner, self.single_key = manager, owner, single_key
+        self.kinds = dict(kinds or {})
 
     def shown(self, key: str) -> str | None:
         """The run this tab shows under ``key``: the one it started or, if its session state was
@@ -33,9 +36,14 @@ class TabRuns:
         run_id = st.session_state.get(key)
         if run_id is None and (active := self.manager.active_run(self.owner)) is not None:
             status = self.manager.status(active)
-            if status is not None and (status.kind == "single") == (key == self.single_key):
+            if status is not None and self._shows(key, status.kind):
                 st.session_state[key] = run_id = active
         return run_id
+
+    def _shows(self, key: str, kind: str) -> bool:
+        if key in self.kinds:
+            return kind == self.kinds[key]
+        return (kind == "single") == (key == self.single_key)
 
     def submit(self, key: str, start: Callable[[], str]) -> None:
         """Start a run (``start`` returns its id) and remember it; a refusal shows its sentence."""

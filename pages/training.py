@@ -1,4 +1,5 @@
-"""Training: train a network live, watch loss, accuracy and kernels change, stop it, compare learning rates.
+"""Training: train a network live, watch loss, accuracy and kernels change, stop it, compare learning rates,
+reuse a trained network's features (transfer learning).
 
 The run itself happens in a background process owned by the server's RunManager
 (dashboard.training_service); this page only submits, stops and draws the snapshots that
@@ -16,6 +17,7 @@ from cnnviz.figures import inside_figures
 from cnnviz.figures import training_figures as figures
 from cnnviz.lessons import live_view, one_batch, regularisation
 from cnnviz.lessons import training as lesson
+from cnnviz.lessons import transfer
 from cnnviz.lessons.inside import enlarged
 from cnnviz.models import CheckpointError
 from dashboard import caches, clients, links, page_frame, presentation, training_service
@@ -24,8 +26,8 @@ from dashboard.markup import escape
 from dashboard.tab_runs import TabRuns
 from dashboard.widgets import bound, network_menu, trained_networks
 
-RUN_KEY, LR_KEY = "training_run_id", "training_lr_run_id"
-DEFAULTS, LR_DEFAULTS = lesson.Settings(), lesson.LrSettings()
+RUN_KEY, LR_KEY, TRANSFER_KEY = "training_run_id", "training_lr_run_id", "training_transfer_run_id"
+DEFAULTS, LR_DEFAULTS, TRANSFER_DEFAULTS = lesson.Settings(), lesson.LrSettings(), transfer.TransferSettings()
 
 st.title("Training")
 with st.expander("What this page shows", icon=":material/help:"):  # folded: the controls come first
@@ -35,7 +37,7 @@ with st.expander("What this page shows", icon=":material/help:"):  # folded: the
 manager = training_service.run_manager()
 client = clients.current()
 owner = client.session  # the tab that may watch and stop the run
-runs = TabRuns(manager, owner, RUN_KEY)
+runs = TabRuns(manager, owner, RUN_KEY, kinds={LR_KEY: "lr-comparison", TRANSFER_KEY: "transfer-comparison"})
 dataset_labels, model_titles = lesson.dataset_labels(), lesson.model_titles()
 
 
@@ -194,6 +196,41 @@ def lr_form() -> None:
                                                              address=client.address, lrs=settings.rates_in_order()))
 
 
+def transfer_view() -> None:
+    run_id = runs.shown(TRANSFER_KEY)
+    view = transfer.transfer_view(manager.poll(run_id) if run_id else None)
+    if _header(view, run_id, "transfer"):
+        return
+    if view.sentence:
+        st.markdown(view.sentence)
+    if view.lines:
+        left, right = st.columns(2)
+        with left:
+            presentation.plot(figures.member_epoch_figure(view.lines, "test_accuracy", title="Test accuracy",
+                                                          y_title="accuracy", percent=True), key="transfer_accuracy_chart")
+        with right:
+            presentation.plot(figures.member_epoch_figure(view.lines, "test_loss", title="Test loss",
+                                                          y_title="cross-entropy"), key="transfer_loss_chart")
+    st.dataframe(list(view.rows), hide_index=True, width="stretch", key="transfer_table")
+
+
+def transfer_form() -> None:
+    with st.form("transfer_form"):
+        col1, col2, col3 = st.columns([2, 1, 1])
+        source = bound(col1.selectbox, "Source network", transfer.SOURCES, format_func=transfer.SOURCE_LABELS.get,
+                       key="transfer_source")
+        images = bound(col2.selectbox, "Training images", transfer.TRAIN_IMAGE_COUNTS, format_func=transfer.images_label,
+                       index=transfer.TRAIN_IMAGE_COUNTS.index(TRANSFER_DEFAULTS.train_images), help=transfer.IMAGES_HELP,
+                       key="transfer_train_images")
+        epochs = col3.number_input("Epochs", *transfer.EPOCHS, value=TRANSFER_DEFAULTS.epochs, key="transfer_epochs",
+                                   bind=links.BIND)
+        start = st.form_submit_button("Compare", type="primary", key="transfer_compare")
+    if start:
+        config = transfer.TransferSettings(source, images, epochs).config()
+        runs.submit(TRANSFER_KEY, lambda: manager.submit_transfer_comparison(config, owner=owner, client=client.browser,
+                                                                         address=client.address))
+
+
 def _trained_network(key: str, container):
     """A menu of the trained networks -> (its ModelRef, the opened network, its dataset), or None
     after one sentence (none trained yet, a broken checkpoint, its dataset not on this machine)."""
@@ -291,10 +328,10 @@ def regularisation_view() -> None:
 
 
 # Lazy tabs: the batch and regularisation tabs run only while open (their forward passes cost nothing elsewhere); the
-# other two always run, so that a run's live view and its form keep their state.
-train_tab, lr_tab, batch_tab, regularisation_tab = bound(
-    st.tabs, ["Train a network", "Compare learning rates", one_batch.TAB_TITLE, regularisation.TAB_TITLE],
-    key="train_tab", on_change="rerun")
+# other three always run, so that a run's live view and its form keep their state.
+train_tab, lr_tab, transfer_tab, batch_tab, regularisation_tab = bound(
+    st.tabs, ["Train a network", "Compare learning rates", transfer.TAB_TITLE, one_batch.TAB_TITLE,
+              regularisation.TAB_TITLE], key="train_tab", on_change="rerun")
 with train_tab:
     if presentation.is_on() and runs.shown(RUN_KEY):
         # On a projector a run's live curves come first; the settings fold away below them
@@ -309,6 +346,10 @@ with lr_tab:
     st.markdown(lesson.LR_INTRO)
     lr_form()
     runs.live(lr_view, LR_KEY)
+with transfer_tab:
+    st.markdown(transfer.INTRO)
+    transfer_form()
+    runs.live(transfer_view, TRANSFER_KEY)
 with batch_tab:
     if batch_tab.open:  # a fragment: another batch or image reruns only this tab, not the runs' views
         st.fragment(page_frame.guarded(one_batch_view))()

@@ -364,6 +364,10 @@ def test_dataset_status_with_nothing_cached():
         assert statuses[name].title == dataset_info(name).title
     digits = statuses["digits"]
     assert digits.available and digits.how_to_get == "" and Path(digits.location).is_file()
+    # The upsampled digits are made from the same bundled file: there whenever the digits are.
+    upsampled = statuses["digits-28"]
+    assert (upsampled.available, upsampled.location, upsampled.how_to_get) == (True, digits.location, "")
+    assert upsampled.title == "Digits (8x8 upsampled to 28x28)"
 
 
 def test_dataset_status_sees_files_in_torchvision_layout(home):
@@ -402,6 +406,8 @@ def test_cli_status_prints_every_dataset(home, tmp_path):
     for name in DATASET_NAMES:
         assert name in result.stdout
     assert "python -m cnnviz.data fetch mnist" in result.stdout
+    fetched = run_cli("fetch", "digits-28", home=home, debian=tmp_path / "debian")
+    assert fetched.returncode == 0 and "Digits (8x8 upsampled to 28x28): ready in" in fetched.stdout, fetched.stderr
 
 
 def test_cli_fetch_fashion_mnist_puts_the_files_in_the_cache(home, tmp_path):

@@ -31,8 +31,8 @@ def _texts(at):
 
 def test_the_page_renders_its_form_and_both_tabs(page):
     assert page.title[0].value == "Training"
-    assert [t.label for t in page.tabs] == ["Train a network", "Compare learning rates", "One batch: softmax and loss",
-                                           "Regularisation"]
+    assert [t.label for t in page.tabs] == ["Train a network", "Compare learning rates", "Transfer learning",
+                                           "One batch: softmax and loss", "Regularisation"]
     assert page.selectbox[0].value == "fashion-mnist"
     assert "press Start" in _texts(page)
     assert not page.error
@@ -122,6 +122,35 @@ def test_a_learning_rate_comparison_runs_from_its_tab_and_lists_each_rate(page):
     assert list(table["Learning rate"]) == ["lr 0.1", "lr 0.01"]
     assert list(table["Status"]) == ["finished", "finished"]
     assert len(page.get("plotly_chart")) >= 1
+
+
+def test_a_transfer_comparison_runs_from_its_tab_with_both_members_and_the_result(page):
+    from cnnviz.lessons import transfer
+
+    assert page.selectbox(key="transfer_source").options == [transfer.SOURCE_LABELS[n] for n in transfer.SOURCES]
+    assert page.selectbox(key="transfer_train_images").options == [transfer.images_label(n)
+                                                                    for n in transfer.TRAIN_IMAGE_COUNTS]
+    assert page.selectbox(key="transfer_train_images").value == 100 and page.number_input(key="transfer_epochs").value == 5
+    assert transfer.IDLE in _texts(page)
+    page.selectbox(key="transfer_train_images").set_value(50)
+    page.number_input(key="transfer_epochs").set_value(1)
+    page.button(key="transfer_compare").click().run()
+    assert not page.exception and not page.error
+    deadline = time.time() + 120
+    while time.time() < deadline and not page.success:
+        time.sleep(1)
+        page.run()
+        assert not page.exception
+    assert page.success[0].value.startswith("Frozen features from lenet5-fashion-mnist + a new head reached")
+    table = page.tabs[2].dataframe[0].value
+    assert list(table["Network"]) == ["Frozen features + new head", "From scratch"]
+    assert list(table["Status"]) == ["finished", "finished"]
+    assert list(table["Frozen parameters"]) == ["50,692", "0"]
+    accuracies = list(table["Test accuracy"])
+    text = _texts(page)
+    assert "With 50 training images and 1 epoch, " in text
+    assert all(f"**{accuracy}**" in text for accuracy in accuracies)
+    assert len(page.tabs[2].get("plotly_chart")) == 2  # test accuracy and test loss, both members on each
 
 
 def test_stop_from_the_page_ends_the_run_and_keeps_it(page, tmp_path):
@@ -306,7 +335,7 @@ def test_the_batch_tab_shows_torchs_softmax_and_loss_for_eight_training_images(p
     from cnnviz.paths import PRETRAINED_DIR
     from dashboard.markup import escape
 
-    assert [t.label for t in page.tabs][2] == one_batch.TAB_TITLE
+    assert [t.label for t in page.tabs][3] == one_batch.TAB_TITLE
     assert not page.get("plotly_chart"), "closed, the tab computes nothing"
     page.session_state["train_tab"] = one_batch.TAB_TITLE
     page.run()
@@ -412,4 +441,4 @@ def test_a_network_whose_dataset_is_not_here_gets_one_sentence_on_both_lesson_ta
         assert not at.exception
         assert [e.value for e in at.error] == [escape(  # the sentence quotes the file: shown as text
             "This network cannot be shown here: Unknown dataset 'no-such-set'; choose one of: fashion-mnist, "
-            "mnist, cifar10, digits.")]
+            "mnist, cifar10, digits, digits-28.")]

@@ -49,3 +49,31 @@ def test_cli_without_out_saves_into_the_runs_folder_and_reports_failure_with_a_s
     assert result.returncode == 0, result.stderr
     saved = list((tmp_path / "home" / "runs").glob("*/model.pt"))
     assert len(saved) == 1 and "small_cnn-digits" in saved[0].parent.name
+
+
+def test_cli_transfer_flags_reuse_a_checkpoints_frozen_features(tmp_path):
+    import torch
+
+    from cnnviz.models import load_checkpoint
+
+    source = REPO / "pretrained" / "lenet5-fashion-mnist.pt"
+    out = tmp_path / "reused.pt"
+    result = _run(["--dataset", "digits-28", "--model", "lenet5", "--transfer-from", str(source), "--freeze", "features",
+                   "--train-images", "50", "--epochs", "1", "--batch-size", "16", "--lr", "0.01", "--device", "cpu",
+                   "--out", str(out), "--json", "--no-progress"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["dataset"] == "digits-28" and summary["steps"] == 4  # 50 images, batches of 16
+    assert (summary["config"]["transfer_from"], summary["config"]["freeze"], summary["config"]["train_images"]) == (
+        str(source), "features", 50)
+    model, original = load_checkpoint(out), load_checkpoint(source)
+    assert model.meta["transfer"]["from"] == "lenet5-fashion-mnist"
+    assert all(torch.equal(value, original.state_dict()[key]) for key, value in model.state_dict().items()
+               if key.startswith("features."))
+    refused = _run(["--dataset", "digits-28", "--model", "lenet5", "--freeze", "features", "--epochs", "1",
+                    "--out", str(tmp_path / "no.pt"), "--no-progress"], tmp_path)
+    assert refused.returncode == 1
+    assert "Freezing the features needs a trained network to take them from (transfer_from)." in refused.stdout
+    helped = _run(["--help"], tmp_path)
+    assert "--transfer-from CHECKPOINT" in helped.stdout and "--freeze {none,features}" in helped.stdout
+    assert "--train-images N" in helped.stdout

@@ -9,12 +9,13 @@ Where the files come from, in order:
   layout), else the Debian package's gzipped IDX files (``apt-get install dataset-fashion-mnist``),
   gunzipped into the cache once, else torchvision's download when ``download=True``.
 - MNIST, CIFAR-10: torchvision's own layout under ``datasets_dir()``; download only when asked.
-- digits: scikit-learn's bundled 8x8 digits, always there.
+- digits: scikit-learn's bundled 8x8 digits, always there; digits-28: the same, upsampled to
+  28x28 (bilinear), so a network trained on Fashion-MNIST takes them (transfer learning).
 
 Command line::
 
     python -m cnnviz.data status
-    python -m cnnviz.data fetch fashion-mnist|mnist|cifar10|digits|all
+    python -m cnnviz.data fetch fashion-mnist|mnist|cifar10|digits|digits-28|all
 
 The package is read as one module (cnnviz.data.X); each idea lives in its own file:
 

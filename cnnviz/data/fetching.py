@@ -9,7 +9,7 @@ import socket
 import urllib.request
 from urllib.parse import urlsplit
 
-from cnnviz.data.catalog import DatasetUnavailable, dataset_info
+from cnnviz.data.catalog import SKLEARN_DATASETS, DatasetUnavailable, dataset_info
 from cnnviz.data.files import (
     _IDX_FILES,
     _cache_files,
@@ -107,8 +107,8 @@ def _download(name: str) -> None:
 
 def _make_local(name: str, *, download: bool, progress: bool) -> str:
     """Make `name` loadable offline (cache, then Debian files, then download); return where."""
-    if name == "digits":
-        location = _local_location("digits")
+    if name in SKLEARN_DATASETS:
+        location = _local_location(name)
         if location is None:
             raise DatasetUnavailable(
                 "The digits dataset comes with scikit-learn: run `pip install scikit-learn`."
@@ -130,7 +130,7 @@ def fetch(name: str, *, progress: bool = True) -> str:
     """Prepare a dataset for offline use and return the folder (or file) it is now in.
 
     Fashion-MNIST is unpacked from the Debian package when that is installed, else downloaded;
-    MNIST and CIFAR-10 are downloaded by torchvision; digits needs nothing.
+    MNIST and CIFAR-10 are downloaded by torchvision; digits and digits-28 need nothing.
 
     Raises:
         ValueError: for an unknown name.

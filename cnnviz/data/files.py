@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnnviz.data.catalog import DATASET_NAMES, dataset_info
+from cnnviz.data.catalog import DATASET_NAMES, SKLEARN_DATASETS, dataset_info
 from cnnviz.paths import datasets_dir
 
 
@@ -82,7 +82,7 @@ def _digits_file() -> Path | None:
 
 def _local_location(name: str) -> str | None:
     """Where `name` would be loaded from without the network, or None."""
-    if name == "digits":
+    if name in SKLEARN_DATASETS:
         digits_file = _digits_file()
         return str(digits_file) if digits_file else None
     if all(path.is_file() for path in _cache_files(name)):
@@ -99,7 +99,7 @@ def dataset_status() -> list[DatasetStatus]:
         location = _local_location(name)
         how_to_get = ""
         if location is None:
-            how_to_get = "pip install scikit-learn" if name == "digits" else _fetch_command(name)
+            how_to_get = "pip install scikit-learn" if name in SKLEARN_DATASETS else _fetch_command(name)
         statuses.append(DatasetStatus(name, dataset_info(name).title, location is not None,
                                       location, how_to_get))
     return statuses

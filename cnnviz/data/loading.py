@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import threading
 
-from cnnviz.data.catalog import DATASET_NAMES, DEFAULT_DATASET, DatasetUnavailable, ImageDataset, dataset_info
+from cnnviz.data.catalog import (
+    DATASET_NAMES,
+    DEFAULT_DATASET,
+    UPSAMPLED_SIZE,
+    DatasetUnavailable,
+    ImageDataset,
+    dataset_info,
+)
 from cnnviz.data.fetching import _make_local, _short_reason, _torchvision_class
 from cnnviz.data.files import _cache_folder, _fetch_command
 from cnnviz.paths import datasets_dir
@@ -54,10 +61,28 @@ def _read_digits():
     return images[train_index], labels[train_index], images[test_index], labels[test_index]
 
 
+def upsample(images, size: int = UPSAMPLED_SIZE):
+    """uint8 (N, C, h, w) -> uint8 (N, C, size, size): torch's bilinear resize (align_corners=False),
+    rounded to the nearest integer."""
+    import torch
+
+    resized = torch.nn.functional.interpolate(images.float(), size=(size, size), mode="bilinear",
+                                              align_corners=False)
+    return resized.round().clamp(0, 255).to(torch.uint8)
+
+
+def _read_digits_28():
+    """The digits' own split (the same images and labels, in the same order), each image upsampled."""
+    train_x, train_y, test_x, test_y = _read_digits()
+    return upsample(train_x), train_y, upsample(test_x), test_y
+
+
 def _read(name: str) -> ImageDataset:
     info = dataset_info(name)
     if name == "digits":
         return ImageDataset(info, *_read_digits())
+    if name == "digits-28":
+        return ImageDataset(info, *_read_digits_28())
     location = _cache_folder(name)
     try:
         dataset = ImageDataset(info, *_read_torchvision(name))

@@ -114,6 +114,24 @@ def lr_comparison_figure(members: Sequence[tuple[str, dict[str, list[float]], st
                    x_title="epoch", y_title="cross-entropy")
 
 
+def member_epoch_figure(members: Sequence[tuple[str, dict[str, list[float]], str]], key: str, *, title: str,
+                        y_title: str, percent: bool = False) -> FigureDict:
+    """Overlay one per-epoch curve (``key`` of RunSummary.curves(), e.g. "test_accuracy") of runs
+    trained with the same budget, e.g. frozen features against from scratch.
+
+    Args:
+        members: (label, curves, note) per run; a non-empty note is added to the legend entry.
+        percent: the values are fractions, drawn in %.
+    """
+    traces = []
+    for index, (label, curves, note) in enumerate(members):
+        values = [100 * v if percent else v for v in curves[key]]
+        traces.append(_line(curves["epoch_x"], values, f"{label} ({note})" if note else label,
+                            MEMBER_COLOURS[index % len(MEMBER_COLOURS)], 3, marker={"size": 8}))
+    return _figure(traces, height=380, title=title, x_title="epoch", y_title=y_title,
+                   yaxis={"ticksuffix": "%"} if percent else {}, legend={"orientation": "h", "y": -0.25, "x": 0})
+
+
 def kernel_columns(count: int) -> int:
     """Tiles per row of the kernel mosaic: about square (6 kernels: 3 x 2), so each tile is large."""
     return max(1, math.ceil(math.sqrt(count)))

@@ -151,6 +151,28 @@ class RunManager:
         return self._add(run_id, "lr-comparison", (owner, client or owner, address), configs,
                          [f"lr {lr:g}" for lr in lrs], [None] * len(configs))
 
+    def submit_transfer_comparison(self, config: TrainConfig, *, owner: str, client: str | None = None,
+                                   address: str = "") -> str:
+        """Queue one job of two members with the same budget, one after the other: ``config`` (its
+        features from ``config.transfer_from``, frozen, and a new head), then the same network from
+        scratch (cnnviz.train.transfer.scratch_twin). No checkpoints: the lesson is the curves.
+
+        Raises:
+            RunRefused: ``config.transfer_from`` is not a shipped checkpoint's name (a page never
+                names a file), or the limits of submit().
+            TrainConfigError: a checkpoint that does not fit the model or the dataset's images.
+        """
+        from cnnviz.train import transfer
+
+        if not transfer.is_shipped(config.transfer_from):
+            raise RunRefused(f"Transfer from one of the shipped networks: {', '.join(transfer.SHIPPED)}.")
+        configs = [config, transfer.scratch_twin(config)]
+        for member in configs:
+            self._check(member)
+        run_id = _new_run_id(config, "transfer")
+        return self._add(run_id, "transfer-comparison", (owner, client or owner, address), configs,
+                         list(transfer.member_labels(config)), [None] * len(configs))
+
     def _check(self, config: TrainConfig) -> None:
         """Refuse, with a sentence, a run that would fail at once: bad settings or no data."""
         import torch
@@ -167,6 +189,13 @@ class RunManager:
         if not status.available:
             raise RunRefused(f"{status.title} is not on this machine; run `{status.how_to_get}` "
                              f"while online, or pick another dataset.")
+        if config.transfer_from is not None:  # a small checkpoint: open it and fit its features for real
+            from cnnviz.train import transfer
+
+            if not transfer.is_shipped(config.transfer_from):  # a server never opens a file a client names
+                raise RunRefused(f"Transfer from one of the shipped networks: {', '.join(transfer.SHIPPED)}.")
+            transfer.build_transfer_model(config, info)
+            return
         try:
             with torch.device("meta"):  # shapes only, no memory: does the model fit the images?
                 build_model(config, info)

@@ -3,6 +3,12 @@
     python -m cnnviz.train --dataset fashion-mnist --model lenet5 --optimizer adam --lr 0.003 \
         --schedule one-cycle --batch-size 128 --epochs 5 --out lenet5.pt --json
 
+Transfer learning: start from a trained network's features, frozen, with a new head:
+
+    python -m cnnviz.train --dataset digits-28 --model lenet5 \
+        --transfer-from pretrained/lenet5-fashion-mnist.pt --freeze features --train-images 100 \
+        --epochs 5 --batch-size 16 --lr 0.01 --json
+
 A progress bar goes to stderr; a summary line, and with --json a JSON object as the very last
 line, to stdout. The checkpoint is written atomically (a crash leaves no half file). Ctrl-C stops
 the run after the current batch and still saves and evaluates it; a second Ctrl-C aborts.
@@ -19,7 +25,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cnnviz.train.config import ADVERSARIAL, OPTIMIZERS, SCHEDULES, Augmentation, TrainConfig
+from cnnviz.train.config import ADVERSARIAL, FREEZE, OPTIMIZERS, SCHEDULES, Augmentation, TrainConfig
 
 EXIT_CODES = {"finished": 0, "diverged": 1, "failed": 1, "stopped": 130}
 
@@ -50,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--schedule", default=defaults.schedule, choices=SCHEDULES)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--train-images", type=int, default=None, metavar="N",
+                        help="train on N training images only (a seeded random subset; default: all)")
     parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
     parser.add_argument("--dropout", type=float, default=None, help="override the model's dropout rate")
     parser.add_argument("--batch-norm", choices=("on", "off"), default=None, help="override the model's batch norm")
@@ -69,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replace half of every batch by FGSM or PGD examples")
     robust.add_argument("--adversarial-eps", type=float, default=defaults.adversarial_eps,
                         help="the attack's budget in [0, 1] pixel units")
+    reuse = parser.add_argument_group("transfer learning")
+    reuse.add_argument("--transfer-from", default=None, metavar="CHECKPOINT",
+                       help="copy this checkpoint's feature extractor (model.features) into the new model, whose "
+                            "head starts afresh; the model's settings come from the checkpoint")
+    reuse.add_argument("--freeze", choices=FREEZE, default=defaults.freeze,
+                       help="features: train the new head only (the copied features keep their weights and stay "
+                            "in eval mode); none: fine-tune every weight")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda, cuda:1, mps")
     parser.add_argument("--out", type=Path, default=None,
@@ -91,6 +106,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             salt_pepper=args.salt_pepper, color_jitter=args.color_jitter,
         ),
         adversarial=args.adversarial, adversarial_eps=args.adversarial_eps,
+        train_images=args.train_images, transfer_from=args.transfer_from, freeze=args.freeze,
         seed=args.seed, device=args.device,
     )
 

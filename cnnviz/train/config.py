@@ -14,6 +14,7 @@ from typing import Any
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "one-cycle")
 ADVERSARIAL = ("none", "fgsm", "pgd")
+FREEZE = ("none", "features")  # what a transfer run keeps fixed (cnnviz.train.transfer)
 
 
 class TrainConfigError(ValueError):
@@ -94,6 +95,13 @@ class TrainConfig:
             Madry et al. 2018), where the second half of every batch is replaced by attacked
             versions of itself, so the model learns from clean and adversarial images alike.
         adversarial_eps: the attack's L-infinity budget in [0, 1] pixel units, e.g. 0.1.
+        transfer_from: start from a trained network: the name of a checkpoint shipped in
+            pretrained/ (e.g. "lenet5-fashion-mnist") or, from the command line, a checkpoint's path;
+            its feature extractor (``model.features``) is copied into the new model, whose head is
+            initialised afresh (cnnviz.train.transfer). None trains from scratch.
+        freeze: "features": the copied feature extractor is not trained (no gradients, and kept in
+            eval mode, so batch norm statistics and dropout in it do not change); "none": every
+            weight trains (fine-tuning when transfer_from is set).
         seed: seeds the weights, the batch order and the augmentation.
         device: "auto" (CUDA, then MPS, then CPU) or a device string such as "cpu" or "cuda:0".
         event_seconds: the least time between two step events (progress updates).
@@ -116,6 +124,8 @@ class TrainConfig:
     augment: Augmentation = field(default_factory=Augmentation)
     adversarial: str = "none"
     adversarial_eps: float = 0.1
+    transfer_from: str | None = None
+    freeze: str = "none"
     seed: int = 0
     device: str = "auto"
     event_seconds: float = 0.25
@@ -156,6 +166,12 @@ class TrainConfig:
         if not _is_number(self.adversarial_eps) or not 0 < self.adversarial_eps <= 1:
             raise TrainConfigError(
                 f"The adversarial epsilon must be a number above 0 and at most 1, not {self.adversarial_eps!r}.")
+        if self.transfer_from is not None and (not isinstance(self.transfer_from, str) or not self.transfer_from.strip()):
+            raise TrainConfigError(f"The network to transfer from must be a checkpoint's name or path, not {self.transfer_from!r}.")
+        if self.freeze not in FREEZE:
+            raise TrainConfigError(f"What to freeze must be one of {', '.join(FREEZE)}, not {self.freeze!r}.")
+        if self.freeze != "none" and self.transfer_from is None:
+            raise TrainConfigError("Freezing the features needs a trained network to take them from (transfer_from).")
         self.augment.check()
         return self
 

@@ -119,6 +119,7 @@ class _Run:
         self.kernel_snapshots: list = []
         self.initial_kernels: list = []
         self.device_text = ""
+        self.transfer = None  # a TransferReport when the run starts from another network's features
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -135,7 +136,14 @@ class _Run:
         dataset = load_dataset(config.dataset)
         self.info = dataset.info
         torch.manual_seed(config.seed)  # the weights' initialisation and dropout masks
-        model = build_model(config, dataset.info).to(self.device)
+        self.transfer = None
+        if config.transfer_from is not None:  # the features from a checkpoint, frozen when asked
+            from cnnviz.train.transfer import build_transfer_model
+
+            model, self.transfer = build_transfer_model(config, dataset.info)
+        else:
+            model = build_model(config, dataset.info)
+        model = model.to(self.device)
         if self.device.type in CHANNELS_LAST_DEVICES:
             model = model.to(memory_format=torch.channels_last)
         if self.device.type == "cuda":
@@ -170,6 +178,7 @@ class _Run:
             train_size=len(self.train_x), test_size=len(self.test_x),
             num_parameters=count_parameters(model), classes=tuple(self.classes),
             kernels=self.initial_kernels, lr=config.lr, probe=self.probe, live=self._live(),
+            frozen_parameters=count_parameters(model, trainable_only=False) - count_parameters(model),
         ))
 
     def _live(self) -> LiveSnapshot | None:
@@ -339,4 +348,6 @@ class _Run:
             "initial_kernels": self.initial_kernels,
             "kernel_snapshots": self.kernel_snapshots,
         }
+        if self.transfer is not None:  # the model card says "features from lenet5-fashion-mnist"
+            meta["transfer"] = self.transfer.meta()
         return Path(save_checkpoint(self.checkpoint_path, model, classes=self.classes, meta=meta))

@@ -25,6 +25,8 @@ class StartEvent:
         steps_per_epoch: steps in one pass over the training set.
         train_size, test_size: images in each split.
         num_parameters: trainable parameters of the model.
+        frozen_parameters: parameters copied from another network and not trained (transfer
+            learning, cnnviz.train.transfer); 0 when every parameter trains.
         classes: class names, indexed by label.
         kernels: the first conv layer's weights before training, (C_out, C_in, F, F) nested lists.
         lr: the configured learning rate (the peak for one-cycle).
@@ -43,6 +45,7 @@ class StartEvent:
     lr: float
     probe: LiveProbe | None = None
     live: LiveSnapshot | None = None
+    frozen_parameters: int = 0
 
 
 @dataclass(frozen=True)
