@@ -457,3 +457,43 @@ def test_a_zoo_network_without_a_test_set_says_why_there_are_no_embeddings(page)
 
     at = page.run().radio(key="inside_view").set_value("Embeddings").run()
     assert not at.exception and lesson.NO_TEST_SET in [e.value for e in at.info]
+
+
+def test_layer_outputs_show_the_librarys_top_test_images_for_the_chosen_channel(page, checkpoint):
+    from cnnviz import dataset_examples
+    from cnnviz.data import load_dataset
+    from cnnviz.lessons import inside as lesson
+    from cnnviz.models import load_checkpoint
+
+    page.session_state["uploaded_checkpoints"] = [str(checkpoint)]
+    at = page.run()
+    layers = at.selectbox(key="inside_layer")
+    at = layers.set_value(next(o for o in layers.options if "Conv2d features.c3" in o)).run()
+    assert not at.exception and not at.error
+    assert lesson.TOP_HEADING in [header.value for header in at.subheader]
+    dataset, model = load_dataset("fashion-mnist"), load_checkpoint(checkpoint, map_location="cpu").eval()
+    found = dataset_examples.top_examples(model, dataset.test_images, "features.c3")
+
+    def shown(at, channel):
+        expected = lesson.top_images_view(found, channel, dataset.test_images, dataset.test_labels, dataset.classes,
+                                          quote=escape)
+        captions = [c for c in _captions(at) if "\\#" in c]  # "Trouser \#12: 7.5 at (3, 4)", quoted
+        opens = [int(b.key.rsplit("_", 1)[1]) for b in at.button if b.key and b.key.startswith("inside_top_open_")]
+        return expected, captions, opens
+
+    channel = at.number_input(key="inside_channel").value
+    expected, captions, opens = shown(at, channel)
+    assert captions == [tile.caption for tile in expected.tiles] and len(captions) == 8
+    assert opens == found.indices[channel].tolist()
+    assert expected.class_sentence in [m.value for m in at.markdown]
+    assert "Each crop is the 14 x 14 px this unit sees" in _texts(at)
+    at = at.number_input(key="inside_channel").set_value(7).run()  # another channel: its own images, no new pass
+    expected, captions, opens = shown(at, 7)
+    assert opens == found.indices[7].tolist() and opens != found.indices[channel].tolist()
+    assert captions == [tile.caption for tile in expected.tiles]
+
+    button = next(b for b in at.button if b.key == f"inside_top_open_{opens[2]}")
+    at = button.click().run()  # the test image opens as the page's image; the layer and channel stay
+    assert not at.exception
+    assert at.number_input(key="inside_test_index").value == opens[2]
+    assert at.radio(key="inside_view").value == "Layer outputs" and at.number_input(key="inside_channel").value == 7

@@ -30,15 +30,15 @@ The package is read as one module (cnnviz.receptive.X); each idea lives in its o
     fields      one axis's field through a layer, unions, the per-layer row
     node_steps  what one graph node does to the field
     tracing     the fx graph and its shapes
-    walk        receptive_fields(): the graph walked in forward order
+    walk        receptive_fields(): the graph walked in forward order; module_fields(): every module's
 """
 
 from __future__ import annotations
 
 from cnnviz.receptive.fields import AxisField, LayerField, ReceptiveFieldError
-from cnnviz.receptive.walk import receptive_fields
+from cnnviz.receptive.walk import module_fields, receptive_fields
 
-__all__ = ["AxisField", "LayerField", "ReceptiveFieldError", "receptive_fields"]
+__all__ = ["AxisField", "LayerField", "ReceptiveFieldError", "module_fields", "receptive_fields"]
 
 # They live in cnnviz.stack_builder, which imports this module; their old names here still work,
 # looked up on first use so that neither module needs the other half-imported.

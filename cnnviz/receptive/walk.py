@@ -38,6 +38,25 @@ def receptive_fields(model, input_size: Sequence[int] | None = None) -> list[Lay
         >>> rows[-1].size, rows[-1].stride, rows[-1].padding
         ((212, 212), (32, 32), (90, 90))
     """
+    return _walk(model, input_size)[0]
+
+
+def module_fields(model, input_size: Sequence[int] | None = None) -> dict[str, LayerField]:
+    """The field of every module's output, named as cnnviz.activations names the leaf outputs.
+
+    receptive_fields keeps only the layers that change the field; a ReLU, a batch norm or the
+    normalize step has the field of the tensor it was given, and a module called twice
+    (a ResNet block's ReLU, after the residual add the second time) has one field per call:
+    "layer1.0.relu (call 2)". A module that fx traces through (cnnviz's Normalize) has the field
+    of the last operation inside it.
+
+    Args and Raises: as receptive_fields.
+    """
+    return _walk(model, input_size)[1]
+
+
+def _walk(model, input_size) -> tuple[list[LayerField], dict[str, LayerField]]:
+    """receptive_fields' rows, and module_fields' field of every module output."""
     if input_size is None:
         input_size = getattr(model, "input_shape", None)
         if input_size is None:
@@ -48,6 +67,7 @@ def receptive_fields(model, input_size: Sequence[int] | None = None) -> list[Lay
 
     fields: dict[str, _NodeField] = {}
     rows: list[tuple[Any, LayerField]] = []
+    outputs: list[tuple[Any, _NodeField, Any, str | None]] = []  # every node's field, for module_fields
     image = _NodeField(AxisField(1, 1, 0), AxisField(1, 1, 0))
     for node in graph_module.graph.nodes:
         if node.op == "placeholder":
@@ -98,10 +118,27 @@ def receptive_fields(model, input_size: Sequence[int] | None = None) -> list[Lay
                     f"{name}: cnnviz does not know how '{op}' changes the field, so it cannot follow this network."
                 )
         fields[node.name] = field
+        outputs.append((node, field, out_shape, kind))
         if kind is not None:
             rows.append((node, _row(name, kind, out_shape, field, input_shape, module, settings)))
 
-    return _attach_block_modules(rows, graph_module, fields)
+    return _attach_block_modules(rows, graph_module, fields), _module_outputs(outputs, input_shape)
+
+
+def _module_outputs(outputs, input_shape) -> dict[str, LayerField]:
+    """Each module call's output field, labelled "name" or "name (call N)" like activations' hooks."""
+    called = {node.target for node, _, _, _ in outputs if node.op == "call_module"}
+    calls: dict[str, int] = {}
+    result: dict[str, LayerField] = {}
+    for node, field, out_shape, kind in outputs:
+        if node.op == "call_module":
+            calls[node.target] = calls.get(node.target, 0) + 1
+            label = node.target if calls[node.target] == 1 else f"{node.target} (call {calls[node.target]})"
+        elif (label := _enclosing(node)) in called or not label:
+            continue  # inside a module hooked as a whole (its own node says its field), or at the top
+        # A traced-through module's label is overwritten node by node: its last operation's field stays.
+        result[label] = _row(label, kind or "pointwise", out_shape, field, input_shape, label, ())
+    return result
 
 
 def _concat_dim(node, out_shape) -> int:

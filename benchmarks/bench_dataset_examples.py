@@ -1,0 +1,62 @@
+"""Speed of Inside's "Test images that excite this channel most": the cold pass and the channel switch.
+
+    python benchmarks/bench_dataset_examples.py [--repeats 3]
+
+Cold (issue 15.4): what the cache does once per (network, layer) on a CPU: all 10,000 Fashion-MNIST
+test images through the shipped LeNet-5 with one hook (the pass stops at the layer), every
+channel's top 8 by its maximum over positions, and the receptive field. Warm: what a new channel
+costs once the layer is cached: its 8 crops enlarged, captioned and counted (lesson.top_images_view).
+Medians after one warm-up call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from cnnviz import dataset_examples
+from cnnviz.data import load_dataset
+from cnnviz.lessons import inside as lesson
+from cnnviz.models import load_checkpoint
+from cnnviz.paths import PRETRAINED_DIR
+
+LAYERS = ("features.c1", "features.c3", "features.act5", "classifier.f6")  # first conv to a flat layer
+
+
+def _median(function, repeats: int) -> float:
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    dataset = load_dataset("fashion-mnist")
+    model = load_checkpoint(PRETRAINED_DIR / "lenet5-fashion-mnist.pt", map_location="cpu").eval()
+    print(f"Shipped LeNet-5, {len(dataset.test_labels):,} Fashion-MNIST test images, torch {torch.__version__} "
+          f"on {torch.get_num_threads()} threads:")
+    for layer in LAYERS:
+        cold = _median(lambda: dataset_examples.top_examples(model, dataset.test_images, layer), args.repeats)
+        found = dataset_examples.top_examples(model, dataset.test_images, layer)
+
+        def switch():
+            for channel in range(found.channels):
+                lesson.top_images_view(found, channel, dataset.test_images, dataset.test_labels, dataset.classes,
+                                       quote=str)
+
+        warm = _median(switch, args.repeats) / found.channels
+        print(f"  {layer:<15} {found.channels:>3} channels: cold median {cold:6.2f} s, "
+              f"a channel switch median {warm * 1000:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
