@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import attribution, images
+from cnnviz.dataset_examples import DatasetExamplesError
 from cnnviz.embeddings import EmbeddingError
 from cnnviz.figures import conv_figures, embedding_figures, shift_figures, unit_figures
 from cnnviz.figures import inside_figures as figs
@@ -14,8 +15,9 @@ from cnnviz.lessons import inside as lesson
 from cnnviz.model_ref import ModelRef
 from cnnviz.models import CheckpointError, list_models
 from cnnviz.unit_explanation import UnitExplanationError
-from dashboard import caches, links, page_frame, presentation
+from dashboard import caches, links, navigation, page_frame, presentation
 from dashboard.caches import inside as inside_cache
+from dashboard.drawing_canvas import drawn_grid
 from dashboard.markup import escape
 from dashboard.widgets import bound, bundled_photo, network_menu, trained_networks, uploaded_photo
 
@@ -28,7 +30,7 @@ with st.expander("What this page shows", icon=":material/help:"):  # folded: the
 trained = [ref for _, ref in trained_networks(say=st.warning)]
 if not trained:
     st.info(lesson.NO_TRAINED_MODEL)
-    st.page_link("pages/training.py", label="Train a network", icon=":material/model_training:")
+    st.page_link(navigation.link_to("pages/training.py"), label="Train a network", icon=":material/model_training:")
 network_ref = network_menu("Network", [*trained, *map(ModelRef.zoo, list_models())], key="inside_network")
 try:
     network = caches.opened_network(network_ref)
@@ -57,6 +59,10 @@ def _chosen_input() -> lesson.Input | None:
                   on_click=lambda: state.update(
                       inside_test_index=lesson.random_test_index(dataset.test_labels, dataset.classes, class_filter)))
         return lesson.dataset_input(dataset, index, input_shape)
+    if source == lesson.DRAW_SOURCE:  # every stroke reruns the page: the prediction follows the pen
+        pixels = drawn_grid("inside_drawing")
+        return None if pixels is None else lesson.drawn_input(pixels, input_shape,
+                                                              lesson.draws_white_on_black(network.dataset))
     if source == "Bundled photo":
         photo = bundled_photo("inside_sample", described=True)
     elif (photo := uploaded_photo("inside_upload", waiting=lesson.UPLOAD_WAITING)) is None:
@@ -81,8 +87,8 @@ said = lesson.prediction(captured.probabilities(), classes, picked.true_label, q
 
 middle.image(lesson.enlarged(prepared.image), width="stretch", caption="What the model sees")
 middle.caption(picked.seen_caption)
-if picked.true_label is None:  # a photo, not one of the test images
-    middle.caption(lesson.PHOTO_NOTE)
+if picked.true_label is None:  # a photo or a drawing, not one of the test images
+    middle.caption(lesson.DRAWING_NOTE if state["inside_source"] == lesson.DRAW_SOURCE else lesson.PHOTO_NOTE)
 middle.image(picked.original, width="stretch", caption="Your image")
 right.markdown(said.verdict)
 bars = said.bars(classes, right.slider("Classes shown (top-k)", *said.top_k_range(), key="inside_top_k", bind=links.BIND))
@@ -98,6 +104,8 @@ view = bound(st.radio, "Look at", lesson.VIEWS, horizontal=True, key="inside_vie
 def _layer_outputs_view() -> None:
     """A fragment: a new layer, channel, scale or order redraws only this view, not the image and
     prediction above it."""
+    if state.pop("inside_top_opened", False):  # a top image opened: the image above must change too
+        st.rerun()
     labels = lesson.layer_labels(captured)
     chosen = bound(st.selectbox, "Layer", labels, index=lesson.first_layer_shown(len(labels)), key="inside_layer")
     layer = lesson.layer_view(captured, labels.index(chosen), classes)
@@ -113,6 +121,7 @@ def _layer_outputs_view() -> None:
         st.caption(lesson.VECTOR_INTRO)
         index = st.number_input("Value", 0, layer.output.size - 1, key="inside_unit_index", bind=links.BIND)
         _unit_section(layer.name, (int(index),))
+        _top_images_section(layer.name, int(index))  # each value of a vector is its own "channel"
         return
     a, b = st.columns(2)
     scale = bound(a.radio, "Colour scale", list(lesson.CHANNEL_SCALES), key="inside_scale", horizontal=True,
@@ -152,6 +161,7 @@ def _layer_outputs_view() -> None:
     left.number_input("Row", 0, height - 1, key="inside_unit_row", bind=links.BIND)
     right.number_input("Column", 0, width - 1, key="inside_unit_col", bind=links.BIND)
     _unit_section(layer.name, (int(channel), int(state["inside_unit_row"]), int(state["inside_unit_col"])))
+    _top_images_section(layer.name, int(channel))
     _depth_section()
 
 
@@ -164,7 +174,7 @@ def _unit_section(layer_name: str, unit: tuple[int, ...]) -> None:
         return
     view = lesson.unit_view(explained)
     if (link := lesson.conv_lab_link(explained)) is not None:  # the same arithmetic, one window at a time
-        st.page_link("pages/conv_lab.py", label=lesson.CONV_LAB_LABEL, icon=":material/grid_on:", query_params=link)
+        st.page_link(navigation.link_to("pages/conv_lab.py"), label=lesson.CONV_LAB_LABEL, icon=":material/grid_on:", query_params=link)
     st.markdown(f"**{escape(view.heading)}**")
     st.code(view.formula, language=None, wrap_lines=True)
     st.markdown(escape(view.worked))
@@ -176,6 +186,29 @@ def _unit_section(layer_name: str, unit: tuple[int, ...]) -> None:
     if view.table:
         st.dataframe(list(view.table), hide_index=True, width="stretch", height=min(36 * (len(view.table) + 1), 320))
         st.caption(view.table_caption)
+
+
+def _top_images_section(layer_name: str, channel: int) -> None:
+    """The test images on which the chosen channel's maximum over positions is largest, cut to the unit's field."""
+    st.subheader(lesson.TOP_HEADING, divider="gray")
+    if refusal := lesson.top_images_refusal(classes, dataset, input_shape):
+        st.caption(refusal)
+        return
+    try:
+        found = inside_cache.top_examples(network_ref, network.dataset, layer_name)
+    except DatasetExamplesError as error:
+        st.error(escape(str(error)))
+        return
+    shown = lesson.top_images_view(found, channel, dataset.test_images, dataset.test_labels, classes, quote=escape)
+    st.markdown(shown.intro)
+    per_row = lesson.TOP_COLUMNS_PRESENTING if presentation.is_on() else lesson.TOP_COLUMNS
+    for row in lesson.tile_rows(shown.tiles, per_row):
+        for column, tile in zip(st.columns(per_row), row):
+            column.image(tile.picture, width="stretch", caption=tile.caption)
+            column.button("Open", key=f"inside_top_open_{tile.index}", help=lesson.OPEN_HELP, width="stretch",
+                          on_click=state.update, kwargs=lesson.opened_top_image(tile.index))
+    st.markdown(shown.class_sentence)
+    st.caption(shown.field_sentence)
 
 
 def _depth_section() -> None:

@@ -65,7 +65,7 @@ ATTACKS = "attacks"
 STOPS: tuple[Stop, ...] = (
     # Convolution
     Stop("cross-correlation", "Cross-correlation, and true convolution (the flipped kernel)",
-         "Convolution lab, 2-D tab: \"Flip the kernel (true convolution)\" and the player's sum",
+         "Convolution lab, 2-D tab: \"True convolution (flip the kernel)\" and the player's sum",
          GRID, {"conv_flip": "true"}, "Step by step"),
     Stop("one-d", "The 1-D case y[n] = sum_m x[n+m] w[m]", "Convolution lab, tab \"1-D convolution\"",
          GRID, {"conv_tab": "1-D convolution"}, "1-D convolution"),
@@ -128,7 +128,7 @@ STOPS: tuple[Stop, ...] = (
          "Receptive fields, tab \"Build a stack\", section \"The CNN pattern\"", RF, {"rf_tab": "Build a stack"},
          "The CNN pattern"),
     Stop("lenet5", "LeNet-5 as published (sigmoid, average pooling) beside the modern variant",
-         "Receptive fields, tab \"Count the networks\", \"Network\" LeNet-5 as published", RF,
+         "Receptive fields, tab \"Count the networks\", \"Network\" LeNet-5 (1998)", RF,
          {"rf_tab": "Count the networks", "rf_count_network": "LeNet-5 (1998)"}, "Parameters"),
     Stop("cifar-cnn", "CifarCNN: 5,852,170 parameters, 22.33 MB", "Receptive fields, \"Count the networks\", CifarCNN",
          RF, {"rf_tab": "Count the networks", "rf_count_network": "CIFAR-10 CNN"}, "Parameters"),
@@ -145,10 +145,13 @@ STOPS: tuple[Stop, ...] = (
     Stop("learning-rate", "Learning rates compared: too high diverges, too low crawls; the seed recipe",
          "Training, tab \"Compare learning rates\"", TRAIN, {"train_tab": "Compare learning rates"}, "Learning rates"),
     Stop("over-underfitting", "Over- and underfitting: train and test curves side by side",
-         "Training, \"Train a network\": \"Training images\" 500 and \"Width\"", TRAIN, {"train_train_images": "500"},
+         "Training, \"Train a network\": \"Training images\" 500 and \"Model width\"", TRAIN, {"train_train_images": "500"},
          "Training images"),
     Stop("regularisation", "Regularisation: L2 with lambda, dropout on and off, augmentation previews",
          "Training, tab \"Regularisation\"", TRAIN, {"train_tab": "Regularisation"}, "Weight decay (L2)"),
+    Stop("transfer-learning", "Transfer learning: reuse a trained network's early layers, retrain the last ones",
+         "Training, tab \"Transfer learning\": \"Source network\", \"Training images\", Compare", TRAIN,
+         {"train_tab": "Transfer learning"}, "Source network"),
     Stop("normalisation", "Normalisation with per-channel mean and std; the de-normalised image",
          "Inside a network, Layer outputs, \"Layer\" 1. Normalize", INSIDE, {"inside_layer": "1. Normalize normalize (1 x 28 x 28)"},
          "The network's first step standardises each channel", exact=False),
@@ -159,6 +162,8 @@ STOPS: tuple[Stop, ...] = (
          "Inside a network, \"Look at\" Layer outputs", INSIDE, {}, "Layer"),
     Stop("one-unit", "How one unit was computed, by hand, equal to the network's value",
          "Inside a network, Layer outputs, under the chosen channel", INSIDE, {}, "How one unit was computed"),
+    Stop("dataset-examples", "The test images that excite a channel most, cropped to its receptive field",
+         "Inside a network, Layer outputs, under the chosen channel", INSIDE, {}, "Test images that excite this channel most"),
     Stop("learned-kernels", "Learned kernels: first-layer filters look like edge detectors",
          "Inside a network, \"Look at\" Kernels", INSIDE, {"inside_view": "Kernels"}, "The same layer, untrained (seed 0)"),
     Stop("fgsm", "FGSM: x_adv = clip(x + eps sign(grad_x loss), 0, 1) flips a confident prediction",
@@ -171,14 +176,13 @@ STOPS: tuple[Stop, ...] = (
          "Change the test images"),
     Stop("attribution", "What the network looked at: saliency and Grad-CAM",
          "Inside a network, \"Look at\" Attribution", INSIDE, {"inside_view": "Attribution"}, "Method"),
+    Stop("draw-your-own", "Draw your own input: the prediction and every layer follow the pen",
+         "Inside a network, \"Image\" = Draw your own", INSIDE, {"inside_source": "Draw your own"}, "Image"),
     Stop("embeddings", "The penultimate layer's features: t-SNE and PCA, neighbours in feature and pixel space",
          "Inside a network, \"Look at\" Embeddings: \"Projection\", \"Neighbours\"", INSIDE,
          {"inside_view": "Embeddings"}, "Projection"),
 )
-NOT_YET = {
-    "Transfer learning: reuse a trained network's early layers, retrain the last ones":
-        "not yet built (issue 15, part 8)",
-}
+NOT_YET: dict[str, str] = {}
 
 
 @dataclass

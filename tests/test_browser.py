@@ -118,12 +118,32 @@ def _inside(page, server, checkpoint, photo):
     page.get_by_text("Classes shown (top-k)").first.wait_for()  # the prediction's bars are drawn
     upload_photo(page, "Upload a photo", photo)
     page.get_by_text("What the model sees").first.wait_for()
+    _draw_a_stroke(page)
     for view in ("Kernels", "Attribution", "Confusion matrix"):
         # The "Look at" choice (the folded intro names the views too, in italics).
         page.locator('[data-testid="stRadio"]').filter(has_text="Look at").get_by_text(view, exact=True).click()
         wait_until_idle(page)
         assert exceptions_on(page) == []
         _shoot(page, f"inside-{view.lower().replace(' ', '-')}")
+
+
+def _draw_a_stroke(page):
+    """Draw your own: a pen stroke on the canvas goes through the network (issue 15.9)."""
+    from cnnviz.lessons.inside import DRAW_SOURCE, DRAW_WAITING, DRAWING_NOTE
+
+    page.get_by_text(DRAW_SOURCE, exact=True).first.click()
+    wait_until_idle(page)
+    page.get_by_text(DRAW_WAITING).first.wait_for()
+    box = page.locator("canvas").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    for step in range(1, 11):  # a vertical line, top to bottom
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * (0.15 + 0.07 * step))
+    page.mouse.up()
+    wait_until_idle(page)
+    page.get_by_text(DRAWING_NOTE).first.wait_for()  # the drawing, not a photo, went through the network
+    assert page.get_by_text(DRAW_WAITING).count() == 0 and exceptions_on(page) == []
+    _shoot(page, "inside-drawn")
 
 
 def _attacks(page, server, checkpoint, photo):

@@ -12,6 +12,7 @@ The package is read as one module (cnnviz.lessons.inside.X); each idea lives in 
 
     texts             what the page says whatever the view, the views' names, the Quote type
     image_choice      the image sources, the test set's boxes, the picture prepared for the model
+    drawing           the "Draw your own" source: the canvas's grid checked and prepared for the model
     predictions       the ranked classes, the verdict sentence, the probability bars
     chart_clicks      a chart's click followed once (channel grid, confusion heatmap)
     layer_outputs     the Layer outputs view: the layer menu, one step's maps, one channel large
@@ -22,6 +23,7 @@ The package is read as one module (cnnviz.lessons.inside.X); each idea lives in 
     confusion_matrix  the Confusion matrix view: the matrix and scores, the cell, its gallery
     distribution_shift  the Distribution shift view: test images rotated, shifted, inverted, noisy
     depth             early to late layers: each convolution's strongest unit and the window it sees
+    dataset_examples  that view's test images that excite the chosen channel most, cut to its field
     embeddings        the Embeddings view: the test set in feature space, an image's nearest neighbours
 """
 
@@ -60,6 +62,18 @@ from cnnviz.lessons.inside.confusion_matrix import (
     explained,
     gallery,
 )
+from cnnviz.lessons.inside.dataset_examples import (
+    OPEN_HELP,
+    TOP_COLUMNS,
+    TOP_COLUMNS_PRESENTING,
+    TOP_HEADING,
+    TOP_SIDE,
+    TopImagesView,
+    TopTile,
+    opened_top_image,
+    top_images_refusal,
+    top_images_view,
+)
 from cnnviz.lessons.inside.depth import (
     DEPTH_COLUMNS,
     DEPTH_INTRO,
@@ -97,6 +111,17 @@ from cnnviz.lessons.inside.embeddings import (
     embedding_view,
     opened_test_image,
     tile_rows,
+)
+from cnnviz.lessons.inside.drawing import (
+    BAD_DRAWING,
+    DRAW_NOTE,
+    DRAW_SOURCE,
+    DRAW_WAITING,
+    DRAWING_NOTE,
+    DrawingError,
+    draws_white_on_black,
+    drawn_input,
+    drawn_pixels,
 )
 from cnnviz.lessons.inside.image_choice import (
     ANY_CLASS,
@@ -173,6 +198,9 @@ __all__ = [
     "ANY_CLASS", "INVERT_CHOICES", "INVERT_HELP", "SEEN_SIDE", "SOURCES", "UPLOAD_WAITING", "Input",
     "class_filter_options", "dataset_input", "enlarged", "image_numbers", "invert_default", "load_test_set",
     "photo_input", "random_test_index", "sources", "to_picture",
+    # drawing
+    "BAD_DRAWING", "DRAW_NOTE", "DRAW_SOURCE", "DRAW_WAITING", "DRAWING_NOTE", "DrawingError", "draws_white_on_black", "drawn_input",
+    "drawn_pixels",
     # predictions
     "SOFTMAX_CAPTION", "TOP_K_SHOWN", "Bars", "Prediction", "prediction",
     # chart_clicks
@@ -195,6 +223,9 @@ __all__ = [
     # depth
     "DEPTH_COLUMNS", "DEPTH_INTRO", "DEPTH_TITLE", "MAX_STEPS", "NO_FIELDS", "DepthStep", "depth_sentence", "depth_steps",
     "field_window", "spaced",
+    # dataset_examples
+    "OPEN_HELP", "TOP_COLUMNS", "TOP_COLUMNS_PRESENTING", "TOP_HEADING", "TOP_SIDE", "TopImagesView", "TopTile",
+    "opened_top_image", "top_images_refusal", "top_images_view",
     # distribution_shift
     "EXAMPLES_CAPTION", "PHOTO_NOTE", "SHIFT_INTRO", "SHIFTS", "TEST_IMAGES", "ShiftCurve", "changed", "shift_curve", "strength_text",
     # embeddings

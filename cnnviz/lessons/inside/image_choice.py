@@ -13,7 +13,7 @@ from PIL import Image
 
 from cnnviz import data, images
 
-SOURCES = ("Test-set image", "Bundled photo", "Upload a photo")
+SOURCES = ("Test-set image", "Bundled photo", "Upload a photo", "Draw your own")
 ANY_CLASS = "any class"
 INVERT_CHOICES = {"auto": "auto", "yes": True, "no": False}  # menu entry -> images.prepare_for_model's invert
 INVERT_HELP = ("Fashion-MNIST and MNIST show light objects on black; a photo of a dark object on "
