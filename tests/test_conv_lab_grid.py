@@ -570,13 +570,10 @@ def test_every_grid_example_and_photo_gives_the_page_an_input(lab_cache):
 
 # --- Through the page, from links --------------------------------------------------------------------
 
-# AppTest's switch_page runs a page file alone; this runs it inside dashboard.page_frame.run as the router
-# does, so the widgets are seeded from the link by the page's own bind="query-params".
-HARNESS = """
-import runpy
-from dashboard import page_frame
-page_frame.run(lambda: runpy.run_path({page!r}, run_name="__main__"))
-"""
+# AppTest's switch_page runs a page file alone; the shared-links harness runs it inside
+# dashboard.page_frame.run as the router does (so the widgets are seeded from the link by the page's own
+# bind="query-params"), with every page registered (so its link to Inside a network resolves).
+from test_shared_links import HARNESS  # noqa: E402
 OPERATION_LABELS = {value: label for label, value in CONTROLS["OPERATIONS"].items()}
 LINK_PRESETS = ("Classic X (worked example)", "Sobel x", "Box blur", "Gaussian blur", "Identity")
 
@@ -636,7 +633,7 @@ def test_forty_random_links_render_or_say_why():
     seen: Counter = Counter()
     for _ in range(40):
         query, facts = random_link(rng)
-        at = AppTest.from_string(HARNESS.format(page=str(PAGE)), default_timeout=120)
+        at = AppTest.from_string(HARNESS.format(repo=str(REPO), page=str(PAGE)), default_timeout=120)
         at.query_params = dict(query)
         at.run()
         settings, _, error_text = page_settings(facts["operation"], facts["channels"], facts["height"], facts["width"],
