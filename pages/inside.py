@@ -201,9 +201,8 @@ def _top_images_section(layer_name: str, channel: int) -> None:
         return
     shown = lesson.top_images_view(found, channel, dataset.test_images, dataset.test_labels, classes, quote=escape)
     st.markdown(shown.intro)
-    per_row = lesson.TOP_COLUMNS_PRESENTING if presentation.is_on() else lesson.TOP_COLUMNS
-    for row in lesson.tile_rows(shown.tiles, per_row):
-        for column, tile in zip(st.columns(per_row), row):
+    for row in lesson.tile_rows(shown.tiles, lesson.TOP_COLUMNS):
+        for column, tile in zip(st.columns(lesson.TOP_COLUMNS), row):
             column.image(tile.picture, width="stretch", caption=tile.caption)
             column.button("Open", key=f"inside_top_open_{tile.index}", help=lesson.OPEN_HELP, width="stretch",
                           on_click=state.update, kwargs=lesson.opened_top_image(tile.index))

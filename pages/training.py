@@ -216,9 +216,10 @@ def transfer_view() -> None:
 
 def transfer_form() -> None:
     with st.form("transfer_form"):
-        col1, col2, col3 = st.columns([2, 1, 1])
-        source = bound(col1.selectbox, "Source network", transfer.SOURCES, format_func=transfer.SOURCE_LABELS.get,
+        # The source on a row of its own: in a column its name was cut at 1024 px.
+        source = bound(st.selectbox, "Source network", transfer.SOURCES, format_func=transfer.SOURCE_LABELS.get,
                        key="transfer_source")
+        col2, col3 = st.columns(2)
         images = bound(col2.selectbox, "Training images", transfer.TRAIN_IMAGE_COUNTS, format_func=transfer.images_label,
                        index=transfer.TRAIN_IMAGE_COUNTS.index(TRANSFER_DEFAULTS.train_images), help=transfer.IMAGES_HELP,
                        key="transfer_train_images")

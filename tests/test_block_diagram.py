@@ -323,3 +323,7 @@ def test_brackets_span_their_boxes_right_of_a_network_and_a_block_has_none(diagr
     block = diagrams["ResNet-18: one residual block (with downsample)"]
     assert not any(s["name"].startswith("bracket") for s in block_diagram_figure(block, brackets=[(1, 2, "x")])
                    ["layout"]["shapes"])
+    # A long one breaks before its last arrow (on one line it ran past the edge at 1024 px, presenting).
+    long = block_diagram_figure(diagram, brackets=[(1, 3, "[CONV → RELU] × 2 → POOL"), (4, 4, "FC → <FC>")])
+    texts = [note["text"] for note in long["layout"]["annotations"] if note.get("name", "").startswith("bracket")]
+    assert texts == ["[CONV → RELU] × 2<br>→ POOL", "FC → &lt;FC&gt;"]

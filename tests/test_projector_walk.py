@@ -186,7 +186,8 @@ OTHER_STATES = [
     ("receptive-fields", "tab", "Small kernels, stacked"), ("receptive-fields", "tab", "Build a stack"),
     ("receptive-fields", "tab", "Count the networks"), ("train", "tab", "Compare learning rates"),
     ("inside-a-network", "view", "Kernels"), ("inside-a-network", "view", "Attribution"),
-    ("inside-a-network", "view", "Confusion matrix"),
+    ("inside-a-network", "view", "Confusion matrix"), ("inside-a-network", "view", "Embeddings"),
+    ("train", "tab", "Transfer learning"),
 ]
 
 

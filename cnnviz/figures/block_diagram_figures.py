@@ -37,6 +37,7 @@ SHAPE_RIGHT_PX, PARAMETERS_RIGHT_PX = 140, 10  # right ends of the shape and par
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}  # the top holds the legend
 # Brackets right of a chain's boxes name the parts of a pattern; the x range grows to hold their text.
 BRACKET_X, BRACKET_TICK, BRACKETS_RIGHT = CHAIN_HALF_SPAN - 0.04, 0.02, 0.97
+BRACKET_LINE_CHARS = 16  # a longer bracket text breaks before its last arrow
 
 
 def _lines(box: Box, chain: bool) -> list[str]:
@@ -57,6 +58,15 @@ def _rounded(x0: float, x1: float, y0: float, y1: float, rx: float, ry: float) -
 def _text(x: float, y: float, text: str, **keys) -> dict:
     return {"x": x, "y": y, "xref": "x", "yref": "y", "text": text, "showarrow": False,
             "font": {"size": TEXT_SIZE, "color": TEXT_COLOUR}, **keys}
+
+
+def _bracket_lines(text: str) -> str:
+    """A bracket's text, its last step on a line of its own when long: "[CONV → RELU] × 2 → POOL" ran
+    past the figure's right edge in presentation mode at 1024 px."""
+    head, arrow, tail = text.rpartition(" → ")
+    if len(text) <= BRACKET_LINE_CHARS or not arrow:
+        return plain(text)
+    return f"{plain(head)}<br>→ {plain(tail)}"
 
 
 def _ends(diagram: BlockDiagram) -> dict[tuple[int, int, str], float]:
@@ -137,7 +147,7 @@ def block_diagram_figure(diagram: BlockDiagram, *, title: str = "",
         shapes.append({"type": "path", "path": f"M {x0},{top} L {x1},{top} L {x1},{bottom} L {x0},{bottom}",
                        "xref": "x", "yref": "y", "line": {"color": ARROW_COLOUR, "width": 1.5},
                        "name": f"bracket {number}"})
-        annotations.append(_text(x1, (top + bottom) / 2, plain(text), xanchor="left", xshift=6,
+        annotations.append(_text(x1, (top + bottom) / 2, _bracket_lines(text), xanchor="left", xshift=6,
                                  name=f"bracket {number}"))
 
     ends = _ends(diagram)

@@ -65,7 +65,6 @@ from cnnviz.lessons.inside.confusion_matrix import (
 from cnnviz.lessons.inside.dataset_examples import (
     OPEN_HELP,
     TOP_COLUMNS,
-    TOP_COLUMNS_PRESENTING,
     TOP_HEADING,
     TOP_SIDE,
     TopImagesView,
@@ -224,7 +223,7 @@ __all__ = [
     "DEPTH_COLUMNS", "DEPTH_INTRO", "DEPTH_TITLE", "MAX_STEPS", "NO_FIELDS", "DepthStep", "depth_sentence", "depth_steps",
     "field_window", "spaced",
     # dataset_examples
-    "OPEN_HELP", "TOP_COLUMNS", "TOP_COLUMNS_PRESENTING", "TOP_HEADING", "TOP_SIDE", "TopImagesView", "TopTile",
+    "OPEN_HELP", "TOP_COLUMNS", "TOP_HEADING", "TOP_SIDE", "TopImagesView", "TopTile",
     "opened_top_image", "top_images_refusal", "top_images_view",
     # distribution_shift
     "EXAMPLES_CAPTION", "PHOTO_NOTE", "SHIFT_INTRO", "SHIFTS", "TEST_IMAGES", "ShiftCurve", "changed", "shift_curve", "strength_text",

@@ -20,8 +20,7 @@ from cnnviz.lessons.inside.texts import Quote
 
 TOP_HEADING = "Test images that excite this channel most"
 TOP_SIDE = 112  # pixels of one enlarged crop: a 5 x 5 crop 22 times, a whole 28 x 28 image 4 times
-TOP_COLUMNS = 8  # tiles per row: the 8 images in one row; 4 a row when presenting
-TOP_COLUMNS_PRESENTING = 4
+TOP_COLUMNS = 4  # tiles per row, two rows of 4: in one row of 8 the Open buttons broke "Op-en" at 1024 px
 OPEN_HELP = "Make this test image the page's image (the layer and channel stay)"
 
 
