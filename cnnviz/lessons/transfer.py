@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnnviz.lessons.run_controls import PaceButton
-from cnnviz.lessons.training import Banner, Progress, comparison
+from cnnviz.lessons.training import ComparisonView, comparison
 from cnnviz.runs import RunStatus
 from cnnviz.train import TrainConfig
 from cnnviz.train import transfer
@@ -73,23 +72,14 @@ class TransferSettings:
 
 
 @dataclass(frozen=True)
-class TransferView:
-    """Everything the tab's live view shows.
+class TransferView(ComparisonView):
+    """Everything the tab's live view shows: a learning-rate comparison's view (its fields as there;
+    rows: one per member, ROW_KEYS named by SHORT_LABELS, frozen features first), and the result.
 
     Attributes:
-        stoppable, notice, progress, banner, controls: as the Training page's other views.
-        lines: (label, curves, note) per member that has taken a step (RunSummary.curves()).
-        rows: one table row per member (ROW_KEYS, named by SHORT_LABELS), frozen features first.
         sentence: the result in its numbers once both members finished, else None.
     """
 
-    stoppable: bool = False
-    notice: str | None = None
-    progress: Progress | None = None
-    banner: Banner | None = None
-    controls: tuple[PaceButton, ...] = ()
-    lines: tuple[tuple[str, dict, str], ...] = ()
-    rows: tuple[dict[str, str], ...] = ()
     sentence: str | None = None
 
 
