@@ -65,6 +65,14 @@ PAGES: tuple[PageEntry, ...] = (
         "inside-a-network",
     ),
     PageEntry(
+        "pages/feature_vis.py",
+        "What a network looks for",
+        ":material/auto_awesome:",
+        "Ask a trained network for the pictures it likes best: one per class or channel by gradient "
+        "ascent, DeepDream on your photo, and an image rebuilt from each layer's features.",
+        "looks-for",
+    ),
+    PageEntry(
         "pages/adversarial.py",
         "Adversarial lab",
         ":material/bug_report:",
