@@ -38,8 +38,7 @@ if not choices:
     st.info(lesson.NO_NETWORK)
     st.page_link(navigation.link_to("pages/training.py"), label="Train a network", icon=":material/model_training:")
     st.stop()
-top, method_column = st.columns([1, 1.4])
-network_ref = network_menu("Network", choices, key="fv_network", container=top)
+network_ref = network_menu("Network", choices, key="fv_network")  # the whole width: a checkpoint's name is long
 try:
     network = caches.opened_network(network_ref)
 except (CheckpointError, ValueError) as error:
@@ -47,7 +46,7 @@ except (CheckpointError, ValueError) as error:
     st.stop()
 classes, input_shape = list(network.classes), tuple(network.model.input_shape)
 kinds = runs.layer_kinds(network_ref)
-method = bound(method_column.radio, "Method", list(lesson.METHODS), key="fv_method", horizontal=True,
+method = bound(st.radio, "Method", list(lesson.METHODS), key="fv_method", horizontal=True,
                format_func=lesson.METHODS.get)
 
 
@@ -134,7 +133,8 @@ def _result(plan: lesson.Plan, image, controls):
         return None, None
     view = lesson.result_view(network.model, plan, done, classes, escape, image)
     st.caption(view.status)
-    per_row = lesson.row_length(len(view.tiles), plan.kind)
+    per_row = lesson.row_length(len(view.tiles), plan.kind,
+                                lesson.TILE_COLUMNS_PRESENTING if presentation.is_on() else lesson.TILE_COLUMNS)
     for row in lesson.tile_rows(view.tiles, per_row):
         for column, tile in zip(st.columns(per_row), row):
             column.image(tile.picture, width="stretch")
@@ -174,7 +174,7 @@ def _running(plan: lesson.Plan, image, column):
 
 
 # The controls beside the pictures, so that both fit the first screen of a projector.
-controls, shown = st.columns([1, 2.3])
+controls, shown = st.columns([1.35, 2.15])
 with controls:
     plan, image = {"maximise": _maximise_controls, "dream": _dream_controls, "invert": _invert_controls}[method]()
 done, view = None, None

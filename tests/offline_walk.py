@@ -182,6 +182,11 @@ def _attacks(page, photo: Path) -> None:
     page.get_by_text("Prediction after").first.wait_for(timeout=STEP_TIMEOUT_MS)
 
 
+def _looks_for(page, photo: Path) -> None:
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("The network calls").first.wait_for(timeout=STEP_TIMEOUT_MS)
+
+
 ACTIONS = {
     "overview": _home,
     "convolution": _convolution,
@@ -189,6 +194,7 @@ ACTIONS = {
     "train": _train,
     "inside-a-network": _inside,
     "attacks": _attacks,
+    "looks-for": _looks_for,
 }
 # Shared links a lecturer would hand out; a parameter the page does not know must not break it.
 DEEP_LINKS = (

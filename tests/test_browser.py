@@ -163,6 +163,37 @@ def _receptive_fields(page, server, checkpoint, photo):
     page.get_by_text("Field size, layer by layer").first.wait_for()
 
 
+def _looks_for(page, server, checkpoint, photo):
+    """What a network looks for (issue 15.5): a long run stopped keeps its pictures; a dream on a real photo."""
+    from cnnviz.lessons import feature_vis as lesson
+
+    # The shipped small CNN inverted from eight layers for 512 steps: seconds of CPU, time to press Stop.
+    page.goto(f"{server.url}/looks-for?fv_method=Feature+inversion&fv_steps=512&fv_test_index=7")
+    wait_until_idle(page)
+    _choose(page, "Network", "small-cnn")
+    page.get_by_role("button", name="Run").click()
+    stop = page.get_by_role("button", name="Stop")
+    stop.wait_for(timeout=60_000)
+    page.get_by_text("Step ").first.wait_for(timeout=60_000)  # the progress bar moves
+    stop.click()
+    wait_until_idle(page)
+    page.get_by_text("Stopped after").first.wait_for(timeout=60_000)
+    assert page.get_by_text(" of 512 steps: the pictures as they were then.").count() == 1
+    assert page.get_by_role("button", name="Run").count() == 1  # the stopped settings can run again
+    _shoot(page, "looks-for-stopped")
+    page.locator('[data-testid="stRadio"]').filter(has_text="Method").get_by_text("DeepDream", exact=True).click()
+    wait_until_idle(page)
+    page.locator('[data-testid="stRadio"]').filter(has_text="Photo from").get_by_text("Upload a photo", exact=True).click()
+    wait_until_idle(page)
+    page.get_by_text(lesson.DREAM_WAITING).first.wait_for()
+    upload(page, photo)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Half the mean square activation of").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    _shoot(page, "looks-for-dream")
+
+
 PAGE_ACTIONS = {
     "overview": _home,
     "convolution": _conv_lab,
@@ -170,6 +201,7 @@ PAGE_ACTIONS = {
     "train": _training,
     "inside-a-network": _inside,
     "attacks": _attacks,
+    "looks-for": _looks_for,
 }
 
 

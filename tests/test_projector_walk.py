@@ -188,6 +188,8 @@ OTHER_STATES = [
     ("inside-a-network", "view", "Kernels"), ("inside-a-network", "view", "Attribution"),
     ("inside-a-network", "view", "Confusion matrix"), ("inside-a-network", "view", "Embeddings"),
     ("train", "tab", "Transfer learning"),
+    # What a network looks for: each method after its run (Run is pressed where nobody has run it yet).
+    ("looks-for", "run", "Class or channel"), ("looks-for", "run", "DeepDream"), ("looks-for", "run", "Feature inversion"),
 ]
 
 
@@ -206,6 +208,11 @@ def test_projector_walk_of_the_other_tabs_and_views(dashboard, chromium):
                 page.get_by_role("tab", name=label).click()
             elif kind == "view":  # Inside's "Look at" choice
                 page.locator('[data-testid="stRadio"]').filter(has_text="Look at").get_by_text(label, exact=True).click()
+            elif kind == "run":  # a method of What a network looks for, and its pictures
+                page.locator('[data-testid="stRadio"]').filter(has_text="Method").get_by_text(label, exact=True).click()
+                wait_until_idle(page)
+                if (run := page.get_by_role("button", name="Run")).count():
+                    run.click()
             else:
                 page.get_by_text(label, exact=True).first.click()
             wait_until_idle(page)

@@ -67,6 +67,8 @@ from cnnviz.lessons.feature_vis.texts import (
 )
 from cnnviz.lessons.feature_vis.views import (
     strip,
+    TILE_COLUMNS,
+    TILE_COLUMNS_PRESENTING,
     row_length,
     tile_rows,
     LAYER_NAMES,

@@ -21,6 +21,8 @@ from cnnviz.lessons.inside.texts import Quote
 
 TILE_SIDE = 140  # pixels of a picture's tile (28 x 28 five times)
 TILE_COLUMNS = 5  # in the pictures' column beside the controls: ten classes make two rows
+MIN_COLUMNS = 3
+TILE_COLUMNS_PRESENTING = 4  # larger text, the same column: fewer, wider tiles
 LAYER_NAMES = {LOGITS: "the logits"}
 
 
@@ -159,13 +161,13 @@ def _inversion_view(plan: Plan, ascent: Ascent, image: torch.Tensor) -> ResultVi
                       "minus relative feature error")
 
 
-def row_length(tiles: int, kind: str) -> int:
-    """Tiles per row: a dream's two pictures side by side, up to TILE_COLUMNS of anything else
-    (ten classes: two rows of five)."""
+def row_length(tiles: int, kind: str, most: int = TILE_COLUMNS) -> int:
+    """Tiles per row: a dream's two pictures side by side, else at most ``most``, the rows as even as
+    can be (ten classes in rows of at most five: two of five, not eight and two)."""
     if kind == "dream":
         return 2
-    rows = math.ceil(tiles / TILE_COLUMNS)
-    return math.ceil(tiles / rows) if tiles else 1
+    rows = math.ceil(tiles / most)
+    return max(math.ceil(tiles / rows) if tiles else 1, MIN_COLUMNS)  # one class's picture stays tile-sized
 
 
 def tile_rows(tiles: Sequence[Tile], per_row: int) -> tuple[tuple[Tile, ...], ...]:
