@@ -64,7 +64,7 @@ def _maximise_controls() -> tuple[lesson.Plan, None]:
         layer, targets = "", lesson.chosen_classes(choice, classes)
     else:
         layers = lesson.spatial_layers(kinds)
-        layer = bound(st.selectbox, "Layer", list(layers), index=lesson.first_dream_layer(list(layers)), key="fv_layer")
+        layer = bound(st.selectbox, "Layer", list(layers), index=lesson.first_dream_layer(kinds), key="fv_layer")
         choice = bound(st.selectbox, "Channel", lesson.channel_options(layers[layer]), key="fv_channel")
         targets = lesson.chosen_channels(choice, layers[layer])
     steps, regularise = _steps_and_priors()
@@ -87,7 +87,7 @@ def _dream_controls():
     photo = (bundled_photo("fv_photo", described=True) if source == lesson.DREAM_SOURCES[0]
              else uploaded_photo("fv_upload", waiting=lesson.DREAM_WAITING))
     layers = lesson.spatial_layers(kinds)
-    layer = bound(st.selectbox, "Layer", list(layers), index=lesson.first_dream_layer(list(layers)), key="fv_dream_layer")
+    layer = bound(st.selectbox, "Layer", list(layers), index=lesson.first_dream_layer(kinds), key="fv_dream_layer")
     choice = bound(st.selectbox, "Channel", lesson.dream_channel_options(layers[layer]), key="fv_dream_channel")
     steps, regularise = _steps_and_priors()
     if photo is None:

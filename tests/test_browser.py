@@ -3,6 +3,8 @@ uploaded, and no exception element appears. Screenshots land in test-artifacts/b
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from browser import SCREENSHOTS, exceptions_on, upload, upload_photo, wait_until_idle
@@ -174,7 +176,7 @@ def _looks_for(page, server, checkpoint, photo):
     page.get_by_role("button", name="Run").click()
     stop = page.get_by_role("button", name="Stop")
     stop.wait_for(timeout=60_000)
-    page.get_by_text("Step ").first.wait_for(timeout=60_000)  # the progress bar moves
+    page.get_by_text(re.compile(r"Step [1-9][0-9]* of 512")).first.wait_for(timeout=60_000)  # the bar moves
     stop.click()
     wait_until_idle(page)
     page.get_by_text("Stopped after").first.wait_for(timeout=60_000)

@@ -195,3 +195,37 @@ def test_a_checkpoints_class_names_are_shown_as_text(app_test, only, tmp_path):
     assert any("The network calls" in text for text in shown)
     for text in shown:
         assert not re.search(r"(?<!\\)\]\(|(?<!\\)!\[|http://", text), text
+
+
+@pytest.fixture
+def imagenet_weights(monkeypatch, tmp_path):
+    """Seeded random ResNet-18 weights where torch keeps the ImageNet file (no download), and the
+    opened networks forgotten before and after (the cache would keep this "trained" ResNet-18)."""
+    import torchvision
+
+    from cnnviz.models import imagenet_weights_file
+    from dashboard import caches
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    torch.manual_seed(1)
+    path = imagenet_weights_file("resnet18")
+    path.parent.mkdir(parents=True)
+    torch.save(torchvision.models.resnet18().state_dict(), path)
+    caches.opened_network.clear()
+    yield
+    caches.opened_network.clear()
+
+
+def test_an_imagenet_network_is_offered_when_its_weights_are_here(app_test, only, imagenet_weights):
+    at = only(app_test, [])
+    assert at.selectbox(key="fv_network").options == ["zoo: ResNet-18"]  # the untrained zoo stays out
+    classes = at.selectbox(key="fv_class").options
+    assert len(classes) == 1000 and lesson.EVERY_CLASS not in classes  # one class at a time
+    at.select_slider(key="fv_steps").set_value(32).run()
+    at = at.button(key="fv_run").click().run(timeout=240)
+    assert not at.exception and not at.error
+    caption = next(m.value for m in at.markdown if "score" in m.value and "p = " in m.value)
+    assert caption.startswith(f"**{escape(classes[0])}**  \nscore ")
+    assert any(m.value.startswith(f"The network calls this picture **{escape(classes[0])}**") or
+               m.value.startswith(f"The network does not call this picture **{escape(classes[0])}**")
+               for m in at.markdown)

@@ -6,9 +6,9 @@ every few steps it blurs them; after every step it clips them to the [0, 1] pixe
 gradient is taken with respect to the pixels only (``torch.autograd.grad``), so the network's
 weights are never written to and several pictures can be made from one network at a time.
 
-A caller learns how far the loop is through ``on_progress`` (every ``report_every`` steps, with
-the pictures so far) and can end it early through ``should_stop``, checked before each step; the
-pictures made so far come back either way.
+A caller learns how far the loop is through ``on_progress`` (before the first step, then every
+``report_every`` steps, with the pictures so far) and can end it early through ``should_stop``,
+checked before each step; the pictures made so far come back either way.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def ascend(model: nn.Module, start: torch.Tensor, objective: Objective, *, steps
         regularisation: the priors (see cnnviz.feature_vis.regularisers).
         centre: what the L2 penalty pulls pixels towards: a float, or (C, 1, 1) per channel.
         seed: seeds the jitter, so a run can be repeated exactly on the CPU.
-        on_progress: called with (steps taken, pictures so far) every ``report_every`` steps and
-            after the last one.
+        on_progress: called with (steps taken, pictures so far): (0, the start) before the first
+            step, then every ``report_every`` steps and after the last one.
         should_stop: checked before each step; True ends the loop there.
 
     Returns:
@@ -83,6 +83,8 @@ def ascend(model: nn.Module, start: torch.Tensor, objective: Objective, *, steps
     optimiser = torch.optim.Adam([pixels], lr=lr)
     generator = torch.Generator().manual_seed(seed)
     first, values, done = _measured(model, objective, pixels), [], 0
+    if on_progress is not None and steps:  # the start: a Stop before the first report still has pictures
+        on_progress(0, pixels.detach().to("cpu", copy=True))
     for step in range(steps):
         if should_stop is not None and should_stop():
             break
@@ -98,7 +100,7 @@ def ascend(model: nn.Module, start: torch.Tensor, objective: Objective, *, steps
         done = step + 1
         values.append(score.detach())
         if on_progress is not None and (done % report_every == 0 or done == steps):
-            on_progress(done, pixels.detach().cpu())
+            on_progress(done, pixels.detach().to("cpu", copy=True))  # a copy: the loop goes on changing pixels
     curve = torch.stack(values).float().cpu().numpy() if values else np.zeros((0, len(first)), np.float32)
     return Ascent(pixels.detach().float().cpu(), first, curve, _measured(model, objective, pixels), steps, done)
 

@@ -127,9 +127,13 @@ def dream_channel(choice: str, channels: int) -> tuple[int, ...]:
     return () if choice == ALL_CHANNELS else (min(int(choice), channels - 1),)
 
 
-def first_dream_layer(layers: Sequence[str]) -> int:
-    """The layer a dream starts on: the middle one (edges early, parts late)."""
-    return len(layers) // 2
+def first_dream_layer(kinds: Mapping[str, tuple[str, tuple[int, ...]]]) -> int:
+    """Where in spatial_layers(kinds) a layer menu starts: the middle activation (edges early, parts
+    late). An activation, because squaring a convolution's raw output also rewards strongly negative
+    responses, which the ReLU after it throws away."""
+    layers = list(spatial_layers(kinds))
+    activations = [label for label in layers if kinds[label][0] in READ_KINDS and "Pool" not in kinds[label][0]]
+    return layers.index(activations[len(activations) // 2]) if activations else len(layers) // 2
 
 
 def inverted_layers(kinds: Mapping[str, tuple[str, tuple[int, ...]]]) -> tuple[str, ...]:

@@ -65,6 +65,11 @@ def layer_name(label: str) -> str:
     return LAYER_NAMES.get(label, label)
 
 
+def breakable(name: str) -> str:
+    """A layer's name that a narrow tile breaks after a dot ("features." / "act1_1"), not mid-word."""
+    return name.replace(".", ".\u200b")
+
+
 def _score(value: float) -> str:
     return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
 
@@ -107,10 +112,16 @@ def _class_view(model, plan: Plan, ascent: Ascent, classes, quote: Quote) -> Res
     else:
         verdict = (f"The network calls {right} of these {count} pictures its own class; the least sure of them "
                    f"with {100 * lowest:.1f}%")
-    started = "" if ascent.stopped else (f" from grey noise that scored between {_score(float(ascent.first.min()))} and "
-                                         f"{_score(float(ascent.first.max()))}")
-    sentence = (f"{verdict}; each picture climbed its score{started}. They are not pictures a person would draw: "
-                "they are what raises each score most, made of the strokes and blobs the network's kernels respond to.")
+    if ascent.stopped:
+        started = ""
+    elif count == 1:
+        started = f" from grey noise that scored {_score(float(ascent.first[0]))}"
+    else:
+        started = (f" from grey noise that scored between {_score(float(ascent.first.min()))} and "
+                   f"{_score(float(ascent.first.max()))}")
+    climbed = "it climbed its score" if count == 1 else "each picture climbed its score"
+    sentence = (f"{verdict}; {climbed}{started}. They are not pictures a person would draw: they are what "
+                "raises each score most, made of the strokes and blobs the network's kernels respond to.")
     return ResultView(tuple(tiles), sentence, status(ascent), tuple(classes[t] for t in plan.targets),
                       "class score (logit)")
 
@@ -148,7 +159,7 @@ def _inversion_view(plan: Plan, ascent: Ascent, image: torch.Tensor) -> ResultVi
     tiles = [Tile(as_picture(original), "The image")]
     for i, label in enumerate(plan.targets):
         tiles.append(Tile(as_picture(ascent.pictures[i]),
-                          f"from **{layer_name(label)}**  \nfeatures {100 * -float(ascent.final[i]):.1f}% off, "
+                          f"from **{breakable(layer_name(label))}**  \nfeatures {100 * -float(ascent.final[i]):.1f}% off, "
                           f"pixels {distances[i]:.3f} off"))
     first, last = layer_name(plan.targets[0]), layer_name(plan.targets[-1])
     sentence = (f"Rebuilt from {first} the picture is {distances[0]:.3f} from the image per pixel (root mean square, "
