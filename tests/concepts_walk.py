@@ -53,6 +53,7 @@ class Stop:
     anchor: str = ""
     click: str = ""  # a text to click first (an expander's title, a button)
     exact: bool = True  # the anchor is an element's whole text (False: the start of a paragraph)
+    button: str = ""  # a button to press first, by its label (where its word also appears in the text)
 
 
 GRID = "convolution"
@@ -61,6 +62,7 @@ RF = "receptive-fields"
 INSIDE = "inside-a-network"
 TRAIN = "train"
 ATTACKS = "attacks"
+LOOKS_FOR = "looks-for"
 
 STOPS: tuple[Stop, ...] = (
     # Convolution
@@ -181,6 +183,15 @@ STOPS: tuple[Stop, ...] = (
     Stop("embeddings", "The penultimate layer's features: t-SNE and PCA, neighbours in feature and pixel space",
          "Inside a network, \"Look at\" Embeddings: \"Projection\", \"Neighbours\"", INSIDE,
          {"inside_view": "Embeddings"}, "Projection"),
+    # What a network looks for (Run pressed; a run kept from an earlier visit shows at once)
+    Stop("class-pictures", "Gradient ascent on the pixels: the picture each class score likes best, with the priors",
+         "What a network looks for, \"Class or channel\", Every class, Run", LOOKS_FOR, {}, "Make larger", button="Run"),
+    Stop("deepdream", "DeepDream: a layer's activations made larger on a photo",
+         "What a network looks for, \"Method\" DeepDream, Run", LOOKS_FOR, {"fv_method": "DeepDream"}, "Photo from",
+         button="Run"),
+    Stop("feature-inversion", "Feature inversion: an image rebuilt from each layer's features, what each depth keeps",
+         "What a network looks for, \"Method\" Feature inversion, Run", LOOKS_FOR, {"fv_method": "Feature inversion"},
+         "Test image number", button="Run"),
 )
 NOT_YET: dict[str, str] = {}
 
@@ -213,6 +224,9 @@ def visit(page, base_url: str, number: int, stop: Stop, out: Path, present: bool
         wait_until_idle(page, STEP_TIMEOUT_MS)
         if stop.click:
             page.get_by_text(stop.click, exact=True).first.click()
+            wait_until_idle(page, STEP_TIMEOUT_MS)
+        if stop.button:
+            page.get_by_role("button", name=stop.button, exact=True).first.click()
             wait_until_idle(page, STEP_TIMEOUT_MS)
         if stop.anchor:
             # The first visible element whose whole text is the anchor (a heading, a label), put at
