@@ -12,8 +12,6 @@ Medians after one warm-up call.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
@@ -22,18 +20,9 @@ from cnnviz.data import load_dataset
 from cnnviz.lessons import inside as lesson
 from cnnviz.models import load_checkpoint
 from cnnviz.paths import PRETRAINED_DIR
+from dashboard.testing.timing import median_seconds
 
 LAYERS = ("features.c1", "features.c3", "features.act5", "classifier.f6")  # first conv to a flat layer
-
-
-def _median(function, repeats: int) -> float:
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -45,7 +34,7 @@ def main() -> None:
     print(f"Shipped LeNet-5, {len(dataset.test_labels):,} Fashion-MNIST test images, torch {torch.__version__} "
           f"on {torch.get_num_threads()} threads:")
     for layer in LAYERS:
-        cold = _median(lambda: dataset_examples.top_examples(model, dataset.test_images, layer), args.repeats)
+        cold = median_seconds(lambda: dataset_examples.top_examples(model, dataset.test_images, layer), args.repeats)
         found = dataset_examples.top_examples(model, dataset.test_images, layer)
 
         def switch():
@@ -53,7 +42,7 @@ def main() -> None:
                 lesson.top_images_view(found, channel, dataset.test_images, dataset.test_labels, dataset.classes,
                                        quote=str)
 
-        warm = _median(switch, args.repeats) / found.channels
+        warm = median_seconds(switch, args.repeats) / found.channels
         print(f"  {layer:<15} {found.channels:>3} channels: cold median {cold:6.2f} s, "
               f"a channel switch median {warm * 1000:6.2f} ms")
 

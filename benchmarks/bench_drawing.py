@@ -14,8 +14,6 @@ measured in Chromium by tests/test_browser.py's walk, not here.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
@@ -24,16 +22,7 @@ from cnnviz.activations import capture_layer_outputs
 from cnnviz.lessons import inside as lesson
 from cnnviz.models import load_checkpoint
 from cnnviz.paths import PRETRAINED_DIR
-
-
-def _median(function, repeats: int) -> float:
-    function()  # warm-up: lazy imports, the allocator
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from dashboard.testing.timing import median_seconds
 
 
 def _stroke() -> list[int]:
@@ -61,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
             with torch.no_grad():
                 return torch.softmax(model(tensor), 1)
 
-        ours, base = _median(stroke_to_prediction, args.repeats), _median(plain, args.repeats)
+        ours, base = median_seconds(stroke_to_prediction, args.repeats), median_seconds(plain, args.repeats)
         print(f"{name:28s} {ours * 1000:19.2f} ms {base * 1000:9.2f} ms {ours / base:6.1f}x")
 
 

@@ -24,19 +24,9 @@ from cnnviz.data import load_dataset, to_float
 from cnnviz.lessons import inside as lesson
 from cnnviz.models import load_checkpoint
 from cnnviz.paths import PRETRAINED_DIR
+from dashboard.testing.timing import median_seconds
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-
-
-def _median(function, repeats: int) -> float:
-    """Median seconds of ``repeats`` calls after one warm-up call (lazy imports, allocator)."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench_cold(repeats: int) -> None:
@@ -54,12 +44,12 @@ def bench_cold(repeats: int) -> None:
           f"{sample.features.shape[1]} features, torch {torch.__version__} on {torch.get_num_threads()} threads:")
     total = 0.0
     for name, step in steps.items():
-        seconds = _median(step, repeats)
+        seconds = median_seconds(step, repeats)
         total += seconds
         print(f"  {name:<26} median {seconds * 1000:8.1f} ms")
     print(f"  {'all four (a cold t-SNE view)':<26}        {total * 1000:8.1f} ms")
     # Issue 15's target is stated for 2,000 embeddings (under 15 s cold); the page shows 1,000.
-    seconds = _median(lambda: embeddings.project(larger.features, "tsne"), repeats)
+    seconds = median_seconds(lambda: embeddings.project(larger.features, "tsne"), repeats)
     print(f"  {'t-SNE of 2,000 (the issue)':<26} median {seconds * 1000:8.1f} ms")
     projection, agreement = embeddings.project(sample.features, "pca"), embeddings.sample_agreement(sample, 8)
     image = to_float(dataset.test_images[0])
@@ -70,7 +60,7 @@ def bench_cold(repeats: int) -> None:
         lesson.embedding_view(sample, projection, agreement, features, image, probabilities, int(dataset.test_labels[0]),
                               0, dataset.test_images, dataset.classes, "Fashion-MNIST", quote=str)
 
-    print(f"  per rerun, not cached: neighbours + 16 tiles   median {_median(view, repeats * 4) * 1000:8.1f} ms")
+    print(f"  per rerun, not cached: neighbours + 16 tiles   median {median_seconds(view, repeats * 4) * 1000:8.1f} ms")
 
 
 def bench_warm_page(repeats: int) -> None:

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
@@ -46,22 +44,11 @@ from cnnviz.lessons import feature_vis as lesson
 from cnnviz.lessons import inside
 from cnnviz.models import load_checkpoint
 from cnnviz.paths import PRETRAINED_DIR
+from dashboard.testing.timing import median_seconds
 
 TARGET_S = 5.0  # issue 15: one feature visualization, 256 steps, LeNet-5 or small CNN
 WARM_UP_STEPS = 16
 NETWORKS = {"lenet5-fashion-mnist.pt": "LeNet-5", "small-cnn-fashion-mnist.pt": "small CNN"}
-
-
-def _median(function: Callable[[], object], repeats: int, warm_up: Callable[[], object]) -> float:
-    """Median seconds of ``repeats`` calls of ``function`` after one call of ``warm_up`` (the same
-    run cut short: lazy imports, the allocator, without another whole run's wait)."""
-    warm_up()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _plain_ascent(start: torch.Tensor, objective: Callable[[torch.Tensor], torch.Tensor], steps: int,
@@ -177,11 +164,11 @@ def main(argv: list[str] | None = None) -> None:
             first = lesson.run(model, plan, image, steps=0).first  # the baseline climbs the same objective
             with torch.no_grad(), plain_hooks:
                 assert torch.allclose(objective(start), torch.as_tensor(first), rtol=1e-4, atol=1e-5), what
-            ours = _median(lambda: lesson.run(model, plan, image), args.repeats,
-                           lambda: lesson.run(model, plan, image, steps=WARM_UP_STEPS))
+            ours = median_seconds(lambda: lesson.run(model, plan, image), args.repeats,
+                                  lambda: lesson.run(model, plan, image, steps=WARM_UP_STEPS))
             with plain_hooks:
-                base = _median(lambda: _plain_ascent(start, objective, steps, lr), args.repeats,
-                               lambda: _plain_ascent(start, objective, WARM_UP_STEPS, lr))
+                base = median_seconds(lambda: _plain_ascent(start, objective, steps, lr), args.repeats,
+                                      lambda: _plain_ascent(start, objective, WARM_UP_STEPS, lr))
             worst = max(worst, (ours, network, what))
             print(f"{network:10s} {what:37s} {steps:5d} {ours:9.2f} {base:16.2f} {ours / base:5.2f}x")
     seconds, network, what = worst
