@@ -184,7 +184,8 @@ def _attacks(page, photo: Path) -> None:
 
 def _looks_for(page, photo: Path) -> None:
     page.get_by_role("button", name="Run").click()
-    page.get_by_text("The network calls").first.wait_for(timeout=STEP_TIMEOUT_MS)
+    # (not "The network calls": matching ignores case, and the folded intro says "the network calls")
+    page.get_by_text("pictures its own class").first.wait_for(timeout=STEP_TIMEOUT_MS)
 
 
 ACTIONS = {

@@ -26,7 +26,7 @@ SESSIONS = 20
 # Each page's own title: a render that shows it is that page, not the default page.
 TITLES = {"": "cnnviz: see how convolutional networks work", "convolution": "Convolution lab",
           "receptive-fields": "Receptive fields", "train": "Training", "inside-a-network": "Inside a network",
-          "attacks": "Adversarial lab"}
+          "looks-for": "What a network looks for", "attacks": "Adversarial lab"}
 
 
 @pytest.fixture(scope="module")
