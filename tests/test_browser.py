@@ -183,6 +183,8 @@ def _looks_for(page, server, checkpoint, photo):
     assert page.get_by_text(" of 512 steps: the pictures as they were then.").count() == 1
     assert page.get_by_role("button", name="Run").count() == 1  # the stopped settings can run again
     _shoot(page, "looks-for-stopped")
+    # The run stopped on the Training page dreams on a real photo.
+    _choose(page, "Network", "trained here")
     page.locator('[data-testid="stRadio"]').filter(has_text="Method").get_by_text("DeepDream", exact=True).click()
     wait_until_idle(page)
     page.locator('[data-testid="stRadio"]').filter(has_text="Photo from").get_by_text("Upload a photo", exact=True).click()
