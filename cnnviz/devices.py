@@ -45,3 +45,9 @@ def available_devices() -> list[str]:
     torch finds them (each is a valid ``pick_device`` preference on this machine)."""
     return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + \
         (["mps"] if torch.backends.mps.is_available() else [])
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device ``model``'s parameters live on (the CPU for a model without any)."""
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")

@@ -18,6 +18,8 @@ from typing import Iterator
 
 import numpy as np
 
+from cnnviz.model_modes import evaluating
+
 
 class EffectiveFieldError(ValueError):
     """A layer or unit that cannot be probed, said in a sentence."""
@@ -97,19 +99,6 @@ def captured_output(model, layer: str) -> Iterator[dict]:
         handle.remove()
 
 
-@contextlib.contextmanager
-def _evaluating(model) -> Iterator[None]:
-    """Eval mode for the call (dropout off, batch norm frozen), each module's own mode restored after."""
-    modes = [(module, module.training) for module in model.modules()]
-    changed = any(training for _, training in modes)
-    try:
-        if changed:  # a model already in eval (every cached one) is never touched
-            model.eval()
-        yield
-    finally:
-        if changed:
-            for module, training in modes:
-                module.training = training
 
 
 def effective_field(model, image, layer: str, unit: tuple[int, int], channel: int | None = None) -> EffectiveField:
@@ -135,7 +124,7 @@ def effective_field(model, image, layer: str, unit: tuple[int, int], channel: in
         raise EffectiveFieldError("The image must be one picture, shaped (1, channels, height, width).")
     device = next((p.device for p in model.parameters()), image.device)
     pixels = image.detach().to(device=device, dtype=torch.float32).clone().requires_grad_(True)
-    with _evaluating(model), captured_output(model, layer) as captured, torch.enable_grad():
+    with evaluating(model), captured_output(model, layer) as captured, torch.enable_grad():
         try:
             model(pixels)
         except _Reached:

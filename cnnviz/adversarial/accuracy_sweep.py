@@ -10,8 +10,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz import devices
 from cnnviz.adversarial.attacks import METHODS, PGD_STEP_FACTOR, _loss_gradient, pgd
-from cnnviz.adversarial.boundary import AttackError, _check_eps, _check_images, _model_device, attack_mode
+from cnnviz.adversarial.boundary import AttackError, _check_eps, _check_images, attack_mode
 
 
 # The PyTorch FGSM tutorial's accuracy-versus-epsilon curve for its MNIST LeNet
@@ -114,7 +115,7 @@ def sweep(
         raise AttackError(f"Give one label per image: {len(images_uint8)} images but {len(labels)} labels.")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise AttackError(f"The batch size must be a whole number, at least 1, not {batch_size!r}.")
-    model_device = _model_device(model)
+    model_device = devices.model_device(model)
     device = model_device if device is None else torch.device(device)
     if device != model_device:
         raise AttackError(

@@ -47,11 +47,6 @@ def _as_labels(labels, count: int, num_classes: int | None, device: torch.device
     return labels
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
-
-
 @contextlib.contextmanager
 def attack_mode(model: nn.Module) -> Iterator[nn.Module]:
     """Run a block with the model in eval mode, then put back the mode it had.

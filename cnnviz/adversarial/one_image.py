@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from cnnviz.adversarial.attacks import METHODS, default_step_size, fgsm, pgd
-from cnnviz.adversarial.boundary import AttackError, _check_images, _model_device, attack_mode
+from cnnviz.adversarial.boundary import AttackError, _check_images, attack_mode
+from cnnviz.devices import model_device
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def attack_image(
     """
     if method not in METHODS:
         raise AttackError(f"The attack must be one of {', '.join(METHODS)}, not {method!r}.")
-    device = _model_device(model)
+    device = model_device(model)
     x = image.to(device).float()
     if x.ndim == 3:
         x = x.unsqueeze(0)  # (C, H, W) -> (1, C, H, W)

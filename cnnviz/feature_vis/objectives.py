@@ -14,26 +14,17 @@ Every one runs the network in eval mode and puts its own mode back.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from cnnviz.devices import model_device
 from cnnviz.feature_vis.ascent import Ascent, ascend
 from cnnviz.feature_vis.taps import LOGITS, FeatureVisError, taps
+from cnnviz.model_modes import evaluating
 
 __all__ = ["FeatureVisError", "deep_dream", "invert", "maximise_channels", "maximise_classes", "start_pictures"]
-
-
-@contextlib.contextmanager
-def _evaluating(model: nn.Module):
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
 
 
 def centre_of(model: nn.Module) -> torch.Tensor:
@@ -66,11 +57,11 @@ def maximise_classes(model: nn.Module, classes: Sequence[int], **options) -> Asc
     other functions that start from noise).
     """
     shape = _input_shape(model)
-    with torch.no_grad(), _evaluating(model):
-        count = int(model(torch.zeros(1, *shape, device=_device(model))).shape[1])
+    with torch.no_grad(), evaluating(model):
+        count = int(model(torch.zeros(1, *shape, device=model_device(model))).shape[1])
     if not classes or any(not 0 <= int(c) < count for c in classes):
         raise FeatureVisError(f"This network has classes 0 to {count - 1}; {list(classes)} is not among them.")
-    wanted = torch.tensor([int(c) for c in classes], device=_device(model))
+    wanted = torch.tensor([int(c) for c in classes], device=model_device(model))
     rows = torch.arange(len(wanted), device=wanted.device)
 
     def score(net, pictures):
@@ -83,12 +74,12 @@ def maximise_channels(model: nn.Module, layer: str, channels: Sequence[int], **o
     """One picture per entry of ``channels``, each raising that channel's mean over positions at
     ``layer`` (a cnnviz.activations label)."""
     shape = _input_shape(model)
-    with torch.no_grad(), _evaluating(model):
-        probe = taps(model, torch.zeros(1, *shape, device=_device(model)), [layer])[layer]
+    with torch.no_grad(), evaluating(model):
+        probe = taps(model, torch.zeros(1, *shape, device=model_device(model)), [layer])[layer]
     count = int(probe.shape[1])
     if not channels or any(not 0 <= int(c) < count for c in channels):
         raise FeatureVisError(f"Layer {layer} has channels 0 to {count - 1}; {list(channels)} is not among them.")
-    wanted = torch.tensor([int(c) for c in channels], device=_device(model))
+    wanted = torch.tensor([int(c) for c in channels], device=model_device(model))
     rows = torch.arange(len(wanted), device=wanted.device)
 
     def score(net, pictures):
@@ -105,8 +96,8 @@ def deep_dream(model: nn.Module, photo: torch.Tensor, layer: str, channel: int |
     if photo.dim() != 4 or photo.shape[0] != 1 or photo.shape[1] != _input_shape(model)[0]:
         raise FeatureVisError(f"DeepDream takes one photo with {_input_shape(model)[0]} channel(s), "
                               f"not a tensor of shape {tuple(photo.shape)}.")
-    with torch.no_grad(), _evaluating(model):
-        probe = taps(model, photo.to(_device(model)), [layer])[layer]
+    with torch.no_grad(), evaluating(model):
+        probe = taps(model, photo.to(model_device(model)), [layer])[layer]
     if channel is not None and not 0 <= channel < probe.shape[1]:
         raise FeatureVisError(f"Layer {layer} has channels 0 to {probe.shape[1] - 1}; {channel} is not among them.")
 
@@ -129,8 +120,8 @@ def invert(model: nn.Module, image: torch.Tensor, layers: Sequence[str], **optio
                               f"not a tensor of shape {tuple(image.shape)}.")
     if not layers:
         raise FeatureVisError("Choose at least one layer to reconstruct the image from.")
-    with torch.no_grad(), _evaluating(model):
-        targets = taps(model, image.to(_device(model)), list(layers))
+    with torch.no_grad(), evaluating(model):
+        targets = taps(model, image.to(model_device(model)), list(layers))
     scales = {label: targets[label].pow(2).sum().clamp_min(1e-12) for label in layers}
 
     def match(net, pictures):
@@ -151,11 +142,6 @@ def _start(model: nn.Module, count: int, shape: tuple[int, ...], options: dict) 
     return start
 
 
-def _device(model: nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
-
-
 def _run(model: nn.Module, start: torch.Tensor, objective, options: dict) -> Ascent:
-    with _evaluating(model):
-        return ascend(model, start, objective, centre=centre_of(model).to(_device(model)), **options)
+    with evaluating(model):
+        return ascend(model, start, objective, centre=centre_of(model).to(model_device(model)), **options)

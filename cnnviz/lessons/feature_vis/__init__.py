@@ -66,18 +66,17 @@ from cnnviz.lessons.feature_vis.texts import (
     WAITING,
 )
 from cnnviz.lessons.feature_vis.views import (
-    strip,
+    LAYER_NAMES,
     TILE_COLUMNS,
     TILE_COLUMNS_PRESENTING,
-    row_length,
-    tile_rows,
-    LAYER_NAMES,
-    ResultView,
-    TILE_COLUMNS,
     TILE_SIDE,
+    ResultView,
     Tile,
     as_picture,
     layer_name,
     result_view,
+    row_length,
     status,
+    strip,
 )
+from cnnviz.lessons.inside.embeddings import tile_rows  # the tiles in rows, as Inside lays out neighbours

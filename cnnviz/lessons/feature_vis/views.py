@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from cnnviz.devices import model_device
 from cnnviz.feature_vis import LOGITS, Ascent
 from cnnviz.lessons.feature_vis.plan import Plan
 from cnnviz.lessons.inside.image_choice import enlarged, to_picture
@@ -94,9 +95,7 @@ def _from(ascent: Ascent, i: int) -> str:
 
 def _class_view(model, plan: Plan, ascent: Ascent, classes, quote: Quote) -> ResultView:
     with torch.no_grad():
-        parameter = next(model.parameters(), None)
-        device = parameter.device if parameter is not None else torch.device("cpu")
-        probabilities = torch.softmax(model(ascent.pictures.to(device)).float(), 1).cpu().numpy()
+        probabilities = torch.softmax(model(ascent.pictures.to(model_device(model))).float(), 1).cpu().numpy()
     tiles, right = [], 0
     for i, target in enumerate(plan.targets):
         predicted = int(probabilities[i].argmax())
@@ -180,9 +179,6 @@ def row_length(tiles: int, kind: str, most: int = TILE_COLUMNS) -> int:
     rows = math.ceil(tiles / most)
     return max(math.ceil(tiles / rows) if tiles else 1, MIN_COLUMNS)  # one class's picture stays tile-sized
 
-
-def tile_rows(tiles: Sequence[Tile], per_row: int) -> tuple[tuple[Tile, ...], ...]:
-    return tuple(tuple(tiles[start:start + per_row]) for start in range(0, len(tiles), per_row))
 
 
 def strip(pictures: torch.Tensor, side: int = TILE_SIDE // 2, gap: int = 4) -> Image.Image:
