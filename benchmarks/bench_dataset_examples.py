@@ -2,10 +2,11 @@
 
     python benchmarks/bench_dataset_examples.py [--repeats 3]
 
-Cold (issue 15.4): what the cache does once per (network, layer) on a CPU: all 10,000 Fashion-MNIST
-test images through the shipped LeNet-5 with one hook (the pass stops at the layer), every
-channel's top 8 by its maximum over positions, and the receptive field. Warm: what a new channel
-costs once the layer is cached: its 8 crops enlarged, captioned and counted (lesson.top_images_view).
+Every layer: what the page's cache does once per network on a CPU: all 10,000 Fashion-MNIST test
+images through the shipped LeNet-5 with a hook on every layer, every channel of every layer ranked
+(its top 8 by its maximum over positions) and the receptive fields; printed beside the one-layer
+pass of each layer below (the pass stops at the layer), as a ratio to the deepest one. Warm: what a
+new channel costs once cached: its 8 crops enlarged, captioned and counted (lesson.top_images_view).
 Medians after one warm-up call.
 """
 
@@ -33,6 +34,10 @@ def main() -> None:
     model = load_checkpoint(PRETRAINED_DIR / "lenet5-fashion-mnist.pt", map_location="cpu").eval()
     print(f"Shipped LeNet-5, {len(dataset.test_labels):,} Fashion-MNIST test images, torch {torch.__version__} "
           f"on {torch.get_num_threads()} threads:")
+    every = median_seconds(lambda: dataset_examples.every_layer_examples(model, dataset.test_images), args.repeats)
+    deepest = median_seconds(lambda: dataset_examples.top_examples(model, dataset.test_images, LAYERS[-1]), args.repeats)
+    print(f"  every layer in one pass: median {every:6.2f} s, {every / deepest:.2f}x the deepest layer alone "
+          f"({LAYERS[-1]}: {deepest:.2f} s)")
     for layer in LAYERS:
         cold = median_seconds(lambda: dataset_examples.top_examples(model, dataset.test_images, layer), args.repeats)
         found = dataset_examples.top_examples(model, dataset.test_images, layer)

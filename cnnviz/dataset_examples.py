@@ -10,7 +10,9 @@ clipped to the image: the pixels that unit can see, and the only ones that could
 fire. A flat layer (after Flatten, a Linear) has no positions: each value sees the whole image.
 
 The forward pass stops as soon as the layer has given its output (the hook raises), so an early
-layer costs only the layers before it.
+layer costs only the layers before it. every_layer_examples ranks every layer in one whole pass,
+each output reduced in its hook (so a later in-place operation cannot change it): about the cost of
+1.5 times the deepest layer alone, after which any layer of the network is a lookup.
 """
 
 from __future__ import annotations
@@ -119,27 +121,16 @@ def cropped(image, window: tuple[int, int, int, int]) -> np.ndarray:
     return np.asarray(image)[:, top:bottom, left:right]
 
 
-def _module(model: "nn.Module", layer: str) -> tuple["nn.Module", int]:
-    """The leaf module behind an activations label, and which of its calls it names (1 for the first)."""
-    from cnnviz.activations import leaf_modules
-
-    match = re.fullmatch(r"(.*) \(call (\d+)\)", layer)
-    name, call = (match.group(1), int(match.group(2))) if match else (layer, 1)
-    modules = dict(leaf_modules(model))
-    if name not in modules:
-        raise DatasetExamplesError(f"This network has no layer called {layer!r}.")
-    return modules[name], call
-
-
-def _field(model: "nn.Module", layer: str, shape: tuple[int, ...]):
-    """The layer's receptive field from cnnviz.receptive, or None where it cannot be worked out."""
+def _fields(model: "nn.Module", shape: tuple[int, ...]) -> dict[str, "LayerField"]:
+    """The spatial receptive fields of the model's layers from cnnviz.receptive ({} where they
+    cannot be worked out)."""
     from cnnviz.receptive import ReceptiveFieldError, module_fields
 
     try:
-        field = module_fields(model, shape).get(layer)
+        fields = module_fields(model, shape)
     except ReceptiveFieldError:
-        return None
-    return field if field is not None and field.spatial else None
+        return {}
+    return {layer: field for layer, field in fields.items() if field is not None and field.spatial}
 
 
 def top_examples(model: "nn.Module", images: "torch.Tensor", layer: str, k: int = TOP_K,
@@ -152,7 +143,7 @@ def top_examples(model: "nn.Module", images: "torch.Tensor", layer: str, k: int 
     Args:
         model: a cnnviz model taking (N, C, H, W) floats in [0, 1].
         images: (N, C, H, W) uint8, e.g. ImageDataset.test_images.
-        layer: a leaf module's name as cnnviz.activations names its output.
+        layer: a leaf module's output as cnnviz.activations names it ("(call 2)" on reuse).
         k: images kept per channel (all of them if there are fewer).
         batch: images per forward pass.
 
@@ -160,8 +151,27 @@ def top_examples(model: "nn.Module", images: "torch.Tensor", layer: str, k: int 
         DatasetExamplesError: no such layer, images that are not what the network takes, or a
             layer whose output is neither feature maps nor a vector.
     """
+    return _ranked(model, images, (layer,), k, batch)[layer]
+
+
+def every_layer_examples(model: "nn.Module", images: "torch.Tensor", k: int = TOP_K,
+                         batch: int = BATCH) -> dict[str, LayerExamples]:
+    """top_examples for every leaf output that is feature maps or a vector, in ONE pass over the
+    images: {label: LayerExamples}, labelled as cnnviz.activations labels them. A page that shows
+    one layer at a time caches this once per network, and every later layer costs a lookup
+    instead of another pass (the whole pass costs about 1.5 times the deepest layer alone).
+    Outputs of other shapes (a tuple, a 3-D sequence) are left out. Raises DatasetExamplesError
+    for images the network does not take."""
+    return _ranked(model, images, None, k, batch)
+
+
+def _ranked(model: "nn.Module", images: "torch.Tensor", wanted: tuple[str, ...] | None, k: int,
+            batch: int) -> dict[str, LayerExamples]:
+    """The top images of the ``wanted`` leaf outputs (None: every one that can be ranked). The pass
+    over a batch stops once every wanted output is in hand."""
     import torch
 
+    from cnnviz.activations import leaf_modules
     from cnnviz.data import to_float
 
     if images.dim() != 4 or images.dtype != torch.uint8 or not len(images):
@@ -171,56 +181,101 @@ def top_examples(model: "nn.Module", images: "torch.Tensor", layer: str, k: int 
     if tuple(images.shape[1:]) != shape:
         raise DatasetExamplesError(f"The images are {' x '.join(map(str, images.shape[1:]))}, but this network "
                                    f"takes {' x '.join(map(str, shape))}.")
-    module, call = _module(model, layer)
-    calls, caught = [0], []
+    modules = dict(leaf_modules(model))
+    for layer in wanted or ():
+        if re.sub(r" \(call \d+\)$", "", layer) not in modules:
+            raise DatasetExamplesError(f"This network has no layer called {layer!r}.")
+    calls: dict[str, int] = {}
+    caught: set[str] = set()  # the wanted outputs this batch has given
+    rankings: dict[str, _Ranking] = {}
+    seen = [0]  # images that went through before this batch: the first number of the batch
 
-    def hook(_, inputs, output):
-        calls[0] += 1
-        if calls[0] == call:
-            caught.append(output.detach())
-            raise _Caught  # the layer's output is all we need of this batch
+    def make_hook(name: str):
+        def hook(_, inputs, output):
+            calls[name] = calls.get(name, 0) + 1
+            label = name if calls[name] == 1 else f"{name} (call {calls[name]})"
+            if wanted is not None and label not in wanted:
+                return
+            # Reduced here, at once: a later in-place operation (ResNet's `out += identity`) would
+            # change a kept output.
+            dims = output.dim() if hasattr(output, "dim") else 0
+            if dims == 4:  # (B, C, H, W): each channel's max over positions, and where
+                best, where = output.detach().float().flatten(2).max(dim=2)  # the first max on ties
+                rankings.setdefault(label, _Ranking(k, tuple(output.shape[-2:]))).add(best.cpu(), where.cpu(), seen[0])
+            elif dims == 2:  # (B, F): a flat layer, each value is its own "channel"
+                rankings.setdefault(label, _Ranking(k, None)).add(output.detach().float().cpu(), None, seen[0])
+            elif wanted is not None:
+                raise DatasetExamplesError(f"Layer {label} gives a tensor of shape "
+                                           f"{tuple(getattr(output, 'shape', ()))[1:]}, neither feature maps nor a vector.")
+            caught.add(label)
+            if wanted is not None and len(caught) == len(wanted):
+                raise _Caught  # every wanted output is in hand: the rest of the network need not run
+        return hook
 
-    scores, places = [], []
     parameter = next(model.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
     was_training = model.training
     model.eval()
-    handle = module.register_forward_hook(hook)
+    handles = [module.register_forward_hook(make_hook(name)) for name, module in modules.items()]
     try:
         with torch.no_grad():
             for part in images.split(batch):
-                calls[0], caught[:] = 0, []
+                calls.clear()
+                caught.clear()
                 try:
                     model(to_float(part).to(device))
                 except _Caught:
                     pass
-                if not caught:
-                    raise DatasetExamplesError(f"Layer {layer} did not run when the images went through the network.")
-                output = caught[0].float().cpu()
-                if output.dim() == 4:  # (B, C, H, W): each channel's max over positions, and where
-                    best, where = output.flatten(2).max(dim=2)  # the first position of the max on ties
-                    scores.append(best)
-                    places.append(where)
-                    map_size = output.shape[-2:]
-                elif output.dim() == 2:  # (B, F): a flat layer, each value is its own "channel"
-                    scores.append(output)
-                else:
-                    raise DatasetExamplesError(f"Layer {layer} gives a tensor of shape {tuple(output.shape[1:])}, "
-                                               "neither feature maps nor a vector.")
+                for layer in wanted or ():
+                    if layer not in caught:
+                        raise DatasetExamplesError(f"Layer {layer} did not run when the images went through the network.")
+                seen[0] += len(part)
     finally:
-        handle.remove()
+        for handle in handles:
+            handle.remove()
         model.train(was_training)
-    score = torch.cat(scores).T.contiguous()  # (C, N)
-    k = min(int(k), score.shape[1])
-    # A stable sort, not topk: equal scores keep the lower test-image number first, every time.
-    order = torch.sort(score, dim=1, descending=True, stable=True).indices[:, :k]
-    values = torch.gather(score, 1, order)
-    positions = None
-    if places:
-        flat = torch.gather(torch.cat(places).T, 1, order)  # (C, k) positions in the flattened map
-        positions = torch.stack((flat // map_size[1], flat % map_size[1]), dim=2).numpy()
-    constant = (score.amax(dim=1) == score.amin(dim=1)).numpy()  # no image beats another: ranking says nothing
-    field = _field(model, layer, shape) if places else None
-    return LayerExamples(layer, order.numpy().astype(np.int64), values.numpy().astype(np.float32),
-                         None if positions is None else positions.astype(np.int64), field,
-                         (int(images.shape[2]), int(images.shape[3])), int(len(images)), constant)
+    fields = _fields(model, shape) if any(r.map_size for r in rankings.values()) else {}
+    image_size = (int(images.shape[2]), int(images.shape[3]))
+    return {layer: ranking.examples(layer, fields.get(layer), image_size) for layer, ranking in rankings.items()}
+
+
+class _Ranking:
+    """One layer's top k images per channel so far, merged batch by batch: memory stays (C, k + B)
+    however many images go through, instead of (C, N) scores for the whole set."""
+
+    def __init__(self, k: int, map_size: tuple[int, int] | None):
+        self.k, self.map_size = int(k), map_size
+        self.values = self.indices = self.places = self.high = self.low = None
+        self.searched = 0
+
+    def add(self, scores: "torch.Tensor", places: "torch.Tensor | None", first: int) -> None:
+        """A batch's (B, C) scores (and flat positions of the maxima) for images first, first + 1, ..."""
+        import torch
+
+        scores = scores.T  # (C, B)
+        self.searched += scores.shape[1]
+        numbers = torch.arange(first, first + scores.shape[1]).expand_as(scores)
+        places = None if places is None else places.T
+        high, low = scores.amax(dim=1), scores.amin(dim=1)
+        if self.values is not None:  # the kept ones first: they have the lower image numbers
+            scores = torch.cat((self.values, scores), dim=1)
+            numbers = torch.cat((self.indices, numbers), dim=1)
+            places = None if places is None else torch.cat((self.places, places), dim=1)
+            high, low = torch.maximum(self.high, high), torch.minimum(self.low, low)
+        # A stable sort, not topk: equal scores keep the lower test-image number first, every time.
+        order = torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :self.k]
+        self.values, self.indices = torch.gather(scores, 1, order), torch.gather(numbers, 1, order)
+        self.places = None if places is None else torch.gather(places, 1, order)
+        self.high, self.low = high, low
+
+    def examples(self, layer: str, field: "LayerField | None", image_size: tuple[int, int]) -> LayerExamples:
+        import torch
+
+        positions = None
+        if self.map_size is not None:
+            positions = torch.stack((self.places // self.map_size[1], self.places % self.map_size[1]), dim=2)
+            positions = positions.numpy().astype(np.int64)
+        constant = (self.high == self.low).numpy()  # no image beats another: ranking says nothing
+        return LayerExamples(layer, self.indices.numpy().astype(np.int64), self.values.numpy().astype(np.float32),
+                             positions, field if self.map_size is not None else None, image_size,
+                             self.searched, constant)

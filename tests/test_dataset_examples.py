@@ -116,7 +116,7 @@ def test_a_channel_that_never_fires_is_said_to_be_constant(small, images):
     model = _Small().eval()
     with torch.no_grad():
         model.body.conv.bias[1] = -1000.0  # channel 1 is below 0 everywhere: its ReLU is always 0
-    found = de.top_examples(model, images, "body.relu", k=4)
+    found = de.top_examples(model, images, "body.relu", k=4, batch=3)  # ties merged across batches
     assert found.constant.tolist() == [False, True, False]
     assert found.indices[1].tolist() == [0, 1, 2, 3] and found.values[1].tolist() == [0.0] * 4
 
@@ -142,3 +142,70 @@ def test_a_bad_layer_or_images_of_another_size_are_refused_in_a_sentence(small, 
     with pytest.raises(de.DatasetExamplesError, match=r"^Layer body.conv has channels 0 to 2, not 3\.$"):
         de.top_examples(small, images, "body.conv").channel(3)
     assert small.training is False and not small.body.conv._forward_hooks  # the hook is gone
+
+
+class _InPlace(nn.Module):
+    """A conv whose output an in-place ReLU overwrites, a ReLU called twice, and a residual `+=`."""
+
+    input_shape = (1, 8, 8)
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(3)
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(2, 2, 3, padding=1)
+        self.flatten, self.fc = nn.Flatten(), nn.Linear(128, 3)
+        with torch.no_grad():
+            self.conv.bias[0] = -10.0  # channel 0 below 0 everywhere: the ReLU writes 0 over all of it
+
+    def forward(self, x):
+        out = self.relu(self.conv(x))  # conv's output is overwritten by the ReLU
+        y = self.conv2(out)
+        y += out  # conv2's output is overwritten by the add
+        return self.fc(self.flatten(self.relu(y)))  # relu's second call
+
+
+def _same(a: de.LayerExamples, b: de.LayerExamples) -> None:
+    assert a.layer == b.layer and a.indices.tolist() == b.indices.tolist()
+    assert np.array_equal(a.values, b.values) and np.array_equal(a.constant, b.constant)
+    assert (a.positions is None) == (b.positions is None)
+    if a.positions is not None:
+        assert a.positions.tolist() == b.positions.tolist()
+    assert a.field == b.field and a.image_size == b.image_size and a.searched == b.searched
+
+
+def test_every_layer_in_one_pass_is_each_layer_on_its_own(small, images):
+    every = de.every_layer_examples(small, images, k=5, batch=10)
+    assert list(every) == ["body.conv", "body.relu", "body.pool", "body.flatten", "body.fc"]
+    for layer, found in every.items():
+        _same(found, de.top_examples(small, images, layer, k=5, batch=10))
+    assert not any(module._forward_hooks for module in small.modules())  # every hook is gone
+
+
+def test_every_layer_keeps_outputs_as_they_were_before_in_place_changes(images):
+    model = _InPlace().eval()
+    every = de.every_layer_examples(model, images, k=4, batch=16)
+    assert list(every) == ["conv", "relu", "conv2", "relu (call 2)", "flatten", "fc"]
+    # By brute force, each output as it left its module: conv before the ReLU wrote over it.
+    raw = {}
+
+    def keep(name):
+        def hook(module, inputs, output):  # returns None: a returned value would replace the output
+            raw.setdefault(name, output.clone())
+        return hook
+
+    hooks = [model.conv.register_forward_hook(keep("conv")), model.conv2.register_forward_hook(keep("conv2"))]
+    with torch.no_grad():
+        model(to_float(images))
+    for hook in hooks:
+        hook.remove()
+    assert (raw["conv"][:, 0] < 0).all()  # so a kept, overwritten output would rank all zeros
+    for layer in ("conv", "conv2"):
+        score = raw[layer].flatten(2).max(dim=2).values
+        for channel in range(2):
+            expected = np.argsort(-score[:, channel].numpy(), kind="stable")[:4]
+            assert every[layer].indices[channel].tolist() == expected.tolist()
+            assert every[layer].values[channel] == pytest.approx(score[expected, channel].numpy(), abs=1e-6)
+        _same(every[layer], de.top_examples(model, images, layer, k=4, batch=16))
+    _same(every["relu (call 2)"], de.top_examples(model, images, "relu (call 2)", k=4, batch=16))

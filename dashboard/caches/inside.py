@@ -143,19 +143,28 @@ def embedding_features(ref: ModelRef, image_hash: str, _image):
     return embeddings.penultimate_features(private_copy(ref), _image)[0]
 
 
-@st.cache_resource(max_entries=8, show_spinner="Running every test image through the network to find the ones "
-                   "that excite each channel most...", hash_funcs=BY_KEY)
-def top_examples(ref: ModelRef, dataset: str, layer: str):
-    """cnnviz.dataset_examples.top_examples once per (model, dataset, layer), on a private copy (it
-    hooks the model): every channel of the layer at once, so another channel is an index.
-
-    A resource, shared and read only (its arrays are made read only). Raises
-    cnnviz.data.DatasetUnavailable or DatasetExamplesError.
-    """
+@st.cache_resource(max_entries=4, show_spinner="Running every test image through the network to find the ones "
+                   "that excite each channel of each layer most...", hash_funcs=BY_KEY)
+def _every_layer_examples(ref: ModelRef, dataset: str) -> dict:
+    """cnnviz.dataset_examples.every_layer_examples once per (model, dataset), on a private copy (it
+    hooks the model): every layer's channels in one pass, so another layer or channel is a lookup.
+    Shared and read only (its arrays are made read only)."""
     from cnnviz import data, dataset_examples
 
-    found = dataset_examples.top_examples(private_copy(ref), data.load_dataset(dataset).test_images, layer)
-    for array in (found.indices, found.values, found.positions, found.constant):
-        if array is not None:
-            array.flags.writeable = False  # shared by every session: a write raises instead of leaking
-    return found
+    every = dataset_examples.every_layer_examples(private_copy(ref), data.load_dataset(dataset).test_images)
+    for found in every.values():
+        for array in (found.indices, found.values, found.positions, found.constant):
+            if array is not None:
+                array.flags.writeable = False  # shared by every session: a write raises instead of leaking
+    return every
+
+
+def top_examples(ref: ModelRef, dataset: str, layer: str):
+    """One layer's cnnviz.dataset_examples.LayerExamples, from the network's every-layer pass.
+    Raises cnnviz.data.DatasetUnavailable or DatasetExamplesError."""
+    from cnnviz.dataset_examples import DatasetExamplesError
+
+    every = _every_layer_examples(ref, dataset)
+    if layer not in every:
+        raise DatasetExamplesError(f"Layer {layer} gives neither feature maps nor a vector: no test images to rank.")
+    return every[layer]
