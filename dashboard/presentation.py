@@ -8,6 +8,7 @@ Every figure goes through ``plot`` so that it gets the projector scale and a PNG
 
 from __future__ import annotations
 
+import html
 import re
 from contextlib import AbstractContextManager
 
@@ -45,6 +46,9 @@ button > div > span:has(> span > [data-testid="stMarkdownContainer"]) {
   [class*="st-key-stacking_"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {
     order: -1; }
 }
+.cnnviz-code { font-family: "Source Code Pro", monospace; font-size: 0.875rem; line-height: 1.6;
+  white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; padding: 0.75rem 1rem;
+  border-radius: 0.5rem; background: rgba(128, 128, 128, 0.12); }
 """
 _WRAP_CSS = f"<style>{_WRAP_RULES}</style>"
 
@@ -67,6 +71,13 @@ def side_by_side(key: str, spec, **kwargs) -> list:
     row is narrower than 700 px (a 1024 px screen with the sidebar open, in either mode): a CSS
     container query, since the server does not know the width."""
     return st.container(key=f"stacking_{key}").columns(spec, **kwargs)
+
+
+def code(text: str, container=st) -> None:
+    """Lines of arithmetic or torch in monospace that wrap (never a sideways scroll on a projector):
+    Streamlit's st.code without its syntax highlighter, whose 1.5 MB script cost about 0.4 s of
+    the browser's time on every page load that drew a code block. The text is escaped."""
+    container.html(f'<pre class="cnnviz-code">{html.escape(text)}</pre>')
 
 
 def switch() -> bool:

@@ -200,7 +200,7 @@ def two_d_view() -> None:
     if result.arithmetic is not None:  # full width, one thing per row: photo-sized numbers need it
         for line in result.arithmetic.display_lines:
             st.latex(line)
-        st.code(result.arithmetic.torch_line, language="python", wrap_lines=True)
+        presentation.code(result.arithmetic.torch_line)
         for column, metric in zip(st.columns(3), result.arithmetic.metrics):
             column.metric(metric.label, metric.value, help=metric.help)
         if result.arithmetic.same_padding is not None:
@@ -248,7 +248,7 @@ def filter_bank_view(result: lesson.Result) -> None:
     if isinstance(bank, str):
         st.info(bank)
         return
-    st.code(bank.torch_line, language="python", wrap_lines=True)
+    presentation.code(bank.torch_line)
     st.latex(lesson.SUM_FORMULA)
     st.latex(bank.shape_line)
     st.latex(lesson.broken(bank.parameter_line))
@@ -293,7 +293,7 @@ def worked_sizes_view(result: lesson.Result) -> None:
         st.caption(lesson.NO_LAYER_TO_SIZE)
         return
     for step in chain.steps:
-        st.code(step.torch_line, language="python", wrap_lines=True)
+        presentation.code(step.torch_line)
         for line in step.size_lines:
             st.latex(lesson.broken(line))
         if step.parameter_line is not None:
@@ -331,8 +331,8 @@ def one_d_view() -> None:
         position_1d = bound(st.slider, "Output position n", 0, line.last_position, 0,
                             key="conv1d_position") if line.last_position > 0 else 0
         presentation.plot(line.figure(position_1d), key="conv1d_chart")
-        st.code(line.sum_text(position_1d), language=None)
-        st.code(line.size_formula, language=None)
+        presentation.code(line.sum_text(position_1d))
+        presentation.code(line.size_formula)
         if line.comparison is not None:
             st.caption(line.comparison)
 
@@ -354,8 +354,8 @@ def pointwise_view() -> None:
         right.error(str(error), icon=":material/block:")
     else:
         with right:
-            st.code("\n".join(mixed.sum_lines), language=None, wrap_lines=True)  # no sideways scroll on a projector
-            st.code(mixed.torch_line, language="python", wrap_lines=True)
+            presentation.code("\n".join(mixed.sum_lines))  # no sideways scroll on a projector
+            presentation.code(mixed.torch_line)
         presentation.plot(mixed.figure(), key="conv1x1_chart")  # full width: its numbers need the room
 
 

@@ -176,7 +176,7 @@ def _unit_section(layer_name: str, unit: tuple[int, ...]) -> None:
     if (link := lesson.conv_lab_link(explained)) is not None:  # the same arithmetic, one window at a time
         st.page_link(navigation.link_to("pages/conv_lab.py"), label=lesson.CONV_LAB_LABEL, icon=":material/grid_on:", query_params=link)
     st.markdown(f"**{escape(view.heading)}**")
-    st.code(view.formula, language=None, wrap_lines=True)
+    presentation.code(view.formula)
     st.markdown(escape(view.worked))
     st.markdown(view.agreement)
     if view.window is not None:
