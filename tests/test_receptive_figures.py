@@ -40,8 +40,7 @@ def test_the_effective_field_is_overlaid_scaled_to_its_maximum():
     gradient = np.zeros((10, 10), np.float32)
     gradient[4, 5], gradient[5, 5] = 0.02, 0.01
     figure = field_on_image(image, (0, 0, 9, 9), effective=gradient)
-    kinds = [type(trace).__name__ for trace in figure.data]
-    assert kinds[:2] == ["Image", "Image"]  # the photo, then the overlay, both as pictures
+    assert [trace.type for trace in figure.data][:2] == ["image", "image"]  # the photo, then the overlay, as pictures
     heat = _decoded(figure.data[1].source)  # RGBA: EFFECTIVE_COLOURS at each pixel's share of the max
     assert tuple(heat[4, 5]) == (220, 0, 0, round(0.85 * 255))  # the max: the scale's top colour
     # half the max: 2/3 of the way from the 0.3 stop (255, 200, 0, 0.45) to the 0.6 one (255, 110, 0, 0.65)
@@ -82,12 +81,14 @@ def test_a_photo_and_its_effective_field_travel_as_pictures_not_number_arrays():
 
 def test_unit_grid_points_carry_their_row_and_column():
     figure = unit_grid((3, 4), (1, 2))
-    points = figure.data[0]
-    assert len(points.x) == 12
-    data = np.asarray(points.customdata)
-    chosen = [i for i, colour in enumerate(points.marker.color) if colour != "#cbd5e1"]
-    assert len(chosen) == 1 and tuple(data[chosen[0]]) == (1, 2)
-    assert (points.x[chosen[0]], points.y[chosen[0]]) == (2, 1)
+    points, chosen = figure.data
+    assert len(points.x) == 12 and points.marker.color == "#cbd5e1"  # every unit, one colour
+    for x, y, (row, col) in zip(points.x, points.y, points.customdata):  # a click reports the unit under it
+        assert (x, y) == (col, row)
+    assert sorted(map(tuple, points.customdata)) == [(r, c) for r in range(3) for c in range(4)]
+    # The chosen unit on top, in red, at its own place, with its own row and column.
+    assert (chosen.x, chosen.y, chosen.customdata, chosen.marker.color) == ([2], [1], [[1, 2]], "#dc2626")
+    assert figure.layout.yaxis.range == [2.5, -0.5] and figure.layout.dragmode is False  # row 0 on top; clicks select
 
 
 def test_field_size_chart_has_one_bar_per_layer_and_marks_the_chosen_one():
@@ -124,7 +125,7 @@ def test_field_growth_draws_one_box_and_one_legend_entry_per_layer():
     assert [(s.x0, s.y1) for s in _rects(figure)] == [(3.5, 6.5), (2.5, 7.5), (-5.5, 15.5)]
     assert [trace.name for trace in figure.data[1:]] == [label for label, _ in boxes]
     # The view widens to the largest box, padding included.
-    assert figure.layout.xaxis.range == (-5.5, 15.5)
+    assert list(figure.layout.xaxis.range) == [-5.5, 15.5]
 
 
 def test_a_deep_networks_layer_names_are_upright_few_and_short_enough_to_read():
@@ -155,6 +156,6 @@ def test_legend_and_colour_bar_sit_under_the_picture_not_beside_it():
 
     growth = field_growth_on_image(np.zeros((11, 11, 3)), [("conv1: 3 px", (4, 4, 6, 6))], title="")
     assert growth.layout.legend.orientation == "h" and growth.layout.legend.y < 0
-    assert not growth.layout.title.text  # the page writes the title above the chart, where it wraps
+    assert not (growth.layout.title and growth.layout.title.text)  # the page writes the title above the chart, where it wraps
     bar = field_on_image(np.zeros((11, 11, 3)), (0, 0, 4, 4), effective=np.ones((11, 11))).data[2].marker.colorbar
     assert bar.orientation == "h" and bar.y < 0

@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.figures.style import FONT as _FONT, layout as _shared_layout
+from cnnviz.figures.style import FONT as _FONT, figure_dict, layout as _shared_layout
 
 # Streamlit's chart theme draws tick labels and legends at 0.85 of the figure's font (12.75 px
 # for the shared 15): set each explicitly, so every text reads at least 15 px on a projector.
@@ -33,6 +33,7 @@ def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
 FIELD_COLOUR = "#1d4ed8"  # the theoretical field's box (the theme's primary blue)
 PADDING_COLOUR = "rgba(120, 120, 120, 0.45)"  # where the box leaves the image: zeros, not pixels
 UNIT_COLOUR = "#dc2626"
+GRID_COLOUR = "#cbd5e1"
 # Effective field overlay: transparent at 0 so the photo shows where the unit does not look.
 EFFECTIVE_COLOURS = [
     [0.0, "rgba(0, 0, 0, 0)"],
@@ -80,6 +81,20 @@ def _heat_rgba(heat: np.ndarray) -> np.ndarray:
     return (np.stack(channels, axis=-1) + 0.5).astype(np.uint8)
 
 
+def _figure_dict(traces: list[dict], *, height: int, title: str, xaxis: dict, yaxis: dict, **layout):
+    """A FigureDict with _layout's settings: the shared font, margins and 15 px tick, axis-title and legend text."""
+    axis_text = {"tickfont": {"size": FONT_SIZE}}
+    return figure_dict(traces, height=height, title=title, legend={"font": {"size": FONT_SIZE}},
+                       xaxis={**axis_text, **xaxis, "title": {**xaxis.get("title", {}), "font": {"size": FONT_SIZE}}},
+                       yaxis={**axis_text, **yaxis, "title": {**yaxis.get("title", {}), "font": {"size": FONT_SIZE}}},
+                       **layout)
+
+
+def _picture_dict(pixels: np.ndarray, **keys) -> dict:
+    """_picture as a trace dict."""
+    return {"type": "image", "source": image_source(pixels), "x0": 0, "y0": 0, "dx": 1, "dy": 1, **keys}
+
+
 def _picture(pixels: np.ndarray, **kwargs) -> go.Image:
     """The picture as an image source, one input pixel per axis unit, pixel centres at integers."""
     return go.Image(source=image_source(pixels), x0=0, y0=0, dx=1, dy=1, **kwargs)
@@ -105,59 +120,54 @@ def field_on_image(
         whole_input: the unit sees everything (global pooling): the box is the image's outline.
 
     Returns:
-        A plotly figure whose axes are input pixel coordinates (row 0 at the top).
+        A FigureDict whose axes are input pixel coordinates (row 0 at the top).
     """
     pixels = _rgb_uint8(image)
     rows, cols = pixels.shape[:2]
     top, left, bottom, right = box
-    figure = go.Figure()
+    rect = {"type": "rect", "x0": left - 0.5, "x1": right + 0.5, "y0": top - 0.5, "y1": bottom + 0.5}
+    shapes, annotations = [], []
     # Padding first, beneath the photo: only where the box sticks out does the grey show.
-    padded = top < 0 or left < 0 or bottom >= rows or right >= cols
-    if padded and not whole_input:
-        figure.add_shape(
-            type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,
-            fillcolor=PADDING_COLOUR, line={"width": 0}, layer="below",
-        )
-    figure.add_trace(_picture(pixels, name="image", hoverinfo="x+y"))
+    padded = (top < 0 or left < 0 or bottom >= rows or right >= cols) and not whole_input
+    if padded:
+        shapes.append({**rect, "fillcolor": PADDING_COLOUR, "line": {"width": 0}, "layer": "below"})
+    traces = [_picture_dict(pixels, name="image", hoverinfo="x+y")]
     if effective is not None:
         heat = np.asarray(effective, dtype=np.float32)
         peak = float(heat.max()) if heat.size else 0.0
-        figure.add_trace(_picture(_heat_rgba(heat / peak if peak > 0 else heat), name="effective field",
-                                  hoverinfo="skip"))
-        figure.add_trace(go.Scatter(  # one hidden point: the overlay's colour bar
-            x=[None], y=[None], mode="markers", hoverinfo="skip", name="effective field scale",
-            marker={"color": [0], "cmin": 0, "cmax": 1, "colorscale": EFFECTIVE_COLOURS, "showscale": True,
-                    # Under the picture: beside it, the bar and its title took a third of a narrow
-                    # column's width from the photo.
-                    "colorbar": {"title": {"text": "effective field", "side": "top"}, "orientation": "h",
-                                 "len": 0.8, "thickness": 12, "y": -0.2, "yanchor": "top"}},
-        ))
-    figure.add_shape(
-        type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,
-        line={"color": FIELD_COLOUR, "width": 4}, fillcolor="rgba(0,0,0,0)", layer="above",
-    )
+        traces.append(_picture_dict(_heat_rgba(heat / peak if peak > 0 else heat), name="effective field",
+                                    hoverinfo="skip"))
+        traces.append({  # one hidden point: the overlay's colour bar
+            "type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip",
+            "name": "effective field scale",
+            "marker": {"color": [0], "cmin": 0, "cmax": 1, "colorscale": EFFECTIVE_COLOURS, "showscale": True,
+                       # Under the picture: beside it, the bar and its title took a third of a narrow
+                       # column's width from the photo.
+                       "colorbar": {"title": {"text": "effective field", "side": "top"}, "orientation": "h",
+                                    "len": 0.8, "thickness": 12, "y": -0.2, "yanchor": "top"}},
+        })
+    shapes.append({**rect, "line": {"color": FIELD_COLOUR, "width": 4}, "fillcolor": "rgba(0,0,0,0)", "layer": "above"})
     if not whole_input:
-        figure.add_trace(
-            go.Scatter(
-                x=[(left + right) / 2], y=[(top + bottom) / 2], mode="markers", name="field centre",
-                marker={"symbol": "cross-thin", "size": 16, "line": {"width": 3, "color": FIELD_COLOUR}},
-                hoverinfo="skip",
-            )
-        )
-    if padded and not whole_input:
-        figure.add_annotation(  # inside the box's top-left corner, clear of the title
-            x=left, y=top, xanchor="left", yanchor="top", showarrow=False, xshift=4, yshift=-4,
-            text="grey: padding (zeros)", font={"color": "#374151", "size": 14},
-            bgcolor="rgba(255,255,255,0.8)",
-        )
+        traces.append({
+            "type": "scatter", "x": [(left + right) / 2], "y": [(top + bottom) / 2], "mode": "markers",
+            "name": "field centre", "hoverinfo": "skip",
+            "marker": {"symbol": "cross-thin", "size": 16, "line": {"width": 3, "color": FIELD_COLOUR}},
+        })
+    if padded:
+        annotations.append({  # inside the box's top-left corner, clear of the title
+            "x": left, "y": top, "xanchor": "left", "yanchor": "top", "showarrow": False, "xshift": 4, "yshift": -4,
+            "text": "grey: padding (zeros)", "font": {"color": "#374151", "size": 14},
+            "bgcolor": "rgba(255,255,255,0.8)",
+        })
     x_range = [min(left, 0) - 0.5, max(right, cols - 1) + 0.5]
     y_range = [max(bottom, rows - 1) + 0.5, min(top, 0) - 0.5]  # reversed: row 0 on top
-    figure.update_xaxes(range=x_range, showgrid=False, zeroline=False, title_text="column (input pixels)")
-    # constraintoward top: the picture starts at the chart's top, not centred below a blank band.
-    figure.update_yaxes(range=y_range, showgrid=False, zeroline=False, scaleanchor="x", title_text="row",
-                        constraintoward="top")
-    figure.update_layout(showlegend=False)
-    return _layout(figure, height=height, title=title)
+    return _figure_dict(
+        traces, height=height, title=title, shapes=shapes, annotations=annotations, showlegend=False,
+        xaxis={"range": x_range, "showgrid": False, "zeroline": False, "title": {"text": "column (input pixels)"}},
+        # constraintoward top: the picture starts at the chart's top, not centred below a blank band.
+        yaxis={"range": y_range, "showgrid": False, "zeroline": False, "scaleanchor": "x", "title": {"text": "row"},
+               "constraintoward": "top"},
+    )
 
 
 def unit_grid(grid_shape: tuple[int, int], selected: tuple[int, int], *, height: int = 360, title: str = "") -> go.Figure:
@@ -168,33 +178,31 @@ def unit_grid(grid_shape: tuple[int, int], selected: tuple[int, int], *, height:
         selected: (row, col) of the chosen unit.
 
     Returns:
-        A scatter figure; each point's customdata is [row, col].
+        A FigureDict: every unit a point of the first trace, the chosen one also the second trace's
+        one point (drawn on top); each point's customdata is [row, col].
     """
     h, w = grid_shape
     rows, cols = np.mgrid[0:h, 0:w]  # (h, w) each
     rows, cols = rows.ravel(), cols.ravel()
-    chosen = (rows == selected[0]) & (cols == selected[1])
     # Marker size in screen pixels: about 80% of one cell of the plot area, so that cells stay apart.
     side = max(2.0, min(24.0, 0.8 * (height - 110) / max(h, w)))
+    hover = "unit row %{customdata[0]}, col %{customdata[1]}<extra></extra>"
     # WebGL for big grids (ResNet's 112 x 112): thousands of SVG markers make the browser crawl.
-    trace_type = go.Scattergl if h * w > 2500 else go.Scatter
-    figure = go.Figure(
-        trace_type(
-            x=cols, y=rows, mode="markers", customdata=np.stack([rows, cols], axis=1),
-            marker={
-                "symbol": "square", "size": side,
-                "color": np.where(chosen, UNIT_COLOUR, "#cbd5e1"),
-                "line": {"width": np.where(chosen, 2, 0), "color": "#111827"},
-            },
-            hovertemplate="unit row %{customdata[0]}, col %{customdata[1]}<extra></extra>",
-            name="units",
-        )
-    )
-    figure.update_xaxes(range=[-0.5, w - 0.5], showgrid=False, zeroline=False, title_text="column")
-    figure.update_yaxes(range=[h - 0.5, -0.5], showgrid=False, zeroline=False, scaleanchor="x", title_text="row")
+    # The chosen unit is a trace of its own drawn on top: no per-point colour arrays to send.
+    units = {"type": "scattergl" if h * w > 2500 else "scatter", "x": cols.tolist(), "y": rows.tolist(),
+             "mode": "markers", "customdata": np.stack([rows, cols], axis=1).tolist(), "name": "units",
+             "marker": {"symbol": "square", "size": side, "color": GRID_COLOUR}, "hovertemplate": hover}
+    row, col = int(selected[0]), int(selected[1])
+    chosen = {"type": "scatter", "x": [col], "y": [row], "mode": "markers", "customdata": [[row, col]],
+              "name": "chosen unit", "hovertemplate": hover,
+              "marker": {"symbol": "square", "size": side, "color": UNIT_COLOUR, "line": {"width": 2, "color": "#111827"}}}
     # No drag mode: a click then selects the point under it (with box-select on, clicks are lost).
-    figure.update_layout(clickmode="event+select", dragmode=False)
-    return _layout(figure, height=height, title=title)
+    return _figure_dict(
+        [units, chosen], height=height, title=title, clickmode="event+select", dragmode=False, showlegend=False,
+        xaxis={"range": [-0.5, w - 0.5], "showgrid": False, "zeroline": False, "title": {"text": "column"}},
+        yaxis={"range": [h - 0.5, -0.5], "showgrid": False, "zeroline": False, "scaleanchor": "x",
+               "title": {"text": "row"}},
+    )
 
 
 def field_size_chart(
@@ -222,34 +230,26 @@ def field_size_chart(
         for name, is_whole in zip(names, whole)
     ]
     positions = list(range(len(names)))
-    figure = go.Figure()
-    figure.add_trace(
-        go.Bar(
-            x=positions, y=list(sizes), marker_color=colours, name="field size",
-            customdata=np.array(list(names), dtype=object),
-            hovertemplate="%{customdata}<br>field %{y} px<extra></extra>",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=positions, y=list(strides), mode="lines+markers", name="effective stride",
-            line={"color": "#f59e0b", "width": 3}, hovertemplate="stride %{y} px<extra></extra>",
-        )
-    )
-    figure.add_hline(
-        y=input_size, line={"dash": "dash", "color": "#111827"},
-        annotation_text=f"input: {input_size} px", annotation_position="top left",
-    )
+    bars = {"type": "bar", "x": positions, "y": [int(v) for v in sizes], "marker": {"color": colours},
+            "name": "field size", "customdata": list(names), "hovertemplate": "%{customdata}<br>field %{y} px<extra></extra>"}
+    line = {"type": "scatter", "x": positions, "y": [int(v) for v in strides], "mode": "lines+markers",
+            "name": "effective stride", "line": {"color": "#f59e0b", "width": 3}, "hovertemplate": "stride %{y} px<extra></extra>"}
+    # The input's size as a dashed line across the plot, named at its top left (plotly's add_hline).
+    input_line = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": input_size, "y1": input_size,
+                  "line": {"dash": "dash", "color": "#111827"}}
+    input_label = {"text": f"input: {input_size} px", "xref": "x domain", "x": 0, "xanchor": "left", "yref": "y",
+                   "y": input_size, "yanchor": "bottom", "showarrow": False}
     # Upright labels, at most MOST_TICKS of them: at -45 degrees two dozen layer names overlapped
     # on a projector's half-width chart (~470 px: one 15 px line every ~39 px is clear).
     step = -(-len(names) // MOST_TICKS)
-    figure.update_xaxes(
-        tickmode="array", tickvals=positions[::step], ticktext=[_short(n) for n in names][::step],
-        tickangle=-90, automargin=True, title_text="layer (forward order)",
+    figure = _figure_dict(
+        [bars, line], height=height, title="", shapes=[input_line], annotations=[input_label], bargap=0.15,
+        xaxis={"tickmode": "array", "tickvals": positions[::step], "ticktext": [_short(n) for n in names][::step],
+               "tickangle": -90, "automargin": True, "title": {"text": "layer (forward order)"}},
+        yaxis={"title": {"text": "input pixels"}},
     )
-    figure.update_yaxes(title_text="input pixels")
-    figure.update_layout(legend={"orientation": "h", "y": 1.12}, bargap=0.15)
-    return _layout(figure, height=height)
+    figure["layout"]["legend"].update(orientation="h", y=1.12)
+    return figure
 
 
 MOST_TICKS = 12
@@ -350,21 +350,22 @@ def field_growth_on_image(
     """
     pixels = _rgb_uint8(image)
     rows, cols = pixels.shape[:2]
-    figure = go.Figure(_picture(pixels, hoverinfo="skip"))
+    traces, shapes = [_picture_dict(pixels, hoverinfo="skip")], []
     extent = [0, 0, rows - 1, cols - 1]
     for (label, (top, left, bottom, right)), colour in zip(boxes, GROWTH_COLOURS):
-        figure.add_shape(
-            type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,
-            line={"color": colour, "width": 4}, fillcolor="rgba(0,0,0,0)", layer="above",
-        )
+        shapes.append({"type": "rect", "x0": left - 0.5, "x1": right + 0.5, "y0": top - 0.5, "y1": bottom + 0.5,
+                       "line": {"color": colour, "width": 4}, "fillcolor": "rgba(0,0,0,0)", "layer": "above"})
         # An invisible line trace per box gives it a legend entry in the same colour.
-        figure.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=label, line={"color": colour, "width": 4}))
+        traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": label,
+                       "line": {"color": colour, "width": 4}})
         extent = [min(extent[0], top), min(extent[1], left), max(extent[2], bottom), max(extent[3], right)]
-    figure.update_xaxes(range=[extent[1] - 0.5, extent[3] + 0.5], showgrid=False, zeroline=False)
-    figure.update_yaxes(range=[extent[2] + 0.5, extent[0] - 0.5], showgrid=False, zeroline=False, scaleanchor="x")
+    figure = _figure_dict(
+        traces, height=height, title=title, shapes=shapes, showlegend=True,
+        xaxis={"range": [extent[1] - 0.5, extent[3] + 0.5], "showgrid": False, "zeroline": False, "showticklabels": False},
+        yaxis={"range": [extent[2] + 0.5, extent[0] - 0.5], "showgrid": False, "zeroline": False, "scaleanchor": "x",
+               "showticklabels": False},
+    )
     # The legend below the picture, not beside it: beside it, it took half a column's width and
     # left the photo a thumbnail.
-    figure.update_layout(legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"}, showlegend=True)
-    figure.update_xaxes(showticklabels=False)
-    figure.update_yaxes(showticklabels=False)
-    return _layout(figure, height=height, title=title)
+    figure["layout"]["legend"].update(orientation="h", x=0, y=-0.02, yanchor="top")
+    return figure

@@ -67,6 +67,8 @@ class _View:
 
     def __getattr__(self, name: str):
         value = self._value.get(name)
+        if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            return [_View(item) if isinstance(item, dict) else item for item in value]  # shapes, annotations
         return _View(value) if isinstance(value, dict) else value
 
     def __bool__(self) -> bool:
