@@ -81,14 +81,19 @@ def test_a_photo_and_its_effective_field_travel_as_pictures_not_number_arrays():
 
 def test_unit_grid_points_carry_their_row_and_column():
     figure = unit_grid((3, 4), (1, 2))
-    points, chosen = figure.data
+    (points,) = figure.data
     assert len(points.x) == 12 and points.marker.color == "#cbd5e1"  # every unit, one colour
     for x, y, (row, col) in zip(points.x, points.y, points.customdata):  # a click reports the unit under it
         assert (x, y) == (col, row)
     assert sorted(map(tuple, points.customdata)) == [(r, c) for r in range(3) for c in range(4)]
-    # The chosen unit on top, in red, at its own place, with its own row and column.
-    assert (chosen.x, chosen.y, chosen.customdata, chosen.marker.color) == ([2], [1], [[1, 2]], "#dc2626")
+    # The chosen unit: a red square over its own cell (x is the column, y the row).
+    (square,) = figure.layout.shapes
+    assert (square.x0, square.x1, square.y0, square.y1, square.fillcolor) == (1.6, 2.4, 0.6, 1.4, "#dc2626")
     assert figure.layout.yaxis.range == [2.5, -0.5] and figure.layout.dragmode is False  # row 0 on top; clicks select
+    # Another unit of the same grid changes the square only: the points keep their datarevision.
+    other = unit_grid((3, 4), (0, 0))
+    assert other["data"] == figure["data"] and other.layout.datarevision == figure.layout.datarevision
+    assert other.layout.shapes[0].x0 == -0.4 and unit_grid((4, 4), (0, 0)).layout.datarevision != figure.layout.datarevision
 
 
 def test_field_size_chart_has_one_bar_per_layer_and_marks_the_chosen_one():
