@@ -3,7 +3,6 @@ cannot work give one sentence, never a traceback."""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
@@ -29,14 +28,8 @@ def latex(at: AppTest) -> str:
     return "\n".join(element.value for element in at.latex)
 
 
-def code_blocks(at: AppTest) -> list[str]:
-    """The text of each dashboard.presentation.code block (an st.html <pre>), unescaped."""
-    blocks = [re.fullmatch(r'<pre class="cnnviz-code">(.*)</pre>', element.value, re.S) for element in at.html]
-    return [html.unescape(block.group(1)) for block in blocks if block]
-
-
 def code(at: AppTest) -> str:
-    return "\n".join(code_blocks(at))
+    return "\n".join(element.value for element in at.code)
 
 
 def cell_line(at: AppTest) -> str:
@@ -239,20 +232,20 @@ def open_tab(at: AppTest, title: str) -> AppTest:
 
 def test_one_d_and_one_by_one_sections(lab):
     # Only the open tab runs: the 2-D tab shows none of the 1-D or 1x1 numbers.
-    assert not any(c.startswith(("y[0]", "out 0")) for c in code_blocks(lab))
+    assert not any(c.value.startswith(("y[0]", "out 0")) for c in lab.code)
     open_tab(lab, "1-D convolution")
-    assert any(c.startswith("y[0] = x[0]*w[0] + x[1]*w[1] + x[2]*w[2]") for c in code_blocks(lab))
-    assert not any(c.startswith("out 0") for c in code_blocks(lab))
+    assert any(c.value.startswith("y[0] = x[0]*w[0] + x[1]*w[1] + x[2]*w[2]") for c in lab.code)
+    assert not any(c.value.startswith("out 0") for c in lab.code)
     change(lab, "slider", "conv1d_dilation", 2)
-    assert any("N_out = floor((12 + 2*0 - 2*(3-1) - 1) / 1) + 1 = floor(7 / 1) + 1 = 7 + 1 = 8" in c for c in code_blocks(lab))
+    assert any("N_out = floor((12 + 2*0 - 2*(3-1) - 1) / 1) + 1 = floor(7 / 1) + 1 = 7 + 1 = 8" in c.value for c in lab.code)
     change(lab, "text_input", "conv1d_signal_text_Step", "1, 2, oops")
     assert any("could not read" in e.value for e in lab.error)
     open_tab(lab, "1x1 convolution")
     assert not lab.error  # the 1-D tab's sentence went with its tab
-    assert any("out 0 = 1*R + 1*G + 1*B = 1*9 + 1*2 + 1*0 = 11" in c for c in code_blocks(lab))
+    assert any("out 0 = 1*R + 1*G + 1*B = 1*9 + 1*2 + 1*0 = 11" in c.value for c in lab.code)
     change(lab, "slider", "conv1x1_row", 4)
-    assert any("1*9 + 1*2 + 1*8 = 19" in c for c in code_blocks(lab))
-    assert any("8 parameters" in c for c in code_blocks(lab))
+    assert any("1*9 + 1*2 + 1*8 = 19" in c.value for c in lab.code)
+    assert any("8 parameters" in c.value for c in lab.code)
 
 
 def test_what_was_typed_in_a_tab_survives_a_visit_to_the_others(lab):
@@ -265,15 +258,15 @@ def test_what_was_typed_in_a_tab_survives_a_visit_to_the_others(lab):
     open_tab(lab, "1x1 convolution")
     lab.session_state["conv1x1_weights"] = {"edited_rows": {0: {"R": 3}}, "added_rows": [], "deleted_rows": []}
     lab.run()
-    assert any("out 0 = 3*R + 1*G + 1*B = 3*9 + 1*2 + 1*0 = 29" in c for c in code_blocks(lab))
+    assert any("out 0 = 3*R + 1*G + 1*B = 3*9 + 1*2 + 1*0 = 29" in c.value for c in lab.code)
     open_tab(lab, "2-D convolution and pooling")
     assert "stride=2" in code(lab)
     open_tab(lab, "1x1 convolution")  # the editor was dropped while hidden: it starts from its last table
-    assert any("out 0 = 3*R + 1*G + 1*B = 3*9 + 1*2 + 1*0 = 29" in c for c in code_blocks(lab))
+    assert any("out 0 = 3*R + 1*G + 1*B = 3*9 + 1*2 + 1*0 = 29" in c.value for c in lab.code)
     open_tab(lab, "1-D convolution")
     assert lab.text_input(key="conv1d_signal_text_Step").value == "1, 2, 3, 4, 5, 6"
     assert lab.text_input(key=kernel_key).value == "2, 1"
-    assert any(c.startswith("y[0] = x[0]*w[0] + x[1]*w[1] = 1*2 + 2*1 = 4") for c in code_blocks(lab))
+    assert any(c.value.startswith("y[0] = x[0]*w[0] + x[1]*w[1] = 1*2 + 2*1 = 4") for c in lab.code)
 
 
 def test_a_crafted_weight_table_is_not_kept_for_the_next_visit(lab):
@@ -287,7 +280,7 @@ def test_a_crafted_weight_table_is_not_kept_for_the_next_visit(lab):
     open_tab(lab, "2-D convolution and pooling")
     open_tab(lab, "1x1 convolution")
     assert not lab.error  # back to the last good table, the student's edit in it
-    assert any("out 0 = 3*R + 1*G + 1*B" in c for c in code_blocks(lab))
+    assert any("out 0 = 3*R + 1*G + 1*B" in c.value for c in lab.code)
 
 
 @pytest.mark.parametrize(("parameter", "tab"), [("conv1d_dilation", 1), ("conv1x1_row", 2), ("conv_stride", 0)])
@@ -299,7 +292,7 @@ def test_a_link_opens_the_tab_its_settings_belong_to(parameter, tab):
     assert not at.exception
     assert at.session_state[lesson.TAB_KEY] == lesson.TABS[tab]
     shown = {0: "nn.Conv2d(1, 1", 1: "y[0] = x[0]*w[0] + x[2]*w[1]", 2: "out 0 ="}[tab]  # the link's value drawn
-    assert any(c.startswith(shown) for c in code_blocks(at)), [c for c in code_blocks(at)]
+    assert any(c.value.startswith(shown) for c in at.code), [c.value for c in at.code]
 
 
 def test_rows_a_crafted_client_adds_to_the_fixed_size_grid_get_a_sentence_and_the_grid_stays(lab):

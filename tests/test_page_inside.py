@@ -374,9 +374,8 @@ def test_one_unit_is_recomputed_by_hand_and_equals_torchs_value(page, checkpoint
     by_hand, computed = re.fullmatch(r"By hand: \*\*(.+)\*\*\. The network computed \*\*(.+)\*\*: the same\.", said).groups()
     assert computed == f"{value:.6g}" and float(by_hand) == pytest.approx(value, abs=1e-4)  # float64 by hand
     assert escape("With S = 1, D = 1, P = 0: 150 products (6 input channels × 5 × 5 taps) add up to") in text
-    shown = [block.value for block in at.html if block.value.startswith('<pre class="cnnviz-code">')]
-    assert shown == ['<pre class="cnnviz-code">y[c, i, j] = sum over input channels k and taps (m, n) of '
-                     'x[k, i*S + m*D - P, j*S + n*D - P] * w[c, k, m, n] + b[c]</pre>']  # the rule, in monospace
+    assert [block.value for block in at.code] == [  # the rule, in monospace
+        "y[c, i, j] = sum over input channels k and taps (m, n) of x[k, i*S + m*D - P, j*S + n*D - P] * w[c, k, m, n] + b[c]"]
     table = next(frame.value for frame in at.dataframe if "Input channel" in frame.value)
     assert sorted(table["Input channel"].tolist()) == list(range(6))
     assert any("inside_unit_window" in str(chart.proto.id) for chart in at.get("plotly_chart"))
