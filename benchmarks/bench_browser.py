@@ -8,7 +8,8 @@ CHROMIUM and CHROMIUM_ARGS) at a projector's 1280x720 then, ``--repeats`` times 
 - cold load of each page: a new tab (the browser's cache of Streamlit's own scripts kept, a new
   Streamlit session) from navigation start until the first script run has settled;
 - each page's common interactions (a stride change, Step, a unit change, a network switch, a layer
-  change, an epsilon change, a tab switch), from just before the action until the page settled.
+  change, an epsilon change, a tab switch, a method change), from just before the action until the
+  page settled.
 
 Settled means what tests/browser.py's wait_until_idle waits for (the app's script state is
 notRunning and no running icon shows) and nothing on the page changed for ``--quiet-ms``; the
@@ -207,6 +208,10 @@ INTERACTIONS = {  # url path -> (name, function(timer, page, repeat) -> (seconds
     ],
     "attacks": [
         ("epsilon change", lambda t, p, r: t.action(p, key_press(p, "ε", r))),
+    ],
+    "looks-for": [
+        ("method change", lambda t, p, r: t.action(p, click(p.locator('[data-testid="stRadio"]:visible label').filter(
+            has_text="DeepDream" if r % 2 == 0 else "Class or channel").first))),
     ],
 }
 
