@@ -1,18 +1,18 @@
 """Dataset examples: for every channel of one layer, the test images that excite it most.
 
-The test images run through the network in batches with ONE forward hook, on the chosen layer.
-An image's score for a channel is the channel's **maximum over positions** (the largest value
-anywhere on its feature map: the unit that fired hardest), and that position is kept. Every
-channel of the layer is ranked in the same pass, so the page caches one result per (model,
-layer) and switching channel costs an index. The top images are then cut to the receptive field
-of the unit at that position (cnnviz.receptive.module_fields: size, jump and start per axis),
-clipped to the image: the pixels that unit can see, and the only ones that could have made it
-fire. A flat layer (after Flatten, a Linear) has no positions: each value sees the whole image.
+The test images run through the network in batches, a forward hook on each leaf layer. An image's
+score for a channel is the channel's **maximum over positions** (the largest value anywhere on its
+feature map: the unit that fired hardest), and that position is kept. Every channel of the layer
+is ranked in the same pass, so switching channel costs an index. The top images are then cut to
+the receptive field of the unit at that position (cnnviz.receptive.module_fields: size, jump and
+start per axis), clipped to the image: the pixels that unit can see, and the only ones that could
+have made it fire. A flat layer (after Flatten, a Linear) has no positions: each value sees the
+whole image.
 
-The forward pass stops as soon as the layer has given its output (the hook raises), so an early
-layer costs only the layers before it. every_layer_examples ranks every layer in one whole pass,
-each output reduced in its hook (so a later in-place operation cannot change it): about the cost of
-1.5 times the deepest layer alone, after which any layer of the network is a lookup.
+top_examples stops the pass as soon as its layer has given its output (the hook raises), so an
+early layer costs only the layers before it. every_layer_examples ranks every layer in one whole
+pass, each output reduced in its hook (so a later in-place operation cannot change it), at about
+1.5 times the cost of the deepest layer alone; after it, any layer of the network is a lookup.
 """
 
 from __future__ import annotations
