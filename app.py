@@ -6,12 +6,11 @@ above it.
 
 import streamlit as st
 
-from dashboard import internals, page_frame, presentation
+from dashboard import internals, page_frame
 from dashboard.navigation import PAGES
 
 # dashboard/serve.py does this before the server starts; `streamlit run app.py` gets it on the first run.
 internals.refuse_unsafe_client_requests()
-internals.keep_keyed_charts_mounted(presentation.KEPT_SELECTION_CHARTS)
 
 # The tab icon as inline SVG: a ":material/...:" icon there is fetched from Google's font servers,
 # and a lecture hall may have no internet (tests/test_offline.py checks nothing leaves the machine).

@@ -187,29 +187,3 @@ def never_look_up_the_public_address() -> None:
     from streamlit import net_util
 
     net_util.get_external_ip = lambda: None
-
-
-
-def keep_keyed_charts_mounted(selectable: tuple[str, ...] = ()) -> None:
-    """A keyed Plotly chart keeps its element id when its figure changes, so the browser updates
-    the chart it has (Plotly.react: a moved shape, a new trace) instead of drawing a new one.
-
-    Streamlit 1.67 puts the whole figure into a chart's id, key or no key: every changed figure is a
-    new element, and the browser draws it from nothing (a 28 x 28 unit grid: ~15,000 DOM changes,
-    ~0.3 s per click on the 2-core machine). A selection chart keeps its id only where its key
-    starts with one of ``selectable``: with a kept id its last selection outlives a new figure, so
-    only a page that follows each click once, by its own record, may opt in.
-    """
-    from streamlit.elements import plotly_chart
-
-    original = getattr(plotly_chart.compute_and_register_element_id, "streamlits", None) \
-        or plotly_chart.compute_and_register_element_id
-
-    def element_id(element_type, *, user_key, dg, key_as_main_identity, **kwargs):
-        if element_type == "plotly_chart" and user_key is not None and (
-                not kwargs.get("is_selection_activated") or str(user_key).startswith(selectable)):
-            key_as_main_identity = {"selection_mode", "is_selection_activated", "theme"}
-        return original(element_type, user_key=user_key, dg=dg, key_as_main_identity=key_as_main_identity, **kwargs)
-
-    element_id.streamlits = original
-    plotly_chart.compute_and_register_element_id = element_id

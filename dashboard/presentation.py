@@ -117,12 +117,6 @@ def _drop_title(figure) -> None:
         figure.update_layout(height=figure.layout.height - kept)
 
 
-# Selection charts whose page follows each click once by its own record (Receptive fields'
-# _place_unit), so a kept selection cannot move the unit again: they keep their element id when
-# their figure changes (dashboard.internals.keep_keyed_charts_mounted; other keyed charts always do).
-KEPT_SELECTION_CHARTS = ("rf_grid::",)
-
-
 def plot(figure, *, key: str | None = None, title_above: bool = False, **kwargs):
     """st.plotly_chart with a PNG download button (the camera icon) and the projector scale when on.
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from streamlit.web import cli
 
-from dashboard import internals, presentation
+from dashboard import internals
 from dashboard.upload_quota import QuotaUploadedFileManager
 
 # Streamlit's runner.postScriptGC as an environment variable: the `streamlit run` command line reads it.
@@ -61,7 +61,6 @@ def set_up() -> None:
     internals.never_look_up_the_public_address()
     internals.refuse_unsafe_client_requests()
     internals.install_upload_manager(QuotaUploadedFileManager)  # uploads in memory within quotas
-    internals.keep_keyed_charts_mounted(presentation.KEPT_SELECTION_CHARTS)
     keep_collections_cheap()
 
 

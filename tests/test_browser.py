@@ -219,3 +219,28 @@ def test_every_page_renders_without_exception(page, server, entry, checkpoint, p
         action(page, server, checkpoint, photo)
         assert exceptions_on(page) == [] and PAGE_ERRORS == []
         _shoot(page, f"{entry.url_path}-after")
+
+
+def _shapes(page, key: str) -> list[dict]:
+    """The shapes plotly.js is drawing now in the chart whose Streamlit key starts with `key`."""
+    return page.evaluate("""key => { const gd = document.querySelector(`[class*="st-key-${key}"] .js-plotly-plot`);
+        return gd ? (gd.layout.shapes || []).map(s => ({x0: s.x0, y0: s.y0, x1: s.x1, y1: s.y1})) : null; }""", key)
+
+
+def test_the_receptive_field_figures_follow_a_new_unit(page, server):
+    """What the browser draws, not only what the server sent: a typed unit moves the grid's square
+    and the field's box (a chart kept under its old element id once showed the old figure)."""
+    page.goto(f"{server.url}/receptive-fields")
+    wait_until_idle(page)
+    before = _shapes(page, "rf_field_figure")
+    for label, value in (("Unit row", "3"), ("Unit column", "5")):
+        box = page.locator('[data-testid="stNumberInput"]:visible').filter(has_text=label).first.locator("input")
+        box.fill(value)
+        box.press("Enter")
+        wait_until_idle(page)
+    (square,) = _shapes(page, "rf_grid")
+    assert (square["x0"], square["y0"]) == pytest.approx((5 - 0.4, 3 - 0.4))
+    after = _shapes(page, "rf_field_figure")
+    assert after and after != before  # the field's box moved with the unit
+    assert re.search(r"unit \(3, 5\):\W*field \d+ px", page.locator('[data-testid="stMain"]').inner_text())
+    assert exceptions_on(page) == [] and PAGE_ERRORS == []

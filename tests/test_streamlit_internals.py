@@ -257,34 +257,3 @@ def test_a_full_run_writes_from_the_top_even_after_a_fragment_left_its_container
     assert "the next page" in top_level
     nested = [m.value for m in at.main.children[0].markdown]
     assert nested == ["the fragment's parent"]
-
-
-def _charts_page():
-    import streamlit as st
-
-    from dashboard import internals, presentation
-    from cnnviz.figures import style
-
-    internals.keep_keyed_charts_mounted(("kept_selection",))
-    y = st.session_state.get("y", 1)
-    for key, selectable in (("plain", False), ("kept_selection", True), ("other_selection", True)):
-        figure = style.figure_dict([{"type": "scatter", "x": [0, 1], "y": [0, y], "mode": "markers"}], height=200)
-        presentation.plot(figure, key=key, **({"on_select": "rerun", "selection_mode": "points"} if selectable else {}))
-
-
-def test_keyed_charts_keep_their_id_when_the_figure_changes_selection_charts_only_where_listed():
-    from streamlit.testing.v1 import AppTest
-
-    def ids(at):
-        return {key: next(c.proto.id for c in at.get("plotly_chart") if c.proto.id.endswith(key))
-                for key in ("plain", "kept_selection", "other_selection")}
-
-    at = AppTest.from_function(_charts_page).run()
-    assert not at.exception
-    before = ids(at)
-    at.session_state["y"] = 2  # a new figure in each of the three
-    after = ids(at.run())
-    assert at.get("plotly_chart")[0].proto.spec != "" and '"y":[0,2]' in at.get("plotly_chart")[0].proto.spec.replace(" ", "")
-    assert after["plain"] == before["plain"]  # the browser updates the chart it has
-    assert after["kept_selection"] == before["kept_selection"]
-    assert after["other_selection"] != before["other_selection"]  # Streamlit's own rule: a new element

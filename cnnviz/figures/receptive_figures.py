@@ -188,22 +188,18 @@ def unit_grid(grid_shape: tuple[int, int], selected: tuple[int, int], *, height:
     side = max(2.0, min(24.0, 0.8 * (height - 110) / max(h, w)))
     hover = "unit row %{customdata[0]}, col %{customdata[1]}<extra></extra>"
     # WebGL for big grids (ResNet's 112 x 112): thousands of SVG markers make the browser crawl.
-    # A clicked point is not dimmed against the rest (plotly's selection look): the red square says
-    # which unit is chosen, also when it was typed.
     units = {"type": "scattergl" if h * w > 2500 else "scatter", "x": cols.tolist(), "y": rows.tolist(),
              "mode": "markers", "customdata": np.stack([rows, cols], axis=1).tolist(), "name": "units",
-             "marker": {"symbol": "square", "size": side, "color": GRID_COLOUR}, "hovertemplate": hover,
-             "selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}}}
+             "marker": {"symbol": "square", "size": side, "color": GRID_COLOUR}, "hovertemplate": hover}
     row, col = int(selected[0]), int(selected[1])
-    # The chosen unit is a shape over its point, and datarevision names the points: a new unit is a
-    # change of layout only, so the browser moves one square instead of redrawing every point (784
-    # of them for a 28 x 28 grid). A click on the square still selects the point under it.
+    # The chosen unit is a shape over its point: no per-point colour and width arrays to build and
+    # send. A click on the square still selects the point under it.
     chosen = {"type": "rect", "x0": col - 0.4, "x1": col + 0.4, "y0": row - 0.4, "y1": row + 0.4,
               "fillcolor": UNIT_COLOUR, "line": {"width": 2, "color": "#111827"}, "layer": "above"}
     # No drag mode: a click then selects the point under it (with box-select on, clicks are lost).
     return _figure_dict(
         [units], height=height, title=title, clickmode="event+select", dragmode=False, showlegend=False,
-        shapes=[chosen], datarevision=f"{h} x {w} units, {side:.2f} px",
+        shapes=[chosen],
         xaxis={"range": [-0.5, w - 0.5], "showgrid": False, "zeroline": False, "title": {"text": "column"}},
         yaxis={"range": [h - 0.5, -0.5], "showgrid": False, "zeroline": False, "scaleanchor": "x",
                "title": {"text": "row"}},
