@@ -154,7 +154,7 @@ def _train(page, photo: Path) -> None:
     # The form's defaults (LeNet-5 on Fashion-MNIST from the Debian files): start, then stop at
     # once; a run to the end would take minutes of a shared CPU and teach the walk nothing more.
     page.get_by_role("button", name="Start").click()
-    stop = page.get_by_role("button", name="Stop")
+    stop = page.get_by_test_id("stMain").get_by_role("button", name="Stop")
     stop.first.wait_for(timeout=STEP_TIMEOUT_MS)
     stopped = page.get_by_text("Stopped").first
     deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000

@@ -96,7 +96,7 @@ def _training(page, server, checkpoint, photo):
         _sidebar(page, "Training")
         page.get_by_text("images/s").first.wait_for(timeout=60_000)
     assert PAGE_ERRORS == []
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped").first.wait_for(timeout=60_000)
     page.get_by_text("every page that uses a trained network can pick it now").wait_for()
     _shoot(page, "train-stopped")
@@ -174,7 +174,7 @@ def _looks_for(page, server, checkpoint, photo):
     wait_until_idle(page)
     _choose(page, "Network", "small-cnn")
     page.get_by_role("button", name="Run").click()
-    stop = page.get_by_role("button", name="Stop")
+    stop = page.get_by_test_id("stMain").get_by_role("button", name="Stop")
     stop.wait_for(timeout=60_000)
     page.get_by_text(re.compile(r"Step [1-9][0-9]* of 512")).first.wait_for(timeout=60_000)  # the bar moves
     stop.click()

@@ -131,7 +131,7 @@ def test_presentation_mode_on_every_page(browser, server, scheme):
         # With no run shown the form is open (its Start is a first-screen control); once the run is
         # shown, the settings fold under it.
         page.get_by_role("button", name="Start").click()
-        stop = page.get_by_role("button", name="Stop")
+        stop = page.get_by_test_id("stMain").get_by_role("button", name="Stop")
         stop.first.wait_for(state="visible", timeout=120_000)
         page.get_by_text("Training settings").first.wait_for(timeout=30_000)
         shoot(page, "present-light-train-running")
