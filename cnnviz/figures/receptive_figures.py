@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.figures.style import FONT as _FONT, figure_dict, layout as _shared_layout
+from cnnviz.figures.style import FONT as _FONT, FigureDict, figure_dict, layout as _shared_layout
 
 # Streamlit's chart theme draws tick labels and legends at 0.85 of the figure's font (12.75 px
 # for the shared 15): set each explicitly, so every text reads at least 15 px on a projector.
@@ -91,13 +91,8 @@ def _figure_dict(traces: list[dict], *, height: int, title: str, xaxis: dict, ya
 
 
 def _picture_dict(pixels: np.ndarray, **keys) -> dict:
-    """_picture as a trace dict."""
+    """The picture as an image-source trace, one input pixel per axis unit, pixel centres at integers."""
     return {"type": "image", "source": image_source(pixels), "x0": 0, "y0": 0, "dx": 1, "dy": 1, **keys}
-
-
-def _picture(pixels: np.ndarray, **kwargs) -> go.Image:
-    """The picture as an image source, one input pixel per axis unit, pixel centres at integers."""
-    return go.Image(source=image_source(pixels), x0=0, y0=0, dx=1, dy=1, **kwargs)
 
 
 def field_on_image(
@@ -108,7 +103,7 @@ def field_on_image(
     title: str = "",
     whole_input: bool = False,
     height: int = 520,
-) -> go.Figure:
+) -> FigureDict:
     """The photo, the unit's theoretical field as a box, the padding it reaches, its effective field.
 
     Args:
@@ -170,7 +165,7 @@ def field_on_image(
     )
 
 
-def unit_grid(grid_shape: tuple[int, int], selected: tuple[int, int], *, height: int = 360, title: str = "") -> go.Figure:
+def unit_grid(grid_shape: tuple[int, int], selected: tuple[int, int], *, height: int = 360, title: str = "") -> FigureDict:
     """The layer's output grid, one clickable square per unit, the chosen one in red.
 
     Args:
@@ -215,7 +210,7 @@ def field_size_chart(
     input_size: int,
     highlight: str | None = None,
     height: int = 420,
-) -> go.Figure:
+) -> FigureDict:
     """Receptive field size per layer (bars) and effective stride (line), with the input size.
 
     Args:
@@ -338,7 +333,7 @@ GROWTH_COLOURS = ("#facc15", "#f97316", "#dc2626", "#a21caf", "#1d4ed8", "#0f172
 
 def field_growth_on_image(
     image: np.ndarray, boxes: Sequence[tuple[str, tuple[int, int, int, int]]], *, height: int = 520, title: str = ""
-) -> go.Figure:
+) -> FigureDict:
     """Several layers' fields on one photo, nested: how far the centre unit sees, stage by stage.
 
     Args:
